@@ -1,0 +1,137 @@
+//! Linux branch: `sendto(MSG_FASTOPEN)` for data in the SYN, `TCP_FASTOPEN_CONNECT`
+//! for the lazy form, `TCP_INFO` for the per-connection report.
+const std = @import("std");
+const assert = std.debug.assert;
+const sys = @import("sys.zig");
+const status = @import("status.zig");
+
+pub const name = "linux";
+pub const has_sa_len = false;
+
+pub const AF_INET: c_int = 2;
+pub const AF_INET6: c_int = 10;
+pub const SOL_SOCKET: c_int = 1;
+pub const SO_ERROR: c_int = 4;
+pub const IPV6_V6ONLY: c_int = 26;
+pub const O_NONBLOCK: c_int = 0o4000;
+pub const MSG_NOSIGNAL: c_int = 0x4000;
+const MSG_FASTOPEN: c_int = 0x20000000;
+const TCP_INFO: c_int = 11;
+const TCP_FASTOPEN: c_int = 23;
+const TCP_FASTOPEN_CONNECT: c_int = 30;
+const TCP_FASTOPEN_NO_COOKIE: c_int = 34;
+const TCPI_OPT_SYN_DATA: u8 = 32;
+
+/// The errno values the library acts on.
+pub const E = struct {
+    pub const IO: i32 = 5;
+    pub const INTR: i32 = 4;
+    pub const BADF: i32 = 9;
+    pub const AGAIN: i32 = 11;
+    pub const INVAL: i32 = 22;
+    pub const PIPE: i32 = 32;
+    pub const NOTSOCK: i32 = 88;
+    pub const NOPROTOOPT: i32 = 92;
+    pub const OPNOTSUPP: i32 = 95;
+    pub const AFNOSUPPORT: i32 = 97;
+    pub const ISCONN: i32 = 106;
+    pub const NOTCONN: i32 = 107;
+    pub const CONNREFUSED: i32 = 111;
+    pub const ALREADY: i32 = 114;
+    pub const INPROGRESS: i32 = 115;
+};
+
+extern "c" fn __errno_location() *c_int;
+
+pub fn errno_location() *c_int {
+    return __errno_location();
+}
+
+/// Nothing to do: every send passes MSG_NOSIGNAL.
+pub fn prepare_socket(fd: i32) i32 {
+    assert(fd >= 0);
+    return 0;
+}
+
+/// `sendto(MSG_FASTOPEN)`: connects and puts `buf` in the SYN when a cookie is
+/// known. Bytes queued (>= 0) or `-errno`; a non-blocking socket without a
+/// cookie gives -EINPROGRESS with nothing queued.
+pub fn fastopen_connect(fd: i32, sa: *const anyopaque, sa_len: u32, buf: [*]const u8, len: u32) i32 {
+    assert(fd >= 0);
+    const n = sys.sendto(fd, buf, len, MSG_FASTOPEN | MSG_NOSIGNAL, sa, sa_len);
+    return sys.byte_count(n);
+}
+
+/// `TCP_FASTOPEN_CONNECT` + `connect`: the SYN waits for the first write when
+/// a cookie is known. 0 (deferred or connected) or `-errno` (-EINPROGRESS when
+/// a plain SYN, carrying a cookie request, went out).
+pub fn fastopen_lazy(fd: i32, sa: *const anyopaque, sa_len: u32) i32 {
+    assert(fd >= 0);
+    const rc = sys.set_int_option(fd, sys.IPPROTO_TCP, TCP_FASTOPEN_CONNECT, 1);
+    if (rc < 0) return rc;
+    return sys.check(sys.connect(fd, sa, sa_len));
+}
+
+/// Enables TFO on a listening socket with a pending-request queue of `queue_length`.
+pub fn fastopen_listen(fd: i32, queue_length: u32) i32 {
+    assert(fd >= 0);
+    assert(queue_length <= std.math.maxInt(c_int));
+    return sys.set_int_option(fd, sys.IPPROTO_TCP, TCP_FASTOPEN, @intCast(queue_length));
+}
+
+/// `TCP_FASTOPEN_NO_COOKIE`: send SYN data without a cookie (the server must allow it).
+pub fn fastopen_no_cookie(fd: i32) i32 {
+    assert(fd >= 0);
+    return sys.set_int_option(fd, sys.IPPROTO_TCP, TCP_FASTOPEN_NO_COOKIE, 1);
+}
+
+/// Reads the TFO outcome of `fd` from `TCP_INFO`, encoded by `status.encode`.
+pub fn fastopen_status(fd: i32) i32 {
+    assert(fd >= 0);
+    var info: [256]u8 = @splat(0);
+    var len: sys.socklen_t = info.len;
+    if (sys.getsockopt(fd, sys.IPPROTO_TCP, TCP_INFO, &info, &len) == -1) return sys.fail();
+    if (len < 8) return -E.IO;
+    return decode_tcp_info(info[0..8]);
+}
+
+/// tcpi_state (byte 0), tcpi_options (byte 5) and the 2-bit
+/// tcpi_fastopen_client_fail after delivery_rate_app_limited in byte 7.
+fn decode_tcp_info(head: *const [8]u8) i32 {
+    const state = head[0];
+    const acked = head[5] & TCPI_OPT_SYN_DATA != 0;
+    const client_fail: u8 = (head[7] >> 1) & 0b11;
+    const reason: status.Reason = switch (client_fail) {
+        0 => .none,
+        1 => .no_cookie,
+        2 => .data_not_acked,
+        3 => .syn_retransmitted,
+        else => unreachable,
+    };
+    return status.encode(.{
+        .known = true,
+        .sent = acked or reason == .data_not_acked or reason == .syn_retransmitted,
+        .acked = acked,
+        .established = state == 1 or state >= 4,
+        .reason = reason,
+        .state = state,
+    });
+}
+
+test "decode_tcp_info: data acked" {
+    const s = status.decode(decode_tcp_info(&.{ 1, 0, 0, 0, 0, 39, 0x77, 1 }));
+    try std.testing.expect(s.known and s.sent and s.acked and s.established);
+    try std.testing.expectEqual(status.Reason.none, s.reason);
+}
+
+test "decode_tcp_info: cookie unavailable" {
+    const s = status.decode(decode_tcp_info(&.{ 1, 0, 0, 0, 0, 7, 0x77, 3 }));
+    try std.testing.expect(!s.sent and !s.acked);
+    try std.testing.expectEqual(status.Reason.no_cookie, s.reason);
+}
+
+test "decode_tcp_info: data not acked" {
+    const s = status.decode(decode_tcp_info(&.{ 1, 0, 0, 0, 0, 7, 0x77, 4 }));
+    try std.testing.expect(s.sent and !s.acked);
+    try std.testing.expectEqual(status.Reason.data_not_acked, s.reason);
+}

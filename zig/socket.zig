@@ -1,0 +1,279 @@
+//! Platform-neutral socket operations: creation, bind, connect, listen,
+//! accept, addresses, I/O and the TFO connect with its fallback.
+//! Every function returns a non-negative result or `-errno`.
+const std = @import("std");
+const assert = std.debug.assert;
+const sys = @import("sys.zig");
+const addr = @import("addr.zig");
+const platform = sys.platform;
+const E = platform.E;
+
+/// Set once the platform refused the TFO path (for example TFO disabled on
+/// the client): later calls go straight to connect + send.
+var tfo_refused = std.atomic.Value(bool).init(false);
+
+/// True when this process fell back to plain connect because TFO was refused.
+pub fn fastopen_refused() bool {
+    return tfo_refused.load(.acquire);
+}
+
+/// Forgets a refusal, so the next call tries TFO again.
+pub fn fastopen_reset() void {
+    tfo_refused.store(false, .release);
+}
+
+/// A TCP socket of `family`, close-on-exec, SIGPIPE-safe, non-blocking unless
+/// `blocking`; IPv6 sockets also accept v4-mapped peers. fd or `-errno`.
+pub fn create(family: c_int, blocking: bool) i32 {
+    const fd = sys.socket(family, sys.SOCK_STREAM, sys.IPPROTO_TCP);
+    if (fd == -1) return sys.fail();
+    assert(fd >= 0);
+    const rc = configure(fd, family, blocking);
+    if (rc < 0) {
+        _ = sys.close(fd);
+        return rc;
+    }
+    return fd;
+}
+
+fn configure(fd: i32, family: c_int, blocking: bool) i32 {
+    var rc = sys.check(sys.fcntl(fd, sys.F_SETFD, sys.FD_CLOEXEC));
+    if (rc < 0) return rc;
+    if (!blocking) {
+        rc = set_nonblocking(fd);
+        if (rc < 0) return rc;
+    }
+    if (family == platform.AF_INET6) {
+        rc = sys.set_int_option(fd, sys.IPPROTO_IPV6, platform.IPV6_V6ONLY, 0);
+        if (rc < 0) return rc;
+    }
+    return platform.prepare_socket(fd);
+}
+
+fn set_nonblocking(fd: i32) i32 {
+    const flags = sys.fcntl(fd, sys.F_GETFL);
+    if (flags == -1) return sys.fail();
+    return sys.check(sys.fcntl(fd, sys.F_SETFL, flags | platform.O_NONBLOCK));
+}
+
+fn is_nonblocking(fd: i32) i32 {
+    const flags = sys.fcntl(fd, sys.F_GETFL);
+    if (flags == -1) return sys.fail();
+    return @intFromBool(flags & platform.O_NONBLOCK != 0);
+}
+
+/// The address family of socket `fd`, or `-errno`.
+fn family_of(fd: i32) i32 {
+    var storage: addr.Storage = undefined;
+    var len: sys.socklen_t = @sizeOf(addr.Storage);
+    if (sys.getsockname(fd, &storage, &len) == -1) return sys.fail();
+    if (platform.has_sa_len) return storage.bytes[1];
+    return std.mem.readInt(u16, storage.bytes[0..2], @import("builtin").cpu.arch.endian());
+}
+
+/// A destination or local address in the form the socket `fd` needs: an
+/// IPv4 address on an IPv4 socket takes a `sockaddr_in`, anything on an IPv6
+/// socket a `sockaddr_in6` (IPv4 as v4-mapped).
+pub const Target = union(enum) {
+    v6: addr.SockAddr6,
+    v4: addr.SockAddr4,
+
+    pub fn for_socket(fd: i32, ip: *const [16]u8, port: u16, scope_id: u32) union(enum) { ok: Target, err: i32 } {
+        const family = family_of(fd);
+        if (family < 0) return .{ .err = family };
+        if (family == platform.AF_INET6) return .{ .ok = .{ .v6 = addr.ip6(ip, port, scope_id) } };
+        if (family != platform.AF_INET) return .{ .err = -E.AFNOSUPPORT };
+        if (!addr.is_v4_mapped(ip)) return .{ .err = -E.AFNOSUPPORT };
+        return .{ .ok = .{ .v4 = addr.ip4(ip[12..16], port) } };
+    }
+
+    pub fn ptr(self: *const Target) *const anyopaque {
+        return switch (self.*) {
+            .v6 => |*sa| sa,
+            .v4 => |*sa| sa,
+        };
+    }
+
+    pub fn len(self: *const Target) u32 {
+        return switch (self.*) {
+            .v6 => @sizeOf(addr.SockAddr6),
+            .v4 => @sizeOf(addr.SockAddr4),
+        };
+    }
+};
+
+/// bind(2) to `[ip]:port`. 0 or `-errno`.
+pub fn bind(fd: i32, ip: *const [16]u8, port: u16, scope_id: u32) i32 {
+    assert(fd >= 0);
+    const target = switch (Target.for_socket(fd, ip, port, scope_id)) {
+        .ok => |t| t,
+        .err => |e| return e,
+    };
+    return sys.check(sys.bind(fd, target.ptr(), target.len()));
+}
+
+/// connect(2) to `[ip]:port`. 0, or `-errno` (-EINPROGRESS on a non-blocking socket).
+pub fn connect(fd: i32, ip: *const [16]u8, port: u16, scope_id: u32) i32 {
+    assert(fd >= 0);
+    const target = switch (Target.for_socket(fd, ip, port, scope_id)) {
+        .ok => |t| t,
+        .err => |e| return e,
+    };
+    return sys.check(sys.connect(fd, target.ptr(), target.len()));
+}
+
+/// Connects to `[ip]:port` with `buf[0..len]` in the SYN. Bytes sent or
+/// queued (>= 0), or `-errno`: -EINPROGRESS on a non-blocking socket when
+/// nothing was queued (no cookie yet); then the whole buffer is still unsent.
+pub fn fastopen_connect(fd: i32, ip: *const [16]u8, port: u16, scope_id: u32, buf: [*]const u8, len: u32) i32 {
+    assert(fd >= 0);
+    assert(len <= std.math.maxInt(i32));
+    const target = switch (Target.for_socket(fd, ip, port, scope_id)) {
+        .ok => |t| t,
+        .err => |e| return e,
+    };
+    if (!fastopen_refused()) {
+        const rc = platform.fastopen_connect(fd, target.ptr(), target.len(), buf, len);
+        if (!is_refusal(rc)) return rc;
+        const fallback = connect_then_send(fd, &target, buf, len);
+        if (fallback >= 0 or fallback == -E.INPROGRESS) tfo_refused.store(true, .release);
+        return fallback;
+    }
+    return connect_then_send(fd, &target, buf, len);
+}
+
+/// Errors by which a platform refuses the TFO path itself (rather than the connection).
+fn is_refusal(rc: i32) bool {
+    return rc == -E.OPNOTSUPP or rc == -E.NOPROTOOPT or rc == -E.INVAL or rc == -E.PIPE;
+}
+
+/// The plain path with the same contract: connect, then send what the socket takes now.
+fn connect_then_send(fd: i32, target: *const Target, buf: [*]const u8, len: u32) i32 {
+    const rc = sys.check(sys.connect(fd, target.ptr(), target.len()));
+    if (rc < 0) return rc;
+    if (len == 0) return 0;
+    return send_all(fd, buf, len);
+}
+
+fn send_all(fd: i32, buf: [*]const u8, len: u32) i32 {
+    var sent: u32 = 0;
+    while (sent < len) {
+        const n = sys.send(fd, buf + sent, len - sent, platform.MSG_NOSIGNAL);
+        if (n < 0) {
+            const e = sys.errno();
+            if (e == E.INTR) continue;
+            if (sent > 0 and e == E.AGAIN) break;
+            return -e;
+        }
+        sent += @intCast(n);
+    }
+    assert(sent <= len);
+    return @intCast(sent);
+}
+
+/// Lazy TFO: connect now, the SYN leaves with the first write (where the
+/// platform has a lazy mode; elsewhere a plain connect).
+pub fn fastopen_lazy(fd: i32, ip: *const [16]u8, port: u16, scope_id: u32) i32 {
+    assert(fd >= 0);
+    const target = switch (Target.for_socket(fd, ip, port, scope_id)) {
+        .ok => |t| t,
+        .err => |e| return e,
+    };
+    if (!fastopen_refused()) {
+        const rc = platform.fastopen_lazy(fd, target.ptr(), target.len());
+        if (!is_refusal(rc)) return rc;
+        const fallback = sys.check(sys.connect(fd, target.ptr(), target.len()));
+        if (fallback == 0 or fallback == -E.INPROGRESS) tfo_refused.store(true, .release);
+        return fallback;
+    }
+    return sys.check(sys.connect(fd, target.ptr(), target.len()));
+}
+
+/// The outcome of a non-blocking connect: 1 connected, 0 still in progress,
+/// `-errno` when it failed.
+pub fn connected(fd: i32) i32 {
+    assert(fd >= 0);
+    var pending: c_int = 0;
+    const rc = sys.get_int_option(fd, platform.SOL_SOCKET, platform.SO_ERROR, &pending);
+    if (rc < 0) return rc;
+    if (pending != 0) return -pending;
+    var storage: addr.Storage = undefined;
+    var len: sys.socklen_t = @sizeOf(addr.Storage);
+    if (sys.getpeername(fd, &storage, &len) == 0) return 1;
+    const e = sys.errno();
+    if (e == E.NOTCONN) return 0;
+    return -e;
+}
+
+/// listen(2).
+pub fn listen(fd: i32, backlog: u32) i32 {
+    assert(fd >= 0);
+    return sys.check(sys.listen(fd, @intCast(@min(backlog, std.math.maxInt(c_int)))));
+}
+
+/// accept(2): the new fd (close-on-exec, SIGPIPE-safe, non-blocking when the
+/// listener is) or `-errno`; the peer goes to `out`.
+pub fn accept(fd: i32, out: *addr.Endpoint) i32 {
+    assert(fd >= 0);
+    const listener_nonblocking = is_nonblocking(fd);
+    if (listener_nonblocking < 0) return listener_nonblocking;
+    var storage: addr.Storage = undefined;
+    var len: sys.socklen_t = @sizeOf(addr.Storage);
+    const client = sys.accept(fd, &storage, &len);
+    if (client == -1) return sys.fail();
+    assert(client >= 0);
+    var rc = sys.check(sys.fcntl(client, sys.F_SETFD, sys.FD_CLOEXEC));
+    if (rc == 0 and listener_nonblocking == 1) rc = set_nonblocking(client);
+    if (rc == 0) rc = platform.prepare_socket(client);
+    if (rc < 0) {
+        _ = sys.close(client);
+        return rc;
+    }
+    out.* = addr.decode(&storage) orelse .{ .ip = @splat(0), .port = 0, .scope_id = 0 };
+    return client;
+}
+
+/// getsockname (local) or getpeername (remote) into `out`; 0 or `-errno`.
+pub fn endpoint(fd: i32, remote: bool, out: *addr.Endpoint) i32 {
+    assert(fd >= 0);
+    var storage: addr.Storage = undefined;
+    var len: sys.socklen_t = @sizeOf(addr.Storage);
+    const rc = if (remote) sys.getpeername(fd, &storage, &len) else sys.getsockname(fd, &storage, &len);
+    if (rc == -1) return sys.fail();
+    out.* = addr.decode(&storage) orelse return -E.AFNOSUPPORT;
+    return 0;
+}
+
+/// send(2) without SIGPIPE: bytes sent or `-errno`.
+pub fn send(fd: i32, buf: [*]const u8, len: u32) i32 {
+    assert(fd >= 0);
+    return sys.byte_count(sys.send(fd, buf, len, platform.MSG_NOSIGNAL));
+}
+
+/// recv(2): bytes read (0 at end of stream) or `-errno`.
+pub fn recv(fd: i32, buf: [*]u8, len: u32) i32 {
+    assert(fd >= 0);
+    return sys.byte_count(sys.recv(fd, buf, len, 0));
+}
+
+/// poll(2) on one fd: the returned events (0 on timeout) or `-errno`.
+pub fn poll(fd: i32, events: i16, timeout_ms: i32) i32 {
+    assert(fd >= 0);
+    var fds = [_]sys.PollFd{.{ .fd = fd, .events = events, .revents = 0 }};
+    const n = sys.poll(&fds, 1, timeout_ms);
+    if (n == -1) return sys.fail();
+    if (n == 0) return 0;
+    return @as(u16, @bitCast(fds[0].revents));
+}
+
+/// shutdown(SHUT_WR): end of stream for the peer; 0 or `-errno`.
+pub fn shutdown_write(fd: i32) i32 {
+    assert(fd >= 0);
+    return sys.check(sys.shutdown(fd, sys.SHUT_WR));
+}
+
+/// close(2); 0 or `-errno`. Not retried on EINTR (the fd is gone either way).
+pub fn close(fd: i32) i32 {
+    assert(fd >= 0);
+    return sys.check(sys.close(fd));
+}
