@@ -1,0 +1,78 @@
+/**
+ * Runs scenario scripts inside private network namespaces that the test
+ * creates (`unshare -n`), so TFO sysctls are set there and never on the host.
+ *
+ * A scenario is a Bun script that prints one JSON object as its last stdout
+ * line; `runScenario` returns it parsed.
+ */
+import { spawnSync } from "node:child_process";
+
+/** Why namespace tests cannot run here, or null when they can. */
+export function netnsUnavailable(): string | null {
+  if (process.platform !== "linux") return "network namespaces need Linux";
+  if (typeof process.getuid === "function" && process.getuid() !== 0) return "network namespaces need root";
+  const probe = spawnSync("unshare", ["-n", "true"], { stdio: "ignore" });
+  if (probe.status !== 0) return "`unshare -n` failed (no CAP_SYS_ADMIN or no util-linux)";
+  return null;
+}
+
+/** Options of one scenario run. */
+export interface ScenarioOptions {
+  /** `net.ipv4.*` sysctls to set inside the namespace, e.g. `{ tcp_fastopen: "3" }`. */
+  sysctl?: Record<string, string>;
+  /** Shell commands run inside the namespace before the script (iptables rules, ...). */
+  setup?: string[];
+  /** Kill the scenario after this long (default 30 s). */
+  timeoutMs?: number;
+  /** Extra environment for the script. */
+  env?: Record<string, string>;
+}
+
+/** The result of a scenario: its JSON report, exit code and output. */
+export interface ScenarioResult<T> {
+  report: T;
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function shellQuote(text: string): string {
+  return `'${text.replaceAll("'", `'\\''`)}'`;
+}
+
+/** Shell lines that bring up loopback and apply `sysctl` inside the namespace. */
+export function namespacePrelude(options: ScenarioOptions): string[] {
+  const lines = ["set -e", "ip link set lo up"];
+  for (const [name, value] of Object.entries(options.sysctl ?? {})) {
+    if (!/^[\w.]+$/.test(name)) throw new RangeError(`bad sysctl name ${name}`);
+    lines.push(`echo ${shellQuote(value)} > /proc/sys/net/ipv4/${name.replaceAll(".", "/")}`);
+  }
+  lines.push(...(options.setup ?? []));
+  return lines;
+}
+
+/**
+ * Runs `bun <script> <args...>` in a fresh network namespace and parses the
+ * last stdout line as JSON. Throws with the scenario's output when it fails.
+ */
+export function runScenario<T>(script: string, args: string[] = [], options: ScenarioOptions = {}): ScenarioResult<T> {
+  const shell = [...namespacePrelude(options), 'exec "$@"'].join("\n");
+  const run = spawnSync("unshare", ["-n", "--", "sh", "-c", shell, "scenario", process.execPath, script, ...args], {
+    encoding: "utf8",
+    timeout: options.timeoutMs ?? 30_000,
+    env: { ...process.env, ...options.env },
+  });
+  const stdout = run.stdout ?? "";
+  const stderr = run.stderr ?? "";
+  const last = stdout.trim().split("\n").pop() ?? "";
+  if (run.status !== 0 || !last.startsWith("{")) {
+    throw new Error(`scenario ${script} ${args.join(" ")} failed (status ${run.status}, signal ${run.signal}):\n${stdout}\n${stderr}`);
+  }
+  return { report: JSON.parse(last) as T, status: run.status, stdout, stderr };
+}
+
+/** Number of open fds of this process (Linux /proc/self/fd). */
+export function openFdCount(): number {
+  const run = spawnSync("sh", ["-c", `ls /proc/${process.pid}/fd | wc -l`], { encoding: "utf8" });
+  return Number(run.stdout.trim());
+}
