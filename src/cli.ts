@@ -1,0 +1,123 @@
+#!/usr/bin/env bun
+/**
+ * The `fastopen` command line. `fastopen --help` lists the commands.
+ *
+ * Exit codes: 0 success; 1 the command ran but failed (bytes not delivered,
+ * server unreachable, ...); 2 bad usage.
+ */
+import { spawnSync } from "node:child_process";
+import { formatDemo, runDemo } from "./demo.ts";
+
+/** A CLI command: a one-line summary, its usage text and the function that runs it. */
+export interface Command {
+  summary: string;
+  usage: string;
+  run(args: string[]): number | Promise<number>;
+}
+
+/** Thrown for bad usage: printed with the command's usage, exit code 2. */
+export class UsageError extends Error {}
+
+/** Reads `--name value` from `args` (removing both); undefined when absent. */
+export function takeOption(args: string[], name: string): string | undefined {
+  const at = args.indexOf(name);
+  if (at < 0) return undefined;
+  const value = args[at + 1];
+  if (value === undefined || value.startsWith("--")) throw new UsageError(`${name} needs a value`);
+  args.splice(at, 2);
+  return value;
+}
+
+/** Reads a boolean `--flag` from `args` (removing it). */
+export function takeFlag(args: string[], name: string): boolean {
+  const at = args.indexOf(name);
+  if (at < 0) return false;
+  args.splice(at, 1);
+  return true;
+}
+
+const IN_NETNS = "FASTOPEN_DEMO_IN_NETNS";
+
+/**
+ * Re-runs the demo inside a private network namespace with TFO enabled, when
+ * root and `unshare` allow it. Returns the exit code, or null when it cannot.
+ */
+function demoInPrivateNamespace(args: string[]): number | null {
+  if (process.platform !== "linux" || process.env[IN_NETNS] === "1") return null;
+  if (typeof process.getuid !== "function" || process.getuid() !== 0) return null;
+  const shell = "ip link set lo up && echo 3 > /proc/sys/net/ipv4/tcp_fastopen && exec \"$@\"";
+  const probe = spawnSync("unshare", ["-n", "--", "sh", "-c", shell, "demo", "true"], { stdio: "ignore" });
+  if (probe.status !== 0) return null;
+  if (!args.includes("--json")) console.log("(in a private network namespace with net.ipv4.tcp_fastopen=3; --host to stay in this one)");
+  const run = spawnSync("unshare", ["-n", "--", "sh", "-c", shell, "demo", process.execPath, import.meta.path, "demo", ...args], {
+    stdio: "inherit",
+    env: { ...process.env, [IN_NETNS]: "1" },
+  });
+  return run.status ?? 1;
+}
+
+const demo: Command = {
+  summary: "start a TFO listener and make TFO connections to it, showing what rode in the SYN",
+  usage: [
+    "fastopen demo [--count N] [--host] [--json]",
+    "  --count N  connections to make (default 4; the first fetches the cookie)",
+    "  --host     stay in this network namespace (default, as root: a private one with",
+    "             net.ipv4.tcp_fastopen=3, leaving the host's setting untouched)",
+    "  --json     print the report as JSON",
+  ].join("\n"),
+  run(args) {
+    const json = takeFlag(args, "--json");
+    const host = takeFlag(args, "--host");
+    const countText = takeOption(args, "--count") ?? "4";
+    const count = Number(countText);
+    if (!Number.isInteger(count) || count < 1 || count > 1000) throw new UsageError(`--count must be 1..1000, got ${countText}`);
+    if (args.length > 0) throw new UsageError(`unexpected argument ${args[0]}`);
+    if (!host) {
+      const forwarded = [...(json ? ["--json"] : []), "--count", String(count)];
+      const code = demoInPrivateNamespace(forwarded);
+      if (code !== null) return code;
+    }
+    const report = runDemo(count);
+    console.log(json ? JSON.stringify(report) : formatDemo(report).join("\n"));
+    return report.connections.every((c) => c.delivered) ? 0 : 1;
+  },
+};
+
+/** Every command, by name. */
+export const commands: Record<string, Command> = { demo };
+
+function help(): string {
+  const width = Math.max(...Object.keys(commands).map((name) => name.length));
+  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  return ["usage: fastopen <command> [options]   (fastopen <command> --help for its options)", "", ...lines, "", "exit codes: 0 ok, 1 failed, 2 bad usage"].join("\n");
+}
+
+/** Runs the CLI with `argv` (without the runtime and script); returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...args] = argv;
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    console.log(help());
+    return name === undefined ? 2 : 0;
+  }
+  const command = commands[name];
+  if (command === undefined) {
+    console.error(`fastopen: unknown command ${JSON.stringify(name)}\n\n${help()}`);
+    return 2;
+  }
+  if (args.includes("--help") || args.includes("-h")) {
+    console.log(command.usage);
+    return 0;
+  }
+  try {
+    return await command.run(args);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(`fastopen ${name}: ${error.message}\n\n${command.usage}`);
+      return 2;
+    }
+    console.error(`fastopen ${name}: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  }
+}
+
+if (import.meta.main) process.exit(await main(process.argv.slice(2)));
