@@ -256,13 +256,19 @@ pub fn recv(fd: i32, buf: [*]u8, len: u32) i32 {
     return sys.byte_count(sys.recv(fd, buf, len, 0));
 }
 
-/// poll(2) on one fd: the returned events (0 on timeout) or `-errno`.
+/// The revents bit poll(2) sets for an fd that is not open (same value on
+/// Linux, macOS and FreeBSD).
+const POLLNVAL: i16 = 0x20;
+
+/// poll(2) on one fd: the returned events (0 on timeout) or `-errno`;
+/// -EBADF when `fd` is not open (poll itself reports that as POLLNVAL).
 pub fn poll(fd: i32, events: i16, timeout_ms: i32) i32 {
     assert(fd >= 0);
     var fds = [_]sys.PollFd{.{ .fd = fd, .events = events, .revents = 0 }};
     const n = sys.poll(&fds, 1, timeout_ms);
     if (n == -1) return sys.fail();
     if (n == 0) return 0;
+    if (fds[0].revents & POLLNVAL != 0) return -E.BADF;
     return @as(u16, @bitCast(fds[0].revents));
 }
 
