@@ -37,13 +37,14 @@ export function isIp6(text: string): boolean {
   }
 }
 
-function parseGroups(part: string, whole: string): number[] {
+// `endsAddress`: this part ends the address, the only place a dotted quad may stand.
+function parseGroups(part: string, whole: string, endsAddress: boolean): number[] {
   if (part === "") return [];
   const groups: number[] = [];
   const pieces = part.split(":");
   for (let i = 0; i < pieces.length; i++) {
     const piece = pieces[i]!;
-    if (i === pieces.length - 1 && piece.includes(".")) {
+    if (endsAddress && i === pieces.length - 1 && piece.includes(".")) {
       const v4 = parseIp4(piece);
       groups.push((v4[0]! << 8) | v4[1]!, (v4[2]! << 8) | v4[3]!);
     } else if (/^[0-9a-fA-F]{1,4}$/.test(piece)) {
@@ -86,8 +87,8 @@ export function parseIp6(text: string, options: { resolveScope?: boolean } = {})
   }
   const halves = address.split("::");
   if (halves.length > 2) throw new RangeError(`not an IPv6 address: ${JSON.stringify(text)}`);
-  const head = parseGroups(halves[0]!, text);
-  const tail = halves.length === 2 ? parseGroups(halves[1]!, text) : [];
+  const head = parseGroups(halves[0]!, text, halves.length === 1);
+  const tail = halves.length === 2 ? parseGroups(halves[1]!, text, true) : [];
   const missing = 8 - head.length - tail.length;
   if (halves.length === 1 ? missing !== 0 : missing < 1) {
     throw new RangeError(`not an IPv6 address: ${JSON.stringify(text)}`);
