@@ -117,8 +117,8 @@ export function runDemo(count = 4): DemoReport {
   const listener = must(fo.socketTcp6(), "socket");
   try {
     must(fo.socketBind6(listener, parseIp6("::1").ip, 0), "bind");
-    must(fo.socketFastopen(listener), "socket_fastopen");
     must(fo.socketListen(listener, 64), "listen");
+    must(fo.socketFastopen(listener), "socket_fastopen");
     const local: fo.Endpoint6 = { ip: new Uint8Array(16), port: 0, scopeId: 0 };
     must(fo.socketLocal6(listener, local), "socket_local6");
     const connections: DemoConnection[] = [];

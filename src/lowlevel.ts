@@ -137,8 +137,8 @@ export function socketConnected(s: number): number {
 }
 
 /**
- * libowfat's `socket_fastopen`: enables server-side TFO on `s` (call before or
- * after `socketListen`). `queueLength` bounds pending SYN-data requests on
+ * libowfat's `socket_fastopen`: enables server-side TFO on `s`. Call it after
+ * `socketListen` (macOS accepts it only on a listening socket; Linux either way). `queueLength` bounds pending SYN-data requests on
  * Linux; macOS and FreeBSD take it as on/off. 0, or -1.
  */
 export function socketFastopen(s: number, queueLength: number = DEFAULT_FASTOPEN_QUEUE): number {
