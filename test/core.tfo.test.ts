@@ -69,7 +69,7 @@ suite("non-blocking contract", () => {
     expect(closed.pollEvents & POLLOUT).toBe(POLLOUT);
     expect(closed.connected).toBe(0);
     expect(closed.connectedError).toMatchObject({ code: "ECONNREFUSED", syscall: "socket_connected" });
-    expect(closed.status).toMatchObject({ sent: false, acked: false });
+    expect(closed.status).toMatchObject({ sent: false, acked: false, established: false });
   });
 });
 

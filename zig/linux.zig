@@ -97,6 +97,18 @@ pub fn fastopen_status(fd: i32) i32 {
 
 /// tcpi_state (byte 0), tcpi_options (byte 5) and the 2-bit
 /// tcpi_fastopen_client_fail after delivery_rate_app_limited in byte 7.
+/// Whether a Linux TCP state (include/net/tcp_states.h) comes after a
+/// completed handshake. The numbering is not ordered by progress: TCP_CLOSE
+/// (7, also a refused connect), TCP_LISTEN (10) and TCP_NEW_SYN_RECV (12)
+/// follow the established states.
+fn handshake_done(state: u8) bool {
+    return switch (state) {
+        // ESTABLISHED, FIN_WAIT1, FIN_WAIT2, TIME_WAIT, CLOSE_WAIT, LAST_ACK, CLOSING
+        1, 4, 5, 6, 8, 9, 11 => true,
+        else => false,
+    };
+}
+
 fn decode_tcp_info(head: *const [8]u8) i32 {
     const state = head[0];
     const acked = head[5] & TCPI_OPT_SYN_DATA != 0;
@@ -112,7 +124,7 @@ fn decode_tcp_info(head: *const [8]u8) i32 {
         .known = true,
         .sent = acked or reason == .data_not_acked or reason == .syn_retransmitted,
         .acked = acked,
-        .established = state == 1 or state >= 4,
+        .established = handshake_done(state),
         .reason = reason,
         .state = state,
     });
@@ -134,4 +146,14 @@ test "decode_tcp_info: data not acked" {
     const s = status.decode(decode_tcp_info(&.{ 1, 0, 0, 0, 0, 7, 0x77, 4 }));
     try std.testing.expect(s.sent and !s.acked);
     try std.testing.expectEqual(status.Reason.data_not_acked, s.reason);
+}
+
+test "decode_tcp_info: a refused connect (TCP_CLOSE) or a listener is not established" {
+    const refused = status.decode(decode_tcp_info(&.{ 7, 0, 0, 0, 0, 0, 0x77, 2 }));
+    try std.testing.expect(!refused.established and !refused.sent);
+    try std.testing.expectEqual(status.Reason.no_cookie, refused.reason);
+    const listener = status.decode(decode_tcp_info(&.{ 10, 0, 0, 0, 0, 0, 0, 0 }));
+    try std.testing.expect(!listener.established);
+    const closing = status.decode(decode_tcp_info(&.{ 8, 0, 0, 0, 0, 0, 0, 0 }));
+    try std.testing.expect(closing.established);
 }
