@@ -95,8 +95,6 @@ pub fn fastopen_status(fd: i32) i32 {
     return decode_tcp_info(info[0..8]);
 }
 
-/// tcpi_state (byte 0), tcpi_options (byte 5) and the 2-bit
-/// tcpi_fastopen_client_fail after delivery_rate_app_limited in byte 7.
 /// Whether a Linux TCP state (include/net/tcp_states.h) comes after a
 /// completed handshake. The numbering is not ordered by progress: TCP_CLOSE
 /// (7, also a refused connect), TCP_LISTEN (10) and TCP_NEW_SYN_RECV (12)
@@ -109,6 +107,8 @@ fn handshake_done(state: u8) bool {
     };
 }
 
+/// tcpi_state (byte 0), tcpi_options (byte 5) and the 2-bit
+/// tcpi_fastopen_client_fail after delivery_rate_app_limited in byte 7.
 fn decode_tcp_info(head: *const [8]u8) i32 {
     const state = head[0];
     const acked = head[5] & TCPI_OPT_SYN_DATA != 0;
