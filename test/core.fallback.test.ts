@@ -20,6 +20,7 @@ interface FallbackReport {
   v4: Exchange[];
   refusedAfterReset: boolean;
   again: Exchange[];
+  lazy: Exchange[];
   noCookieOption: number;
 }
 
@@ -38,7 +39,7 @@ describe.skipIf(unavailable !== null)("fallback when the client side of TFO is d
 
   test("non-blocking: same contract as without a cookie (-1/EINPROGRESS, nothing sent), status not sent", () => {
     expect(report.refusedAtStart).toBe(false);
-    for (const e of [...report.first, ...report.v4, ...report.again]) {
+    for (const e of [...report.first, ...report.v4, ...report.again, ...report.lazy]) {
       expect(e.returned).toBe(-1);
       expect(e.error).toBe("EINPROGRESS");
       expect(e.arrivedWithConnect).toBe(0);
@@ -59,6 +60,9 @@ describe.skipIf(unavailable !== null)("fallback when the client side of TFO is d
     expect(report.first.map((e) => e.refused)).toEqual([true, true]);
     expect(report.refusedAfterReset).toBe(false);
     expect(report.again[0]!.refused).toBe(true);
+    // After another reset, socketFastopenLazy6 meets the refusal and records it the same way.
+    expect(report.lazy[0]!.lazyConnect).toBe(-1);
+    expect(report.lazy[0]!.refused).toBe(true);
     expect(report.noCookieOption).toBe(0);
   });
 
@@ -67,5 +71,6 @@ describe.skipIf(unavailable !== null)("fallback when the client side of TFO is d
     expectDelivered(report.blocking[0]!, 1);
     expectDelivered(report.v4[0]!, 1);
     expectDelivered(report.again[0]!, 1);
+    expectDelivered(report.lazy[0]!, 1);
   });
 });

@@ -211,3 +211,24 @@ suite("server side: sysctl 0x400 enables TFO on listeners without socketFastopen
     none.forEach((e, i) => expectDelivered(e, i + 1));
   });
 });
+
+suite("lazy connect (socketFastopenLazy6): the SYN leaves with the first socketSend", () => {
+  let exchanges: Exchange[];
+  beforeAll(() => {
+    exchanges = runCoreCase<{ exchanges: Exchange[] }>("lazy", 3).exchanges;
+  });
+
+  test("without a cookie: a plain SYN asking for one, -1/EINPROGRESS, nothing sent", () => {
+    expect(exchanges[0]!.lazyConnect).toBe(-1);
+    expectCookieFetch(exchanges[0]!);
+  });
+
+  test("with a cookie: connect returns 0 at once, the first socketSend's data rides in the SYN (proven)", () => {
+    for (const e of exchanges.slice(1)) {
+      expect(e.lazyConnect).toBe(0);
+      expectTfo(e);
+      expect(e.returned).toBe(e.length);
+    }
+    exchanges.forEach((e, i) => expectDelivered(e, i + 1));
+  });
+});

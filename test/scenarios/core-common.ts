@@ -21,6 +21,7 @@ import {
   socketFastopen,
   socketFastopenConnect4,
   socketFastopenConnect6,
+  socketFastopenLazy6,
   socketFastopenNoCookie,
   socketListen,
   socketLocal6,
@@ -144,14 +145,22 @@ export interface ExchangeSpec {
   payload: Uint8Array;
   /** Call `socketFastopenNoCookie` on the client before connecting. */
   noCookie?: boolean;
+  /**
+   * Connect with `socketFastopenLazy6` (tcp6 only), then send the payload with
+   * `socketSend`: `returned`/`error` then describe that first send when the
+   * connect was deferred (returned 0), and the connect itself otherwise.
+   */
+  lazy?: boolean;
 }
 
 /** What one exchange observed, end to end. */
 export interface Exchange {
   /** Payload length. */
   length: number;
-  /** What socketFastopenConnect returned. */
+  /** What socketFastopenConnect returned (lazy: see `ExchangeSpec.lazy`). */
   returned: number;
+  /** What socketFastopenLazy6 returned (null when not lazy). */
+  lazyConnect: number | null;
   /** `lastError().code` when it returned -1, else null. */
   error: string | null;
   /** socketPoll(POLLOUT) on the client after the call (null for blocking sockets). */
@@ -182,11 +191,17 @@ function clientSocket(kind: ClientKind): number {
   return must(create(), kind);
 }
 
-function fastopenConnect(fd: number, port: number, spec: ExchangeSpec): number {
-  if (spec.kind === "tcp6" || spec.kind === "tcp6b") {
-    return socketFastopenConnect6(fd, spec.ip, port, spec.scopeId ?? 0, spec.payload);
+/** The connect call(s) of one exchange: what the caller sees, and the lazy connect's own result. */
+function fastopenConnect(fd: number, port: number, spec: ExchangeSpec): { returned: number; lazyConnect: number | null } {
+  if (spec.lazy ?? false) {
+    if (spec.kind !== "tcp6") throw new Error("lazy exchanges use tcp6");
+    const lazyConnect = socketFastopenLazy6(fd, spec.ip, port, spec.scopeId ?? 0);
+    return { returned: lazyConnect === 0 ? socketSend(fd, spec.payload) : lazyConnect, lazyConnect };
   }
-  return socketFastopenConnect4(fd, spec.ip, port, spec.payload);
+  if (spec.kind === "tcp6" || spec.kind === "tcp6b") {
+    return { returned: socketFastopenConnect6(fd, spec.ip, port, spec.scopeId ?? 0, spec.payload), lazyConnect: null };
+  }
+  return { returned: socketFastopenConnect4(fd, spec.ip, port, spec.payload), lazyConnect: null };
 }
 
 /** Reads what `fd` has now into `into`; true at end of stream. */
@@ -223,7 +238,7 @@ export function exchange(listener: Listener, spec: ExchangeSpec): Exchange {
   const before = fastOpenCounters();
   const client = clientSocket(spec.kind);
   if (spec.noCookie ?? false) must(socketFastopenNoCookie(client), "socketFastopenNoCookie");
-  const returned = fastopenConnect(client, listener.port, spec);
+  const { returned, lazyConnect } = fastopenConnect(client, listener.port, spec);
   const error = returned < 0 ? (lastError()?.code ?? "none") : null;
   if (error !== null && error !== "EINPROGRESS") throw new Error(`socketFastopenConnect failed: ${error}`);
   const refused = fastopenRefused();
@@ -265,6 +280,7 @@ export function exchange(listener: Listener, spec: ExchangeSpec): Exchange {
   const report: Exchange = {
     length: spec.payload.byteLength,
     returned,
+    lazyConnect,
     error,
     pollEvents,
     connected,

@@ -45,6 +45,7 @@ interface Target {
   kind: ClientKind;
   ip: Uint8Array;
   noCookie?: boolean;
+  lazy?: boolean;
 }
 
 /** `count` exchanges with `listener`, each with its own `size`-byte payload (seeds 1..count). */
@@ -150,6 +151,12 @@ const cases: Record<string, () => object> = {
     return { exchanges: series(listener, 2, 120, { kind: "tcp6", ip: LOOPBACK6 }) };
   },
 
+  /** socketFastopenLazy6: the SYN leaves with the first socketSend, carrying its data once a cookie is known. */
+  lazy() {
+    const listener = listen6(LOOPBACK6);
+    return { exchanges: series(listener, 3, 900, { kind: "tcp6", ip: LOOPBACK6, lazy: true }) };
+  },
+
   /** Client TFO disabled (tcp_fastopen=2): the fallback keeps the contract and is remembered. */
   fallback() {
     const listener = listen6(ANY6);
@@ -161,11 +168,14 @@ const cases: Record<string, () => object> = {
     fastopenReset();
     const refusedAfterReset = fastopenRefused();
     const again = series(listener, 1, 700, target);
+    fastopenReset();
+    // The lazy form is refused too (TCP_FASTOPEN_CONNECT), and falls back the same way.
+    const lazy = series(listener, 1, 700, { ...target, lazy: true });
     // socketFastopenNoCookie is a TCP option, accepted whatever the sysctl says.
     const probe = must(socketTcp6(), "socketTcp6");
     const noCookieOption = socketFastopenNoCookie(probe);
     must(socketClose(probe), "socketClose");
-    return { refusedAtStart, first, blocking, v4, refusedAfterReset, again, noCookieOption };
+    return { refusedAtStart, first, blocking, v4, refusedAfterReset, again, lazy, noCookieOption };
   },
 };
 
