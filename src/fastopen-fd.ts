@@ -1,0 +1,218 @@
+/**
+ * The fd-level half of `connect()`: a non-blocking socket, the TFO connect
+ * (payload in the SYN, lazy, or plain), an asynchronous wait for the
+ * handshake that never blocks the JS thread, and the payload's unsent rest
+ * written in order. Reusable by any layer that adopts the fd afterwards
+ * (`Bun.connect({ fd })`, a node:net Duplex, ...).
+ */
+import * as fo from "./lowlevel.ts";
+import { lastError, systemError, type SystemError } from "./errors.ts";
+import type { ResolvedAddress } from "./resolve.ts";
+
+/** How the connect was made. */
+export type ConnectMode = "syn-data" | "lazy" | "plain";
+
+/** Options of `openFastOpenFd`. */
+export interface FastOpenFdOptions {
+  /** Where to connect (see `resolveHost`). */
+  address: ResolvedAddress;
+  /** TCP port, 1..65535. */
+  port: number;
+  /** Bytes to send first: in the SYN when a cookie is known. */
+  payload?: Uint8Array;
+  /** Try TFO (default true); false connects plainly and sends the payload after the handshake. */
+  fastOpen?: boolean;
+  /**
+   * Lazy TFO without a payload (Linux TCP_FASTOPEN_CONNECT): when a cookie is
+   * known, the connect returns at once and the SYN leaves with the first
+   * write, carrying it. The result then has `deferred: true`.
+   */
+  lazy?: boolean;
+  /** Write the payload's unsent rest before resolving (default true). */
+  flush?: boolean;
+  /** `performance.now()` time after which the attempt fails with ETIMEDOUT. */
+  deadline?: number | null;
+  /** Aborts the attempt (ABORT_ERR). */
+  signal?: AbortSignal;
+}
+
+/** A connected (or, lazily, deferred) fd and what the connect did. */
+export interface FastOpenFd {
+  /** The socket, non-blocking and close-on-exec. The caller owns it. */
+  fd: number;
+  address: ResolvedAddress;
+  port: number;
+  mode: ConnectMode;
+  /** TFO was tried (payload or lazy with `fastOpen` on). */
+  attempted: boolean;
+  /** The platform refused TFO for this connect and the plain path was used. */
+  refused: boolean;
+  /** Lazy connect whose SYN waits for the first write (the handshake has not started). */
+  deferred: boolean;
+  /** Bytes of the payload the kernel took with the connect call (in the SYN when TFO worked). */
+  bytesInSyn: number;
+  /** Bytes of the payload written after the handshake (0 unless `flush`). */
+  bytesAfterHandshake: number;
+  /** Bytes of the payload still unsent (empty when `flush`). */
+  remainder: Uint8Array;
+}
+
+/** Longest pause between two polls of a connecting socket (ms). */
+export const POLL_MAX_MS = 8;
+// Pauses between polls: a yield to the event loop first (loopback and LAN
+// handshakes complete within it), then a short doubling backoff.
+const POLL_STEPS_MS = [0, 0, 1, 1, 2, 2, 4, 4, POLL_MAX_MS];
+
+/** The error a timed-out attempt rejects with: ETIMEDOUT, syscall `connect`. */
+export function timeoutError(address: string, port: number): SystemError {
+  return systemError("ETIMEDOUT", "connect", { address, port, message: `connect ETIMEDOUT ${address}:${port}` });
+}
+
+/** The error an aborted attempt rejects with: name AbortError, code ABORT_ERR. */
+export function abortError(address: string | undefined, port: number | undefined, reason?: unknown): SystemError {
+  const where = address === undefined ? "" : ` ${address}:${port}`;
+  const error = systemError("ABORT_ERR", "connect", { message: `The operation was aborted${where}` });
+  error.name = "AbortError";
+  if (address !== undefined) error.address = address;
+  if (port !== undefined) error.port = port;
+  if (reason !== undefined) (error as { cause?: unknown }).cause = reason;
+  return error;
+}
+
+function nativeError(syscall: string, address: string, port: number): SystemError {
+  const info = lastError();
+  const code = info?.code ?? "EIO";
+  return systemError(code, syscall, { address, port, message: `${syscall} ${code} ${address}:${port}` });
+}
+
+/** Resolves after `ms`, or as soon as `signal` aborts. */
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  if (signal === undefined) return Bun.sleep(ms);
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
+
+/** Why to stop waiting (timeout or abort), or null to go on. */
+function stopReason(options: FastOpenFdOptions, where: string, port: number): SystemError | null {
+  if (options.signal?.aborted === true) return abortError(where, port, options.signal.reason);
+  if (options.deadline != null && performance.now() >= options.deadline) return timeoutError(where, port);
+  return null;
+}
+
+/**
+ * Waits, without blocking the JS thread, until `fd` reports `events` (or an
+ * error/hangup). Polls with `poll(2)` and a zero timeout, pausing briefly
+ * between polls (see `POLL_MAX_MS`). Throws ETIMEDOUT/ABORT_ERR SystemErrors.
+ */
+export async function waitForFd(fd: number, events: number, options: FastOpenFdOptions): Promise<void> {
+  const where = options.address.address;
+  for (let step = 0; ; step++) {
+    const stop = stopReason(options, where, options.port);
+    if (stop !== null) throw stop;
+    const seen = fo.socketPoll(fd, events, 0);
+    if (seen < 0) throw nativeError("poll", where, options.port);
+    if (seen !== 0) return;
+    let ms = POLL_STEPS_MS[Math.min(step, POLL_STEPS_MS.length - 1)]!;
+    if (options.deadline != null) ms = Math.max(0, Math.min(ms, Math.ceil(options.deadline - performance.now())));
+    await pause(ms, options.signal);
+  }
+}
+
+/** Waits for a non-blocking connect on `fd` to finish; throws its error (ECONNREFUSED, ...). */
+export async function waitConnected(fd: number, options: FastOpenFdOptions): Promise<void> {
+  for (;;) {
+    await waitForFd(fd, fo.POLLOUT, options);
+    if (fo.socketConnected(fd) === 1) return;
+    if (lastError()?.code !== "EINPROGRESS") throw nativeError("connect", options.address.address, options.port);
+  }
+}
+
+/** Writes all of `data` to the connected `fd`, waiting for room when the send buffer is full. */
+export async function sendAll(fd: number, data: Uint8Array, options: FastOpenFdOptions): Promise<number> {
+  let sent = 0;
+  while (sent < data.byteLength) {
+    const n = fo.socketSend(fd, data.subarray(sent));
+    if (n >= 0) {
+      sent += n;
+      continue;
+    }
+    if (lastError()?.code !== "EAGAIN") throw nativeError("write", options.address.address, options.port);
+    await waitForFd(fd, fo.POLLOUT, options);
+  }
+  return sent;
+}
+
+function createSocket(address: ResolvedAddress): number {
+  let fd = fo.socketTcp6();
+  // A host without IPv6 still reaches IPv4 peers over an IPv4 socket.
+  if (fd < 0 && address.family === 4 && lastError()?.code === "EAFNOSUPPORT") fd = fo.socketTcp4();
+  return fd;
+}
+
+/** The connect call for the chosen mode: bytes queued (>= 0), or -1 with lastError() set. */
+function startConnect(fd: number, options: FastOpenFdOptions, mode: ConnectMode, payload: Uint8Array): number {
+  const { ip, scopeId } = options.address;
+  if (mode === "syn-data") return fo.socketFastopenConnect6(fd, ip, options.port, scopeId, payload);
+  if (mode === "lazy") return fo.socketFastopenLazy6(fd, ip, options.port, scopeId);
+  return fo.socketConnect6(fd, ip, options.port, scopeId);
+}
+
+/** The mode `openFastOpenFd` uses for these options. */
+export function connectMode(payload: Uint8Array, fastOpen: boolean, lazy: boolean): ConnectMode {
+  if (!fastOpen) return "plain";
+  if (payload.byteLength > 0) return "syn-data";
+  return lazy ? "lazy" : "plain";
+}
+
+/**
+ * Opens a TCP connection with TFO and returns its fd once the handshake has
+ * completed (or at once for a deferred lazy connect), with the payload split
+ * between the SYN and after the handshake. Rejects with a SystemError
+ * (ECONNREFUSED, ETIMEDOUT, ABORT_ERR, ...) carrying `address` and `port`;
+ * on every failure the fd is closed.
+ */
+export async function openFastOpenFd(options: FastOpenFdOptions): Promise<FastOpenFd> {
+  const payload = options.payload ?? new Uint8Array(0);
+  const mode = connectMode(payload, options.fastOpen ?? true, options.lazy ?? false);
+  const where = options.address.address;
+  const early = stopReason(options, where, options.port);
+  if (early !== null) throw early;
+  const fd = createSocket(options.address);
+  if (fd < 0) throw nativeError("socket", where, options.port);
+  try {
+    const queued = startConnect(fd, options, mode, payload);
+    if (queued < 0 && lastError()?.code !== "EINPROGRESS") throw nativeError("connect", where, options.port);
+    const refused = mode !== "plain" && fo.fastopenRefused();
+    const taken = mode === "syn-data" ? Math.max(queued, 0) : 0;
+    const result: FastOpenFd = {
+      fd,
+      address: options.address,
+      port: options.port,
+      mode,
+      attempted: mode !== "plain",
+      refused,
+      deferred: mode === "lazy" && queued === 0 && !refused,
+      bytesInSyn: refused ? 0 : taken,
+      bytesAfterHandshake: refused ? taken : 0,
+      remainder: payload.subarray(taken),
+    };
+    if (result.deferred) return result;
+    await waitConnected(fd, options);
+    if (options.flush !== false && result.remainder.byteLength > 0) {
+      const sent = await sendAll(fd, result.remainder, options);
+      result.bytesAfterHandshake += sent;
+      result.remainder = result.remainder.subarray(sent);
+    }
+    return result;
+  } catch (error) {
+    fo.socketClose(fd);
+    throw error;
+  }
+}

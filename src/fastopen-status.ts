@@ -1,0 +1,167 @@
+/**
+ * `fastOpenStatus(socket)`: per connection, whether the payload (or the first
+ * write) rode in the SYN, whether the server acknowledged it, and why not.
+ * `connect()` registers each socket it makes; other Bun sockets (for example
+ * those a `listen()` server accepts) are read through their fd while open.
+ */
+import type { Socket } from "bun";
+import { fastopenRefused, fastopenStatus as nativeStatus } from "./lowlevel.ts";
+import type { FastOpenStatus } from "./status.ts";
+
+/**
+ * Why the data did not ride in the SYN or was not acknowledged:
+ * - `"none"`: it rode and was acknowledged;
+ * - `"not-attempted"`: nothing to send in the SYN (no payload, not lazy) or `fastOpen: false`;
+ * - `"no-cookie"`: no cookie for this server yet, the SYN asked for one;
+ * - `"disabled"`: the platform refused TFO (client bit of `net.ipv4.tcp_fastopen` off): plain connect + send;
+ * - `"server-refused"`: data went in the SYN but the server did not take it (no TFO there, bad cookie);
+ * - `"syn-retransmitted"`: the SYN was lost and resent without data;
+ * - `"blackhole"`: the kernel's blackhole detection turned TFO off;
+ * - `"pending"`: lazy connection whose SYN has not left yet;
+ * - `"no-data"`: lazy connection whose SYN left empty (nothing was written before it had to go);
+ * - `"unknown"`: the platform does not say.
+ */
+export type FastOpenOutcome =
+  | "none"
+  | "not-attempted"
+  | "no-cookie"
+  | "disabled"
+  | "server-refused"
+  | "syn-retransmitted"
+  | "blackhole"
+  | "pending"
+  | "no-data"
+  | "unknown";
+
+/** The TFO report of one connection. */
+export interface ConnectionFastOpenStatus {
+  /** Data rode in the SYN. */
+  sent: boolean;
+  /** The peer acknowledged the SYN data (on an accepted socket: SYN data was received). */
+  acked: boolean;
+  /** Why not, or `"none"` when it rode and was acknowledged. */
+  reason: FastOpenOutcome;
+  /** Bytes of the payload the kernel took with the SYN (`connect()` sockets; 0 otherwise). */
+  bytesInSyn: number;
+  /** Bytes of the payload written after the handshake. */
+  bytesAfterHandshake: number;
+  /** The connect mode used: `"syn-data"`, `"lazy"`, `"plain"`, or `"accepted"`/`"unknown"` for other sockets. */
+  mode: "syn-data" | "lazy" | "plain" | "accepted" | "unknown";
+  /** The kernel's raw report (TCP_INFO), or null when it could not be read. */
+  kernel: FastOpenStatus | null;
+  /** True when `kernel` is the last report read before the socket closed. */
+  final: boolean;
+}
+
+/** What `connect()` knows about a connection it made. */
+export interface ConnectionRecord {
+  fd: number;
+  mode: "syn-data" | "lazy" | "plain";
+  /** TFO was attempted (payload or lazy with `fastOpen` on). */
+  attempted: boolean;
+  /** The platform refused TFO for this connect (fallback to plain connect). */
+  refused: boolean;
+  bytesInSyn: number;
+  bytesAfterHandshake: number;
+  /** Last kernel report; refreshed while the socket is open. */
+  last: FastOpenStatus | null;
+  closed: boolean;
+}
+
+const records = new WeakMap<object, ConnectionRecord>();
+
+/** Remembers what `connect()` did for `socket` (its fd, mode and payload split). */
+export function registerConnection(socket: object, record: ConnectionRecord): void {
+  records.set(socket, record);
+}
+
+/** The record of a socket made by `connect()`, if any. */
+export function connectionRecord(socket: object): ConnectionRecord | undefined {
+  return records.get(socket);
+}
+
+/** Reads the kernel report of a record's fd while the socket is open (kept after close). */
+export function refreshRecord(record: ConnectionRecord): FastOpenStatus | null {
+  if (!record.closed) record.last = nativeStatus(record.fd) ?? record.last;
+  return record.last;
+}
+
+/** Marks the record closed after a last read (call before Bun closes the fd, or right after with no read). */
+export function closeRecord(record: ConnectionRecord, readFirst: boolean): void {
+  if (readFirst) refreshRecord(record);
+  record.closed = true;
+}
+
+function outcome(kernel: FastOpenStatus | null, attempted: boolean, refused: boolean, mode: string): FastOpenOutcome {
+  if (!attempted) return "not-attempted";
+  if (refused) return "disabled";
+  if (kernel === null || !kernel.known) return "unknown";
+  if (kernel.sent && kernel.acked) return "none";
+  switch (kernel.reason) {
+    case "no-cookie":
+      return "no-cookie";
+    case "data-not-acked":
+      return "server-refused";
+    case "syn-retransmitted":
+      return "syn-retransmitted";
+    case "blackhole":
+      return "blackhole";
+    case "none":
+      // Linux SYN_SENT (2) with nothing reported yet: a lazy SYN still waiting for data.
+      if (mode === "lazy" && kernel.state === 2) return "pending";
+      if (mode === "lazy" && !kernel.sent) return "no-data";
+      return kernel.sent ? "server-refused" : "unknown";
+    default:
+      return "unknown";
+  }
+}
+
+function foreignOutcome(kernel: FastOpenStatus | null, accepted: boolean): FastOpenOutcome {
+  if (kernel === null) return "unknown";
+  if (accepted) return kernel.acked ? "none" : "not-attempted";
+  return outcome(kernel, true, fastopenRefused(), "unknown");
+}
+
+function fdOf(socket: object): number | null {
+  const fd = (socket as { fd?: unknown }).fd;
+  return typeof fd === "number" && Number.isInteger(fd) && fd >= 0 ? fd : null;
+}
+
+/**
+ * The TFO report of a Bun socket: from `connect()` (with the payload split
+ * and the mode), or for any other open Bun socket read from its fd (a socket
+ * accepted by a TFO listener reports `acked` when its SYN carried data).
+ * Throws a TypeError for a non-object; returns `reason: "unknown"` with a
+ * null `kernel` when nothing can be read (a closed foreign socket).
+ */
+export function fastOpenStatus<Data>(socket: Socket<Data>): ConnectionFastOpenStatus {
+  if (typeof socket !== "object" || socket === null) throw new TypeError("socket must be a Bun Socket");
+  const record = records.get(socket);
+  if (record !== undefined) {
+    const kernel = refreshRecord(record);
+    const reason = outcome(kernel, record.attempted, record.refused, record.mode);
+    return {
+      sent: record.attempted && !record.refused && (kernel?.sent ?? false),
+      acked: record.attempted && !record.refused && (kernel?.acked ?? false),
+      reason,
+      bytesInSyn: record.bytesInSyn,
+      bytesAfterHandshake: record.bytesAfterHandshake,
+      mode: record.mode,
+      kernel,
+      final: record.closed,
+    };
+  }
+  const fd = socket.readyState === 1 || socket.readyState === 0 ? fdOf(socket) : null;
+  const kernel = fd === null ? null : nativeStatus(fd);
+  const accepted = (socket as { listener?: unknown }).listener !== undefined;
+  return {
+    sent: kernel?.sent ?? false,
+    acked: kernel?.acked ?? false,
+    reason: foreignOutcome(kernel, accepted),
+    bytesInSyn: 0,
+    bytesAfterHandshake: 0,
+    mode: accepted ? "accepted" : "unknown",
+    kernel,
+    final: false,
+  };
+}

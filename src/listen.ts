@@ -1,0 +1,59 @@
+/**
+ * `listen(options)`: `Bun.listen` with TCP Fast Open on the listener. Bun
+ * creates, binds and listens (so `port`, `hostname`, `reload`, `stop` and
+ * TLS behave exactly as in Bun); TFO is then enabled on `listener.fd`, after
+ * `listen(2)`, the order macOS requires and Linux accepts.
+ */
+import type { TCPSocketListener, TCPSocketListenOptions } from "bun";
+import * as fo from "./lowlevel.ts";
+import * as check from "./validate.ts";
+import { lastError, systemError } from "./errors.ts";
+
+/** Default TFO queue length of `listen` (pending SYN-data requests). */
+export const DEFAULT_LISTEN_FASTOPEN = fo.DEFAULT_FASTOPEN_QUEUE;
+
+/** Options of `listen`: those of `Bun.listen` (TCP form) plus `fastOpen`. */
+export interface ListenOptions<Data = undefined> extends TCPSocketListenOptions<Data> {
+  /** TFO queue length (pending SYN-data requests); 0 disables TFO. Default 256. */
+  fastOpen?: number;
+}
+
+/** A Bun listener with TFO, and its TFO queue length. */
+export type FastOpenListener<Data = undefined> = TCPSocketListener<Data> & {
+  /** The TFO queue length in force (0: TFO off). */
+  readonly fastOpen: number;
+};
+
+/**
+ * Starts a TCP (or TLS) server as `Bun.listen` does and enables TFO on it,
+ * so clients with a cookie deliver their first bytes in the SYN. `port` is
+ * the real bound port (also with `port: 0`). Bad options throw a
+ * TypeError/RangeError; when the platform refuses TFO on the listener, the
+ * listener is stopped and a SystemError (`syscall: "socket_fastopen"`) is
+ * thrown.
+ */
+export function listen<Data = undefined>(options: ListenOptions<Data>): FastOpenListener<Data> {
+  if (typeof options !== "object" || options === null) throw new TypeError("listen() needs an options object");
+  const queue = options.fastOpen === undefined ? DEFAULT_LISTEN_FASTOPEN : check.integer("fastOpen", options.fastOpen, 0, 0x7fffffff);
+  const { fastOpen: _omit, ...bunOptions } = options;
+  const listener = Bun.listen<Data>(bunOptions);
+  const fd = (listener as { fd?: unknown }).fd;
+  if (queue > 0) {
+    const failure =
+      typeof fd !== "number"
+        ? systemError("EBADF", "socket_fastopen", { message: "listen: Bun did not expose the listener's fd" })
+        : fo.socketFastopen(fd, queue) < 0
+          ? systemError(lastError()?.code ?? "EIO", "socket_fastopen", {
+              address: listener.hostname,
+              port: listener.port,
+              message: `listen: enabling TFO on ${listener.hostname}:${listener.port} failed: ${lastError()?.code ?? "EIO"}`,
+            })
+          : null;
+    if (failure !== null) {
+      listener.stop(true);
+      throw failure;
+    }
+  }
+  Object.defineProperty(listener, "fastOpen", { value: queue, enumerable: true });
+  return listener as FastOpenListener<Data>;
+}

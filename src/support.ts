@@ -1,0 +1,129 @@
+/**
+ * `support()`: which kinds of TFO this host (on Linux: this network
+ * namespace) allows, read from the platform's settings, with advice for each
+ * missing piece. Linux: the `net.ipv4.tcp_fastopen` bits and the kernel
+ * version; macOS: `net.inet.tcp.fastopen`; FreeBSD: `net.inet.tcp.fastopen.*`.
+ */
+import { release } from "node:os";
+import { spawnSync } from "node:child_process";
+import { readTcpFastopenSysctl, TFO_BITS } from "./netstat.ts";
+
+/** What this host allows. */
+export interface SupportReport {
+  platform: NodeJS.Platform;
+  /** The raw setting (`net.ipv4.tcp_fastopen` on Linux), or null when it cannot be read. */
+  setting: number | null;
+  /** Clients may send data in the SYN (with a cookie). */
+  client: boolean;
+  /** Listeners accept data in the SYN. */
+  server: boolean;
+  /** Lazy connect (the SYN waits for the first write): Linux >= 4.11, macOS. */
+  lazy: boolean;
+  /** Clients send SYN data without a cookie (Linux bit 0x4, or per socket with TCP_FASTOPEN_NO_COOKIE). */
+  noCookie: boolean;
+  /** Listeners accept SYN data without a cookie (Linux bits 0x200/0x400). */
+  serverNoCookie: boolean;
+  /** One line per missing piece, saying how to enable it. Empty when client, server and lazy are on. */
+  advice: string[];
+}
+
+function kernelAtLeast(text: string, major: number, minor: number): boolean {
+  const match = /^(\d+)\.(\d+)/.exec(text);
+  if (match === null) return false;
+  const [maj, min] = [Number(match[1]), Number(match[2])];
+  return maj > major || (maj === major && min >= minor);
+}
+
+/** The Linux report for a `net.ipv4.tcp_fastopen` value and kernel release (pure: testable with any value). */
+export function linuxSupport(setting: number | null, kernel: string): SupportReport {
+  const bits = setting ?? 0;
+  const client = (bits & TFO_BITS.client) !== 0;
+  const server = (bits & TFO_BITS.server) !== 0;
+  const lazyKernel = kernelAtLeast(kernel, 4, 11);
+  const report: SupportReport = {
+    platform: "linux",
+    setting,
+    client,
+    server,
+    lazy: client && lazyKernel,
+    noCookie: client && (bits & TFO_BITS.clientNoCookie) !== 0,
+    serverNoCookie: server && (bits & (TFO_BITS.serverNoCookie | TFO_BITS.serverNoCookieAll)) !== 0,
+    advice: [],
+  };
+  if (setting === null) {
+    report.advice.push("net.ipv4.tcp_fastopen cannot be read (no /proc/sys?): TFO state unknown");
+    return report;
+  }
+  const want = bits | TFO_BITS.client | TFO_BITS.server;
+  if (!client) report.advice.push(`client TFO is off (bit 0x1 of net.ipv4.tcp_fastopen=${setting}): connections fall back to connect + send; enable with: sysctl -w net.ipv4.tcp_fastopen=${want}`);
+  if (!server) report.advice.push(`server TFO is off (bit 0x2 of net.ipv4.tcp_fastopen=${setting}): listen() ignores SYN data; enable with: sysctl -w net.ipv4.tcp_fastopen=${want}`);
+  if (client && !lazyKernel) report.advice.push(`kernel ${kernel} predates TCP_FASTOPEN_CONNECT (4.11): lazy and TLS connects send the ClientHello after the handshake`);
+  if (!report.noCookie) report.advice.push("no-cookie TFO is off (bit 0x4, client; needs a server that allows it): the first connection to each server only fetches a cookie (normal)");
+  return report;
+}
+
+function sysctlNumber(name: string): number | null {
+  const run = spawnSync("sysctl", ["-n", name], { encoding: "utf8" });
+  const value = Number(run.stdout?.trim());
+  return run.status === 0 && Number.isInteger(value) ? value : null;
+}
+
+function darwinSupport(): SupportReport {
+  const setting = sysctlNumber("net.inet.tcp.fastopen");
+  const bits = setting ?? 0;
+  const report: SupportReport = {
+    platform: "darwin",
+    setting,
+    client: (bits & 1) !== 0,
+    server: (bits & 2) !== 0,
+    lazy: (bits & 1) !== 0,
+    noCookie: false,
+    serverNoCookie: false,
+    advice: [],
+  };
+  if (setting === null) report.advice.push("net.inet.tcp.fastopen cannot be read: TFO state unknown");
+  else if (!report.client || !report.server) report.advice.push(`net.inet.tcp.fastopen=${setting}: enable client and server with: sudo sysctl -w net.inet.tcp.fastopen=3`);
+  report.advice.push("macOS has no no-cookie TFO");
+  return report;
+}
+
+function freebsdSupport(): SupportReport {
+  const client = sysctlNumber("net.inet.tcp.fastopen.client_enable");
+  const server = sysctlNumber("net.inet.tcp.fastopen.server_enable");
+  const report: SupportReport = {
+    platform: "freebsd",
+    setting: client === null && server === null ? null : ((client ?? 0) !== 0 ? 1 : 0) | ((server ?? 0) !== 0 ? 2 : 0),
+    client: (client ?? 0) !== 0,
+    server: (server ?? 0) !== 0,
+    lazy: false,
+    noCookie: false,
+    serverNoCookie: false,
+    advice: ["FreeBSD has no lazy TFO: lazy and TLS connects use a plain connect"],
+  };
+  if (!report.client) report.advice.push("enable client TFO with: sysctl net.inet.tcp.fastopen.client_enable=1");
+  if (!report.server) report.advice.push("enable server TFO with: sysctl net.inet.tcp.fastopen.server_enable=1");
+  return report;
+}
+
+/** Which of client, server, lazy and no-cookie TFO this host (network namespace) allows, with advice. */
+export function support(): SupportReport {
+  switch (process.platform) {
+    case "linux":
+      return linuxSupport(readTcpFastopenSysctl(), release());
+    case "darwin":
+      return darwinSupport();
+    case "freebsd":
+      return freebsdSupport();
+    default:
+      return {
+        platform: process.platform,
+        setting: null,
+        client: false,
+        server: false,
+        lazy: false,
+        noCookie: false,
+        serverNoCookie: false,
+        advice: [`TFO is not supported by fastopen on ${process.platform}`],
+      };
+  }
+}

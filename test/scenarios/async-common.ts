@@ -1,0 +1,138 @@
+/**
+ * Helpers of the async API scenarios: a `listen()` server that records what
+ * each connection delivered, deterministic payloads, digests, counters, and
+ * the guard that keeps these scenarios inside a private network namespace.
+ */
+import { createHash } from "node:crypto";
+import { readdirSync, readlinkSync } from "node:fs";
+import type { Socket } from "bun";
+import { listen, type FastOpenListener } from "../../src/listen.ts";
+import { fastOpenStatus, type ConnectionFastOpenStatus } from "../../src/fastopen-status.ts";
+import { counterDelta, fastOpenCounters, type FastOpenCounters } from "../../src/netstat.ts";
+
+/** Environment variable carrying the test's own network namespace (`net:[inode]`). */
+export const PARENT_NETNS_ENV = "FASTOPEN_ASYNC_PARENT_NETNS";
+
+/** Refuses to run in the namespace of the test that started this scenario (the host's, usually). */
+export function assertPrivateNetns(): void {
+  const parent = process.env[PARENT_NETNS_ENV];
+  if (parent === undefined || parent === "" || parent === readlinkSync("/proc/self/ns/net")) {
+    throw new Error(`async scenarios run only in a private network namespace made by the test (${PARENT_NETNS_ENV})`);
+  }
+}
+
+/** `len` deterministic bytes from `seed` (xorshift32): a lost, doubled or swapped chunk changes the digest. */
+export function pattern(len: number, seed: number): Uint8Array {
+  const out = new Uint8Array(len);
+  let x = (seed * 2654435761) >>> 0 || 1;
+  for (let i = 0; i < len; i++) {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+/** Hex SHA-256 of bytes. */
+export function sha256(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+/** What the server saw on one accepted connection. */
+export interface Received {
+  bytes: Uint8Array;
+  /** The accepted socket's TFO report, read when its first data arrived (or at end). */
+  status: ConnectionFastOpenStatus | null;
+}
+
+/** A `listen()` server that hands out each connection's full input once the client ends. */
+export interface RecordingServer {
+  listener: FastOpenListener<ServerState>;
+  port: number;
+  /** Resolves with the next connection's input, in accept order. */
+  next(): Promise<Received>;
+  stop(): void;
+}
+
+/** Per-connection state of the recording server. */
+export interface ServerState {
+  chunks: Uint8Array[];
+  status: ConnectionFastOpenStatus | null;
+  done: PromiseWithResolvers<Received>;
+}
+
+/** Options of `recordingServer`. */
+export interface ServerOptions {
+  hostname?: string;
+  fastOpen?: number;
+  tls?: { cert: string; key: string };
+  /** Bytes the server writes as soon as a connection opens (server speaks first). */
+  greeting?: string;
+  /** Bytes the server writes back after each data chunk. */
+  reply?: string;
+}
+
+/** Starts a recording `listen()` server on loopback. */
+export function recordingServer(options: ServerOptions = {}): RecordingServer {
+  const queue: Array<Promise<Received>> = [];
+  const listener = listen<ServerState>({
+    hostname: options.hostname ?? "::1",
+    port: 0,
+    fastOpen: options.fastOpen ?? 256,
+    ...(options.tls === undefined ? {} : { tls: options.tls }),
+    socket: {
+      open(socket: Socket<ServerState>) {
+        const done = Promise.withResolvers<Received>();
+        socket.data = { chunks: [], status: null, done };
+        queue.push(done.promise);
+        if (options.greeting !== undefined) socket.write(options.greeting);
+      },
+      data(socket: Socket<ServerState>, data: Buffer) {
+        socket.data.status ??= fastOpenStatus(socket);
+        socket.data.chunks.push(new Uint8Array(data));
+        if (options.reply !== undefined) socket.write(options.reply);
+      },
+      end(socket: Socket<ServerState>) {
+        socket.data.status ??= fastOpenStatus(socket);
+        socket.data.done.resolve({ bytes: Buffer.concat(socket.data.chunks), status: socket.data.status });
+        socket.end();
+      },
+      close(socket: Socket<ServerState>) {
+        socket.data?.done.resolve({ bytes: Buffer.concat(socket.data.chunks), status: socket.data.status });
+      },
+    },
+  });
+  let taken = 0;
+  return {
+    listener,
+    port: listener.port,
+    async next() {
+      while (queue.length <= taken) await Bun.sleep(1);
+      return queue[taken++]!;
+    },
+    stop: () => listener.stop(true),
+  };
+}
+
+/** TcpExt counters now. */
+export function counters(): FastOpenCounters {
+  return fastOpenCounters();
+}
+
+/** `after - before`. */
+export function delta(before: FastOpenCounters): FastOpenCounters {
+  return counterDelta(before, fastOpenCounters());
+}
+
+/** Open fds of this process. */
+export function fdCount(): number {
+  return readdirSync("/proc/self/fd").length;
+}
+
+/** Prints the scenario's report as the last stdout line. */
+export function report(value: object): void {
+  console.log(JSON.stringify(value));
+}
