@@ -24,7 +24,7 @@ export function parseIp4(text: string): Uint8Array {
 
 /** True when `text` is a dotted-quad IPv4 address. */
 export function isIp4(text: string): boolean {
-  return IPV4.test(text);
+  return typeof text === "string" && IPV4.test(text);
 }
 
 /** True when `text` parses as an IPv6 address (with an optional `%scope`). */
@@ -58,7 +58,12 @@ function parseGroups(part: string, whole: string, endsAddress: boolean): number[
 
 /** The index of a network interface by name (Linux: /sys/class/net/NAME/ifindex). */
 export function interfaceIndex(name: string): number {
-  if (/^\d+$/.test(name)) return Number(name);
+  if (typeof name !== "string") throw new TypeError(`interface name must be a string, got ${typeof name}`);
+  if (/^\d+$/.test(name)) {
+    const index = Number(name);
+    if (index > 0xffffffff) throw new RangeError(`interface index out of range: ${name}`);
+    return index;
+  }
   if (!/^[\w.@-]{1,15}$/.test(name)) throw new RangeError(`bad interface name: ${JSON.stringify(name)}`);
   try {
     return Number(readFileSync(`/sys/class/net/${name}/ifindex`, "utf8").trim());
@@ -137,6 +142,8 @@ export function formatIp4(ip4: Uint8Array): string {
  */
 export function formatIp6(ip: Uint8Array, scopeId = 0): string {
   if (!(ip instanceof Uint8Array) || ip.byteLength !== 16) throw new TypeError("ip must be a Uint8Array of 16 bytes");
+  if (typeof scopeId !== "number") throw new TypeError(`scopeId must be a number, got ${typeof scopeId}`);
+  if (!Number.isInteger(scopeId) || scopeId < 0 || scopeId > 0xffffffff) throw new RangeError(`scopeId must be in 0..4294967295, got ${scopeId}`);
   const scope = scopeId !== 0 ? `%${scopeId}` : "";
   if (isV4Mapped(ip)) return `::ffff:${formatIp4(ip.subarray(12))}${scope}`;
   const groups = Array.from({ length: 8 }, (_, i) => (ip[2 * i]! << 8) | ip[2 * i + 1]!);

@@ -169,9 +169,16 @@ function endpointCall(
   const meta = new Uint32Array(2);
   const result = fromNative(call(fd, ip, meta), syscall);
   if (result >= 0 && out !== undefined) {
-    out.ip = ip;
-    out.port = meta[0]!;
-    out.scopeId = meta[1]!;
+    try {
+      out.ip = ip;
+      out.port = meta[0]!;
+      out.scopeId = meta[1]!;
+    } catch (error) {
+      // `out` refused the fields (frozen, a throwing setter): the caller never
+      // learns an accepted fd, so it must not stay open.
+      if (syscall === "socket_accept6") native().fo_socket_close(result);
+      throw error;
+    }
   }
   return result;
 }

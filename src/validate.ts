@@ -4,6 +4,8 @@
  * names the argument.
  */
 
+import { types } from "node:util";
+
 /** Bytes accepted from a string or any ArrayBufferView. */
 export type BufferSource = string | ArrayBufferView;
 
@@ -13,8 +15,14 @@ const MAX_UINT32 = 0xffffffff;
 function describe(value: unknown): string {
   if (value === null) return "null";
   if (typeof value === "number") return String(value);
-  if (typeof value === "object") return (value as object).constructor?.name ?? "object";
-  return typeof value;
+  if (typeof value !== "object") return typeof value;
+  try {
+    // A hostile object (a Proxy, a throwing getter) must not turn a TypeError into its own error.
+    const name: unknown = (value as object).constructor?.name;
+    return typeof name === "string" ? name : "object";
+  } catch {
+    return "object";
+  }
 }
 
 /** An integer within `[min, max]`. */
@@ -40,26 +48,57 @@ export function uint32(value: unknown, name: string): number {
   return integer(name, value, 0, MAX_UINT32);
 }
 
+// The engine's own accessors: an own property or a subclass getter named
+// `byteLength` must never make the native side read past a view.
+type Getter<T> = (this: unknown) => T;
+function intrinsic<T>(prototype: object, name: string): Getter<T> {
+  return Object.getOwnPropertyDescriptor(prototype, name)!.get as Getter<T>;
+}
+const typedArrayPrototype = Object.getPrototypeOf(Uint8Array.prototype) as object;
+const typedBuffer = intrinsic<ArrayBufferLike>(typedArrayPrototype, "buffer");
+const typedOffset = intrinsic<number>(typedArrayPrototype, "byteOffset");
+const typedLength = intrinsic<number>(typedArrayPrototype, "byteLength");
+const viewBuffer = intrinsic<ArrayBufferLike>(DataView.prototype, "buffer");
+const viewOffset = intrinsic<number>(DataView.prototype, "byteOffset");
+const viewLength = intrinsic<number>(DataView.prototype, "byteLength");
+const bufferDetached = intrinsic<boolean>(ArrayBuffer.prototype, "detached");
+
+/** The real buffer, offset and length of a view (never its own, overridable properties). */
+function viewParts(value: ArrayBufferView, name: string): { buffer: ArrayBufferLike; offset: number; length: number } {
+  const typed = types.isTypedArray(value);
+  const buffer = typed ? typedBuffer.call(value) : viewBuffer.call(value);
+  if (types.isArrayBuffer(buffer) && bufferDetached.call(buffer)) {
+    throw new TypeError(`${name} is backed by a detached ArrayBuffer`);
+  }
+  if (typed) return { buffer, offset: typedOffset.call(value), length: typedLength.call(value) };
+  try {
+    return { buffer, offset: viewOffset.call(value), length: viewLength.call(value) };
+  } catch {
+    throw new TypeError(`${name} is a DataView out of the bounds of its resized ArrayBuffer`);
+  }
+}
+
 /** A byte address of exactly `size` bytes (16 for IPv6, 4 for IPv4). */
 export function ipBytes(value: unknown, size: 4 | 16, name = "ip"): Uint8Array {
-  if (!(value instanceof Uint8Array)) {
+  if (!types.isUint8Array(value)) {
     const hint = size === 16 ? "parseIp6()" : "parseIp4()";
     throw new TypeError(`${name} must be a Uint8Array of ${size} bytes (see ${hint}), got ${describe(value)}`);
   }
-  if (value.byteLength !== size) throw new RangeError(`${name} must be exactly ${size} bytes, got ${value.byteLength}`);
+  const length = viewParts(value, name).length;
+  if (length !== size) throw new RangeError(`${name} must be exactly ${size} bytes, got ${length}`);
   return value;
 }
 
 /**
  * A buffer argument as bytes: strings are UTF-8 encoded, views are used in
- * place (their offset and length honoured, never copied).
+ * place (their offset and length honoured, never copied). A typed array that
+ * a resize left out of bounds of its buffer reads as empty.
  */
 export function bytes(value: unknown, name = "buf"): Uint8Array {
   if (typeof value === "string") return new TextEncoder().encode(value);
   if (ArrayBuffer.isView(value)) {
-    const buffer = value.buffer as ArrayBuffer & { detached?: boolean };
-    if (buffer.detached === true) throw new TypeError(`${name} is backed by a detached ArrayBuffer`);
-    return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+    const { buffer, offset, length } = viewParts(value, name);
+    return new Uint8Array(buffer, offset, length);
   }
   throw new TypeError(`${name} must be a string or an ArrayBufferView, got ${describe(value)}`);
 }
