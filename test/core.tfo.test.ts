@@ -7,7 +7,7 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { POLLOUT } from "../src/index.ts";
 import { netnsUnavailable } from "./support/netns.ts";
-import { ONE_MSS, type Exchange } from "./scenarios/core-common.ts";
+import { ONE_MSS, viewVariants, type Exchange } from "./scenarios/core-common.ts";
 import { counters, expectCookieFetch, expectDelivered, expectTfo } from "./scenarios/core-expect.ts";
 import { runCoreCase } from "./scenarios/core-run.ts";
 import type { ErrnoInfo, FastOpenStatus } from "../src/index.ts";
@@ -47,6 +47,8 @@ suite("non-blocking contract", () => {
     connected: number;
     connectedError: ErrnoInfo | null;
     status: FastOpenStatus | null;
+    blocking: number;
+    blockingError: ErrnoInfo | null;
   };
   beforeAll(() => {
     exchanges = runCoreCase<{ exchanges: Exchange[] }>("cookie", 3).exchanges;
@@ -70,6 +72,11 @@ suite("non-blocking contract", () => {
     expect(closed.connected).toBe(0);
     expect(closed.connectedError).toMatchObject({ code: "ECONNREFUSED", syscall: "socket_connected" });
     expect(closed.status).toMatchObject({ sent: false, acked: false, established: false });
+  });
+
+  test("a closed port on a blocking socket: -1 with ECONNREFUSED at once", () => {
+    expect(closed.blocking).toBe(-1);
+    expect(closed.blockingError).toMatchObject({ code: "ECONNREFUSED", syscall: "socket_fastopen_connect6" });
   });
 });
 
@@ -230,5 +237,36 @@ suite("lazy connect (socketFastopenLazy6): the SYN leaves with the first socketS
       expect(e.returned).toBe(e.length);
     }
     exchanges.forEach((e, i) => expectDelivered(e, i + 1));
+  });
+});
+
+suite("buffers of every shape through the SYN path", () => {
+  interface Variant {
+    name: string;
+    returned: number;
+    connected: number;
+    client: FastOpenStatus | null;
+    delta: Exchange["delta"];
+    received: number[];
+    largestRead: number;
+  }
+  let report: { cookie: Exchange; variants: Variant[] };
+  beforeAll(() => {
+    report = runCoreCase<typeof report>("views", 3);
+  });
+
+  test.each(viewVariants().map((v) => [v.name, v] as const))("%s: offset and len honoured, in the SYN (proven)", (name, variant) => {
+    expectCookieFetch(report.cookie);
+    const got = report.variants.find((v) => v.name === name)!;
+    expect(got.returned).toBe(variant.expected.byteLength);
+    expect(got.connected).toBe(1);
+    expect(got.client).toMatchObject({ sent: true, acked: true });
+    expect(got.delta).toEqual(counters({ TCPFastOpenActive: 1, TCPFastOpenPassive: 1 }));
+    expect(got.received).toEqual(Array.from(variant.expected));
+  });
+
+  test("socketRecv never reads more than its len", () => {
+    for (const v of report.variants) expect(v.largestRead).toBeLessThanOrEqual(7);
+    expect(Math.max(...report.variants.map((v) => v.largestRead))).toBe(7);
   });
 });

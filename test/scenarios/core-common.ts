@@ -299,6 +299,28 @@ export function exchange(listener: Listener, spec: ExchangeSpec): Exchange {
   return report;
 }
 
+/** A payload given as some other view or a string, with the `len` to pass and the bytes that must arrive. */
+export interface ViewVariant {
+  name: string;
+  buf: string | ArrayBufferView;
+  len: number | undefined;
+  expected: Uint8Array;
+}
+
+/** Buffers of every accepted shape, with offsets and `len`, and exactly the bytes each must put on the wire. */
+export function viewVariants(): ViewVariant[] {
+  const base = pattern(256, 5);
+  const text = "h\u00e9llo w\u00f6rld \u2713";
+  return [
+    { name: "Uint8Array subarray, len shorter", buf: base.subarray(30), len: 50, expected: base.slice(30, 80) },
+    { name: "DataView with offset", buf: new DataView(base.buffer, 10, 40), len: undefined, expected: base.slice(10, 50) },
+    { name: "Uint16Array with offset", buf: new Uint16Array(base.buffer, 20, 30), len: undefined, expected: base.slice(20, 80) },
+    { name: "Uint16Array, len in bytes", buf: new Uint16Array(base.buffer, 100, 30), len: 7, expected: base.slice(100, 107) },
+    { name: "Buffer", buf: Buffer.from(base.buffer, 3, 9), len: undefined, expected: base.slice(3, 12) },
+    { name: "string (UTF-8)", buf: text, len: undefined, expected: new TextEncoder().encode(text) },
+  ];
+}
+
 /** Prints the scenario's report as the last stdout line (what runScenario parses). */
 export function report(value: object): void {
   console.log(JSON.stringify(value));

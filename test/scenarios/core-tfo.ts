@@ -5,20 +5,27 @@
  * delta belongs to this case alone. Prints `{ case, ... }` as JSON.
  */
 import {
+  counterDelta,
+  fastOpenCounters,
   fastopenRefused,
   fastopenReset,
   fastopenStatus,
   lastError,
   parseIp4,
   parseIp6,
+  POLLIN,
   POLLOUT,
+  socketAccept6,
   socketBind6,
   socketClose,
   socketConnected,
   socketFastopenConnect6,
   socketFastopenNoCookie,
   socketPoll,
+  socketRecv,
+  socketShutdownWrite,
   socketTcp6,
+  socketTcp6b,
   v4Mapped,
   socketLocal6,
   type Endpoint6,
@@ -32,6 +39,7 @@ import {
   ONE_MSS,
   pattern,
   report,
+  viewVariants,
   type ClientKind,
   type Exchange,
   type Listener,
@@ -77,7 +85,11 @@ const cases: Record<string, () => object> = {
     const connectedError = lastError();
     const status = fastopenStatus(fd);
     must(socketClose(fd), "socketClose");
-    return { returned, error, pollEvents, connected, connectedError, status };
+    const blockingFd = must(socketTcp6b(), "socketTcp6b");
+    const blocking = socketFastopenConnect6(blockingFd, LOOPBACK6, local.port, 0, pattern(10, 1));
+    const blockingError = lastError();
+    must(socketClose(blockingFd), "socketClose");
+    return { returned, error, pollEvents, connected, connectedError, status, blocking, blockingError };
   },
 
   /**
@@ -149,6 +161,53 @@ const cases: Record<string, () => object> = {
   sysctlOnly() {
     const listener = listen6(LOOPBACK6);
     return { exchanges: series(listener, 2, 120, { kind: "tcp6", ip: LOOPBACK6 }) };
+  },
+
+  /**
+   * Other buffer shapes through the SYN path: every view's offset and `len`
+   * honoured, strings UTF-8. The server reads with a `len` of 7 into a larger
+   * buffer, so socketRecv's `len` is checked too.
+   */
+  views() {
+    const listener = listen6(LOOPBACK6);
+    const cookie = exchange(listener, { kind: "tcp6", ip: LOOPBACK6, payload: pattern(10, 99) });
+    const variants = viewVariants().map((variant) => {
+      const before = fastOpenCounters();
+      const fd = must(socketTcp6(), "socketTcp6");
+      const returned = socketFastopenConnect6(fd, LOOPBACK6, listener.port, 0, variant.buf, variant.len);
+      must(socketPoll(fd, POLLOUT, 10_000), "socketPoll");
+      const connected = socketConnected(fd);
+      must(socketShutdownWrite(fd), "socketShutdownWrite");
+      must(socketPoll(listener.fd, POLLIN, 10_000), "socketPoll(listener)");
+      const server = must(socketAccept6(listener.fd), "socketAccept6");
+      const scratch = new Uint8Array(64);
+      const received: number[] = [];
+      let largestRead = 0;
+      for (;;) {
+        const n = socketRecv(server, scratch, 7);
+        if (n === 0) break;
+        if (n < 0) {
+          if (lastError()?.code !== "EAGAIN") throw new Error(`recv: ${JSON.stringify(lastError())}`);
+          socketPoll(server, POLLIN, 50);
+          continue;
+        }
+        largestRead = Math.max(largestRead, n);
+        received.push(...scratch.subarray(0, n));
+      }
+      const result = {
+        name: variant.name,
+        returned,
+        connected,
+        client: fastopenStatus(fd),
+        delta: counterDelta(before, fastOpenCounters()),
+        received,
+        largestRead,
+      };
+      must(socketClose(fd), "socketClose");
+      must(socketClose(server), "socketClose(server)");
+      return result;
+    });
+    return { cookie, variants };
   },
 
   /** socketFastopenLazy6: the SYN leaves with the first socketSend, carrying its data once a cookie is known. */
