@@ -28,6 +28,7 @@ pub const AF_INET: c_int = 2;
 pub const AF_INET6: c_int = 30;
 pub const SOL_SOCKET: c_int = 0xffff;
 pub const SO_ERROR: c_int = 0x1007;
+pub const SO_TYPE: c_int = 0x1008;
 const SO_NOSIGPIPE: c_int = 0x1022;
 // <netinet6/in6.h>.
 pub const IPV6_V6ONLY: c_int = 27;
@@ -64,6 +65,7 @@ pub const E = struct {
     pub const INPROGRESS: i32 = 36;
     pub const ALREADY: i32 = 37;
     pub const NOTSOCK: i32 = 38;
+    pub const PROTOTYPE: i32 = 41;
     pub const NOPROTOOPT: i32 = 42;
     pub const AFNOSUPPORT: i32 = 47;
     pub const ISCONN: i32 = 56;

@@ -27,6 +27,7 @@ pub const AF_INET: c_int = 2;
 pub const AF_INET6: c_int = 28;
 pub const SOL_SOCKET: c_int = 0xffff;
 pub const SO_ERROR: c_int = 0x1007;
+pub const SO_TYPE: c_int = 0x1008;
 const SO_NOSIGPIPE: c_int = 0x0800;
 pub const MSG_NOSIGNAL: c_int = 0x20000;
 // <netinet6/in6.h>.
@@ -53,6 +54,7 @@ pub const E = struct {
     pub const INPROGRESS: i32 = 36;
     pub const ALREADY: i32 = 37;
     pub const NOTSOCK: i32 = 38;
+    pub const PROTOTYPE: i32 = 41;
     pub const NOPROTOOPT: i32 = 42;
     pub const OPNOTSUPP: i32 = 45;
     pub const AFNOSUPPORT: i32 = 47;

@@ -71,6 +71,17 @@ fn family_of(fd: i32) i32 {
     return std.mem.readInt(u16, storage.bytes[0..2], @import("builtin").cpu.arch.endian());
 }
 
+/// 0 when `fd` is a stream socket, else `-errno` (-EPROTOTYPE for a datagram
+/// socket). A UDP socket must never take the TCP paths: sendto would send a
+/// datagram, and its refusal of the TFO options would be taken for the
+/// platform refusing TFO, turning TFO off for the whole process.
+fn is_stream(fd: i32) i32 {
+    var kind: c_int = 0;
+    const rc = sys.get_int_option(fd, platform.SOL_SOCKET, platform.SO_TYPE, &kind);
+    if (rc < 0) return rc;
+    return if (kind == sys.SOCK_STREAM) 0 else -E.PROTOTYPE;
+}
+
 /// A destination or local address in the form the socket `fd` needs: an
 /// IPv4 address on an IPv4 socket takes a `sockaddr_in`, anything on an IPv6
 /// socket a `sockaddr_in6` (IPv4 as v4-mapped).
@@ -79,6 +90,8 @@ pub const Target = union(enum) {
     v4: addr.SockAddr4,
 
     pub fn for_socket(fd: i32, ip: *const [16]u8, port: u16, scope_id: u32) union(enum) { ok: Target, err: i32 } {
+        const stream = is_stream(fd);
+        if (stream < 0) return .{ .err = stream };
         const family = family_of(fd);
         if (family < 0) return .{ .err = family };
         if (family == platform.AF_INET6) return .{ .ok = .{ .v6 = addr.ip6(ip, port, scope_id) } };
