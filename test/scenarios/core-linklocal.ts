@@ -60,19 +60,23 @@ function server(address: string, count: number): object {
   const listener = listen6(ip, { scopeId });
   console.log(JSON.stringify({ ready: true, port: listener.port, scopeId }));
   const connections = [];
+  // The client starts connection i+1 only once the server has closed
+  // connection i, so a snapshot taken before that close separates them.
+  let before = fastOpenCounters();
   for (let i = 0; i < count; i++) {
-    const before = fastOpenCounters();
     if (must(socketPoll(listener.fd, POLLIN, STALL_MS), "socketPoll(listener)") === 0) throw new Error("no client came");
     const peer = {} as Endpoint6;
     const fd = must(socketAccept6(listener.fd, peer), "socketAccept6");
     const received = readToEnd(fd);
+    const after = fastOpenCounters();
     connections.push({
       peer: formatIp6(peer.ip, peer.scopeId),
       status: fastopenStatus(fd),
       received: received.byteLength,
       sha256: sha256(received),
-      delta: counterDelta(before, fastOpenCounters()),
+      delta: counterDelta(before, after),
     });
+    before = after;
     must(socketClose(fd), "socketClose");
   }
   must(socketClose(listener.fd), "socketClose(listener)");
