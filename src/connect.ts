@@ -10,7 +10,7 @@ import * as fo from "./lowlevel.ts";
 import * as check from "./validate.ts";
 import { systemError, type SystemError } from "./errors.ts";
 import { resolveHost, type LookupFunction, type ResolvedAddress } from "./resolve.ts";
-import { abortError, connectMode, openFastOpenFd, timeoutError, type FastOpenFd, type FastOpenFdOptions } from "./fastopen-fd.ts";
+import { abortError, connectMode, openFastOpenFd, timeoutError, waitConnected, type FastOpenFd, type FastOpenFdOptions } from "./fastopen-fd.ts";
 import { closeRecord, refreshRecord, registerConnection, type ConnectionRecord } from "./fastopen-status.ts";
 
 /** Options of `connect`: those of `Bun.connect` (TCP form) plus the TFO ones. */
@@ -227,13 +227,18 @@ function race(addresses: ResolvedAddress[], base: Omit<FastOpenFdOptions, "addre
   });
 }
 
-/** Sends the SYN of a deferred lazy connection that nothing was written to (a zero-length send). */
+/**
+ * Sends the SYN of a deferred lazy connection that nothing was written to
+ * (a zero-length send); a no-op once the SYN has left.
+ */
 function kick(record: ConnectionRecord): void {
   if (!record.closed) fo.socketSend(record.fd, new Uint8Array(0));
 }
 
 /** State shared between the wrapped handlers and `connect` while the promise is pending. */
 interface Pending {
+  /** Called after the user's `open` ran (and, lazily, the SYN was sent). */
+  opened: () => void;
   /** Called once the connection counts as established (TLS: handshake done). */
   ready: () => void;
   /** Called when the socket closes before that. */
@@ -253,8 +258,9 @@ function wrapHandlers<Data>(user: SocketHandler<Data>, record: ConnectionRecord,
   const userHandshake = user.handshake;
   handlers.open = (socket) => {
     const result = user.open?.(socket);
-    if (opened.deferred) setImmediate(() => kick(record));
-    if (!secure || userHandshake === undefined) pending.ready();
+    if (opened.deferred && !secure) kick(record);
+    pending.opened();
+    if (secure && userHandshake === undefined) pending.ready();
     return result;
   };
   if (secure && userHandshake !== undefined) {
@@ -349,7 +355,13 @@ async function adopt<Data>(opened: FastOpenFd, options: ConnectOptions<Data>, ch
   const { promise: established, resolve, reject } = Promise.withResolvers<void>();
   established.catch(() => {});
   let settled = false;
+  const closed = new AbortController();
+  const where = { address: opened.address, port: opened.port, deadline, signal: closed.signal };
   const pending: Pending = {
+    opened: () => {
+      // A lazy connect without TLS: the SYN has left with the first write (or empty); wait for the handshake.
+      if (opened.deferred && !secure) waitConnected(opened.fd, where).then(pending.ready, fail);
+    },
     ready: () => {
       settled = true;
       resolve();
@@ -357,9 +369,14 @@ async function adopt<Data>(opened: FastOpenFd, options: ConnectOptions<Data>, ch
     failed: (error) => {
       if (!settled) reject(closedEarly(error, opened, secure));
       settled = true;
+      closed.abort();
     },
     error: undefined,
   };
+  function fail(error: unknown): void {
+    if (!settled) reject(error);
+    settled = true;
+  }
   const handlers = wrapHandlers(checked.handlers, record, opened, secure, pending);
   let socket: Socket<Data>;
   try {
@@ -373,14 +390,16 @@ async function adopt<Data>(opened: FastOpenFd, options: ConnectOptions<Data>, ch
   registerConnection(socket, record);
   snapshotOnClose(socket, record);
   fillPeer(socket, opened);
-  if (!secure) return socket;
+  if (!secure && !opened.deferred) return socket;
   try {
     await bounded(established, checked.signal, deadline, opened.address.address, opened.port);
   } catch (error) {
     settled = true;
-    socket.terminate();
+    closed.abort();
+    if (!record.closed) socket.terminate();
     throw error;
   }
+  refreshRecord(record);
   return socket;
 }
 
@@ -393,8 +412,10 @@ async function adopt<Data>(opened: FastOpenFd, options: ConnectOptions<Data>, ch
  *
  * Resolves to Bun's `Socket` once the connection is established and the
  * whole payload has been handed to the kernel (with `tls`: once the TLS
- * handshake has completed; for a lazy connect without TLS: at once, the SYN
- * leaving with the first write). Rejects with a SystemError carrying `code`,
+ * handshake has completed; for a lazy connect without TLS: once `open` has
+ * run, its first synchronous write riding in the SYN, and the handshake has
+ * completed; in lazy mode `open` thus runs before the handshake, and a
+ * failed connect also calls `close`). Rejects with a SystemError carrying `code`,
  * `errno`, `syscall`, `address` and `port` (ECONNREFUSED, ETIMEDOUT,
  * ABORT_ERR, ENOTFOUND, ...), after calling `socket.connectError` when given;
  * bad options reject with a TypeError or RangeError. No fd is left open on

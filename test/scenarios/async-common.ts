@@ -13,6 +13,9 @@ import { counterDelta, fastOpenCounters, type FastOpenCounters } from "../../src
 /** Environment variable carrying the test's own network namespace (`net:[inode]`). */
 export const PARENT_NETNS_ENV = "FASTOPEN_ASYNC_PARENT_NETNS";
 
+/** The port of 127.0.0.1 whose SYNs the failure tests' iptables rule drops. */
+export const DROP_PORT = 9;
+
 /** Refuses to run in the namespace of the test that started this scenario (the host's, usually). */
 export function assertPrivateNetns(): void {
   const parent = process.env[PARENT_NETNS_ENV];

@@ -1,0 +1,65 @@
+/**
+ * TLS over TFO in a private network namespace: a local TLS 1.3 `listen()`
+ * server with a certificate made by the test (paths in argv), and
+ * `connect({ tls })` clients whose ClientHello rides in the SYN once a
+ * cookie is known. Prints `{ case: "tls", connections: [...] }`.
+ */
+import { readFileSync } from "node:fs";
+import type { Socket, SocketHandler } from "bun";
+import { connect } from "../../src/connect.ts";
+import { fastOpenStatus, type ConnectionFastOpenStatus } from "../../src/fastopen-status.ts";
+import type { FastOpenCounters } from "../../src/netstat.ts";
+import { assertPrivateNetns, counters, delta, recordingServer, report } from "./async-common.ts";
+
+/** One TLS connection's outcome. */
+interface TlsOutcome {
+  withHandshakeHandler: boolean;
+  reply: string;
+  tlsVersion: string;
+  authorized: boolean;
+  serverReceived: string;
+  client: ConnectionFastOpenStatus;
+  server: ConnectionFastOpenStatus | null;
+  counters: FastOpenCounters;
+  ms: number;
+}
+
+assertPrivateNetns();
+const [certPath = "", keyPath = ""] = process.argv.slice(2);
+const cert = readFileSync(certPath, "utf8");
+const key = readFileSync(keyPath, "utf8");
+const server = recordingServer({ tls: { cert, key }, reply: "pong" });
+
+async function once(withHandshakeHandler: boolean): Promise<TlsOutcome> {
+  const before = counters();
+  const reply = Promise.withResolvers<string>();
+  const handshakes: boolean[] = [];
+  const handlers: SocketHandler<undefined> = { data: (_s, d) => reply.resolve(String(d)) };
+  if (withHandshakeHandler) handlers.handshake = (_s: Socket<undefined>, success: boolean) => void handshakes.push(success);
+  const t0 = performance.now();
+  const socket = await connect({ hostname: "::1", port: server.port, tls: { ca: cert, serverName: "localhost" }, socket: handlers });
+  const ms = performance.now() - t0;
+  const tlsVersion = socket.getTLSVersion();
+  socket.write("ping");
+  const answer = await reply.promise;
+  const client = fastOpenStatus(socket);
+  const pending = server.next();
+  socket.end();
+  const received = await pending;
+  return {
+    withHandshakeHandler,
+    reply: answer,
+    tlsVersion,
+    authorized: socket.authorized && (!withHandshakeHandler || handshakes[0] === true),
+    serverReceived: new TextDecoder().decode(received.bytes),
+    client,
+    server: received.status,
+    counters: delta(before),
+    ms,
+  };
+}
+
+const connections = [await once(false), await once(false), await once(true)];
+server.stop();
+report({ case: "tls", connections });
+process.exit(0);
