@@ -149,11 +149,9 @@ export async function sendAll(fd: number, data: Uint8Array, options: FastOpenFdO
   return sent;
 }
 
+/** An IPv4 socket for IPv4 peers (so Bun reports plain IPv4 addresses), IPv6 otherwise. */
 function createSocket(address: ResolvedAddress): number {
-  let fd = fo.socketTcp6();
-  // A host without IPv6 still reaches IPv4 peers over an IPv4 socket.
-  if (fd < 0 && address.family === 4 && lastError()?.code === "EAFNOSUPPORT") fd = fo.socketTcp4();
-  return fd;
+  return address.family === 4 ? fo.socketTcp4() : fo.socketTcp6();
 }
 
 /** The connect call for the chosen mode: bytes queued (>= 0), or -1 with lastError() set. */

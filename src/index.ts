@@ -15,3 +15,16 @@ export { fastOpenCounters, counterDelta, readTcpFastopenSysctl, parseNetstat, TF
 export type { FastOpenCounters } from "./netstat.ts";
 export { libraryCandidates, libraryFileName } from "./native.ts";
 export type { BufferSource } from "./validate.ts";
+// The async Bun API: connect()/listen() with TFO, per-connection reports, host support.
+export { connect, DEFAULT_ATTEMPT_DELAY_MS } from "./connect.ts";
+export type { ConnectOptions } from "./connect.ts";
+export { listen, DEFAULT_LISTEN_FASTOPEN } from "./listen.ts";
+export type { ListenOptions, FastOpenListener } from "./listen.ts";
+export { openFastOpenFd, waitConnected, waitForFd, sendAll, POLL_MAX_MS } from "./fastopen-fd.ts";
+export type { FastOpenFd, FastOpenFdOptions, ConnectMode } from "./fastopen-fd.ts";
+export { resolveHost, interleave, isIpLiteral } from "./resolve.ts";
+export type { ResolvedAddress, LookupFunction } from "./resolve.ts";
+export { fastOpenStatus } from "./fastopen-status.ts";
+export type { ConnectionFastOpenStatus, FastOpenOutcome } from "./fastopen-status.ts";
+export { support, linuxSupport } from "./support.ts";
+export type { SupportReport } from "./support.ts";

@@ -6,7 +6,7 @@
  */
 import { beforeAll, describe, expect, test } from "bun:test";
 import { netnsUnavailable } from "./support/netns.ts";
-import { ONE_MSS, runAsync } from "./scenarios/async-run.ts";
+import { EYEBALLS_PORT, ONE_MSS, runAsync } from "./scenarios/async-run.ts";
 import type { ConnectionFastOpenStatus } from "../src/fastopen-status.ts";
 import type { FastOpenCounters } from "../src/netstat.ts";
 
@@ -145,5 +145,23 @@ suite("byte-exact delivery of 0 B, 1 B, one MSS, 64 KiB, 1 MiB", () => {
       expect(o.client.reason).toBe(o.size === 0 ? "not-attempted" : "disabled");
       expect(o.counters.TCPFastOpenActive).toBe(0);
     }
+  });
+});
+
+suite("hostname resolution and address fallback", () => {
+  test('"localhost" through Bun\'s DNS reaches a 127.0.0.1-only server, with and without a payload', () => {
+    const { results } = runAsync<{ results: Array<{ remoteAddress: string; delivered: boolean }> }>("async-connect.ts", ["localhost"]);
+    expect(results).toEqual([
+      { remoteAddress: "127.0.0.1", delivered: true },
+      { remoteAddress: "127.0.0.1", delivered: true },
+      { remoteAddress: "127.0.0.1", delivered: true },
+    ]);
+  });
+
+  test("Happy Eyeballs: an address that drops SYNs loses to the next one, and its fd is closed", () => {
+    const setup = [`ip6tables -A INPUT -p tcp --dport ${EYEBALLS_PORT} --syn -j DROP`];
+    const result = runAsync<{ remoteAddress: string; fdsBefore: number; fdsAfter: number }>("async-connect.ts", ["happyEyeballs"], 3, setup);
+    expect(result.remoteAddress).toBe("127.0.0.1");
+    expect(result.fdsAfter).toBeLessThanOrEqual(result.fdsBefore);
   });
 });

@@ -70,6 +70,8 @@ export interface ServerState {
 /** Options of `recordingServer`. */
 export interface ServerOptions {
   hostname?: string;
+  /** Default 0: any free port. */
+  port?: number;
   fastOpen?: number;
   tls?: { cert: string; key: string };
   /** Bytes the server writes as soon as a connection opens (server speaks first). */
@@ -83,7 +85,7 @@ export function recordingServer(options: ServerOptions = {}): RecordingServer {
   const queue: Array<Promise<Received>> = [];
   const listener = listen<ServerState>({
     hostname: options.hostname ?? "::1",
-    port: 0,
+    port: options.port ?? 0,
     fastOpen: options.fastOpen ?? 256,
     ...(options.tls === undefined ? {} : { tls: options.tls }),
     socket: {

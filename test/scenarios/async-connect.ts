@@ -6,6 +6,8 @@ import type { Socket } from "bun";
 import { connect, type ConnectOptions } from "../../src/connect.ts";
 import { fastOpenStatus, type ConnectionFastOpenStatus } from "../../src/fastopen-status.ts";
 import type { FastOpenCounters } from "../../src/netstat.ts";
+import { readdirSync } from "node:fs";
+import { EYEBALLS_PORT } from "./async-run.ts";
 import { assertPrivateNetns, counters, delta, pattern, recordingServer, report, sha256, type RecordingServer } from "./async-common.ts";
 
 /** One client connection's outcome. */
@@ -72,7 +74,48 @@ async function lazyWrite(server: RecordingServer, payload: Uint8Array): Promise<
   };
 }
 
+
 const cases: Record<string, (args: string[]) => Promise<object>> = {
+  /**
+   * "localhost" through Bun's DNS (the namespace's /etc/hosts), to a server
+   * on 127.0.0.1 only: with a payload the addresses are tried in turn (::1
+   * refuses), without one they race; both reach 127.0.0.1.
+   */
+  async localhost() {
+    const server = recordingServer({ hostname: "127.0.0.1" });
+    const results: Array<{ remoteAddress: string; delivered: boolean }> = [];
+    for (const payload of ["hello", undefined, "hello"]) {
+      const socket = await connect({ hostname: "localhost", port: server.port, ...(payload === undefined ? {} : { payload }), socket: { data() {} } });
+      const pending = server.next();
+      socket.end();
+      const received = new TextDecoder().decode((await pending).bytes);
+      results.push({ remoteAddress: socket.remoteAddress, delivered: received === (payload ?? "") });
+    }
+    server.stop();
+    return { results };
+  },
+
+  /** Happy Eyeballs: ::1 drops SYNs (ip6tables), 127.0.0.1 answers; the race picks 127.0.0.1 and closes the other attempt's fd. */
+  async happyEyeballs() {
+    const server = recordingServer({ hostname: "127.0.0.1", port: EYEBALLS_PORT });
+    const lookup = async (): Promise<Array<{ address: string; family: number }>> => [
+      { address: "::1", family: 6 },
+      { address: "127.0.0.1", family: 4 },
+    ];
+    const fds = (): number => readdirSync("/proc/self/fd").length;
+    const before = fds();
+    const t0 = performance.now();
+    const socket = await connect({ hostname: "dual.test", port: EYEBALLS_PORT, lookup, attemptDelay: 50, socket: { data() {} } });
+    const ms = performance.now() - t0;
+    const remoteAddress = socket.remoteAddress;
+    const pending = server.next();
+    socket.end();
+    await pending;
+    await Bun.sleep(20);
+    server.stop();
+    return { remoteAddress, ms, fdsBefore: before, fdsAfter: fds() };
+  },
+
   /** Two connects with a payload: the first fetches a cookie, the second carries the payload in the SYN. */
   async payload([hostname = "::1"]) {
     const server = recordingServer({ hostname });

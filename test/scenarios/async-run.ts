@@ -8,6 +8,9 @@ import { join } from "node:path";
 import { runScenario } from "../support/netns.ts";
 import { PARENT_NETNS_ENV } from "./async-common.ts";
 
+/** The port whose SYNs to ::1 the Happy Eyeballs case drops (its server listens on 127.0.0.1). */
+export const EYEBALLS_PORT = 8099;
+
 /** One MSS of the scenarios' loopback (MTU 1500, IPv6 with timestamps: 1428; IPv4: 1448). */
 export const ONE_MSS = 1428;
 
