@@ -76,7 +76,8 @@ async function startServer(): Promise<{ done: Promise<string> }> {
   let stderr = "";
   child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
   const done = new Promise<string>((resolve, reject) => {
-    child.on("exit", (code) => (code === 0 ? resolve(stdout) : reject(new Error(`server exited ${code}:\n${stdout}\n${stderr}`))));
+    // "close", not "exit": once the stdio pipes are closed too, so no fd of this test outlives it.
+    child.on("close", (code) => (code === 0 ? resolve(stdout) : reject(new Error(`server exited ${code}:\n${stdout}\n${stderr}`))));
   });
   await new Promise<void>((resolve, reject) => {
     child.stdout.on("data", (chunk: Buffer) => {
