@@ -11,7 +11,12 @@ import { netnsUnavailable } from "./support/netns.ts";
 import { currentNetns, PARENT_NETNS_ENV, pattern, SCENARIO_DIR, sha256 } from "./scenarios/core-common.ts";
 import type { FastOpenCounters, FastOpenStatus } from "../src/index.ts";
 
-const unavailable = netnsUnavailable();
+function ipNetnsUnavailable(): string | null {
+  const probe = spawnSync("ip", ["netns", "list"], { stdio: "ignore" });
+  return probe.status === 0 ? null : "`ip netns` (iproute2) is not usable here";
+}
+
+const unavailable = netnsUnavailable() ?? ipNetnsUnavailable();
 if (unavailable !== null) console.log(`core.linklocal: skipped: ${unavailable}`);
 
 const SCRIPT = join(SCENARIO_DIR, "core-linklocal.ts");
