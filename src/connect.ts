@@ -109,6 +109,20 @@ function checkHandlers<Data>(handlers: unknown): SocketHandler<Data> {
   return handlers as SocketHandler<Data>;
 }
 
+/**
+ * The TLS options with `serverName` defaulting to the hostname, as
+ * `Bun.connect({ hostname, tls })` does: an adopted fd has no hostname, and
+ * without it neither SNI is sent nor the certificate's identity checked.
+ */
+function withServerName(tls: TLSOptions | boolean | undefined, hostname: string): TLSOptions | boolean | undefined {
+  if (tls === undefined || tls === false) return tls;
+  const name = hostname.replace(/^\[(.*)\]$/, "$1").replace(/%.*$/, "");
+  if (tls === true) return { serverName: name };
+  const given = tls as TLSOptions & { servername?: unknown };
+  if (given.serverName !== undefined || given.servername !== undefined) return tls;
+  return { ...tls, serverName: name };
+}
+
 /** Checks `connect` options; throws TypeError/RangeError naming the bad one. */
 function checkOptions<Data>(options: ConnectOptions<Data>): Checked<Data> {
   if (typeof options !== "object" || options === null) throw new TypeError("connect() needs an options object");
@@ -135,7 +149,7 @@ function checkOptions<Data>(options: ConnectOptions<Data>): Checked<Data> {
     payload,
     fastOpen: optionalBoolean(options, "fastOpen", true),
     lazy: optionalBoolean(options, "lazy", false) || secure,
-    tls,
+    tls: withServerName(tls, options.hostname),
     timeout: optionalNumber(options, "timeout", 0),
     signal,
     attemptDelay: optionalNumber(options, "attemptDelay", DEFAULT_ATTEMPT_DELAY_MS),

@@ -44,10 +44,11 @@ function makeCertificate(dir: string): { cert: string; key: string } {
 suite("TLS 1.3 over TFO: the ClientHello rides in the SYN", () => {
   let dir: string;
   let connections: TlsOutcome[];
+  let identities: Array<{ hostname: string; authorized: boolean; error: string | null }>;
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), "fastopen-tls-"));
     const { cert, key } = makeCertificate(dir);
-    connections = runAsync<{ connections: TlsOutcome[] }>("async-tls.ts", [cert, key]).connections;
+    ({ connections, identities } = runAsync<{ connections: TlsOutcome[]; identities: typeof identities }>("async-tls.ts", [cert, key]));
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -75,5 +76,14 @@ suite("TLS 1.3 over TFO: the ClientHello rides in the SYN", () => {
       expect(c.counters.TCPFastOpenActive).toBe(1);
       expect(c.counters.TCPFastOpenPassive).toBe(1);
     }
+  });
+
+  test("the certificate is checked against the hostname when no serverName is given", () => {
+    expect(identities.map((i) => [i.hostname, i.authorized])).toEqual([
+      ["localhost", true],
+      ["127.0.0.1", true],
+      ["127.0.0.2", false],
+    ]);
+    expect(identities[2]!.error).toContain("127.0.0.2");
   });
 });

@@ -59,7 +59,18 @@ async function once(withHandshakeHandler: boolean): Promise<TlsOutcome> {
   };
 }
 
+/** The certificate's identity is checked against `hostname` when no serverName is given (as Bun.connect does). */
+async function identity(hostname: string): Promise<{ hostname: string; authorized: boolean; error: string | null }> {
+  const any4 = recordingServer({ hostname: "0.0.0.0", tls: { cert, key } });
+  const socket = await connect({ hostname, port: any4.port, tls: { ca: cert }, socket: { data() {} } });
+  const result = { hostname, authorized: socket.authorized, error: socket.getAuthorizationError()?.message ?? null };
+  socket.terminate();
+  any4.stop();
+  return result;
+}
+
 const connections = [await once(false), await once(false), await once(true)];
 server.stop();
-report({ case: "tls", connections });
+const identities = [await identity("localhost"), await identity("127.0.0.1"), await identity("127.0.0.2")];
+report({ case: "tls", connections, identities });
 process.exit(0);
