@@ -6,6 +6,7 @@
  * line; `runScenario` returns it parsed.
  */
 import { spawnSync } from "node:child_process";
+import { readdirSync } from "node:fs";
 
 /** Why namespace tests cannot run here, or null when they can. */
 export function netnsUnavailable(): string | null {
@@ -71,8 +72,7 @@ export function runScenario<T>(script: string, args: string[] = [], options: Sce
   return { report: JSON.parse(last) as T, status: run.status, stdout, stderr };
 }
 
-/** Number of open fds of this process (Linux /proc/self/fd). */
+/** Number of open fds of this process (Linux /proc/self/fd, read in-process: no child pipes counted). */
 export function openFdCount(): number {
-  const run = spawnSync("sh", ["-c", `ls /proc/${process.pid}/fd | wc -l`], { encoding: "utf8" });
-  return Number(run.stdout.trim());
+  return readdirSync("/proc/self/fd").length;
 }
