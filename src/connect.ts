@@ -35,10 +35,10 @@ export interface ConnectOptions<Data = undefined> {
   /** Use TFO (default true). False: plain connect, the payload sent after the handshake. */
   fastOpen?: boolean;
   /**
-   * Lazy TFO without a payload: the SYN waits for the first write (made in
-   * `open`) and carries it. If nothing is written by the end of the tick
-   * after `open`, the SYN is sent empty so that a server that speaks first
-   * is reached. Implied by `tls`.
+   * Lazy TFO without a payload: the SYN waits for the first write, made
+   * synchronously in `open`, and carries it. If `open` wrote nothing, the
+   * SYN is sent empty as soon as it returns, so that a server that speaks
+   * first is reached. Implied by `tls`.
    */
   lazy?: boolean;
   /** Connect timeout in ms (0 or absent: none). Rejects with ETIMEDOUT. */
