@@ -3,15 +3,19 @@
  * limit, UDP and Unix sockets, sockets of the other address family. Every
  * function answers -1 with the errno that says what is wrong (or, for
  * `socketPoll`, the events), nothing crashes, and the library never closes
- * an fd it did not create or was not handed to `socketClose`.
- * In-process; nothing here connects anywhere.
+ * an fd it did not create or was not handed to `socketClose`; and a TFO call
+ * on a socket in the wrong state never switches TFO off for the process.
+ * In-process (nothing connects anywhere), except the refusal scenarios, which
+ * run in private network namespaces.
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import { closeSync, openSync } from "node:fs";
+import { join } from "node:path";
 import * as fo from "../src/lowlevel.ts";
 import { parseIp4, parseIp6, v4Mapped } from "../src/address.ts";
 import { lastError } from "../src/errors.ts";
 import { fdTable, makePipe, rawClose, rawRead, rawSocket, rawWrite } from "./scenarios/rel-support.ts";
+import { netnsUnavailable, runScenario } from "./support/netns.ts";
 
 const IP6 = parseIp6("2001:db8::1").ip; // documentation prefix: never reached
 const MAPPED = v4Mapped(parseIp4("192.0.2.1"));
@@ -160,5 +164,30 @@ describe("sockets of another kind or family", () => {
     }
     expect(fdTable().has(unix)).toBe(true);
     expect(fo.fastopenRefused()).toBe(false);
+  });
+});
+
+describe.skipIf(netnsUnavailable() !== null)("the process-wide TFO refusal is only set by a real refusal", () => {
+  interface RefusalReport {
+    sysctl: string;
+    cases: Record<string, { result: number; code: string; refused: boolean }>;
+  }
+  const script = join(import.meta.dir, "scenarios", "rel-refusal.ts");
+
+  test("TFO on: TFO calls on established, connecting or listening sockets never switch TFO off", () => {
+    const { report } = runScenario<RefusalReport>(script, [], { sysctl: { tcp_fastopen: "3" } });
+    expect(report.sysctl).toBe("3");
+    for (const [label, outcome] of Object.entries(report.cases)) expect({ label, refused: outcome.refused }).toEqual({ label, refused: false });
+    expect(report.cases["lazy on an established socket"]).toMatchObject({ result: 0 });
+    expect(report.cases["lazy on a listening socket"]).toMatchObject({ result: -1, code: "EISCONN" });
+    expect(report.cases["lazy on a fresh socket"]).toMatchObject({ result: -1, code: "EINPROGRESS" });
+  });
+
+  test("TFO off (tcp_fastopen=0): a fresh socket's refusal is remembered, a connected socket's is not", () => {
+    const { report } = runScenario<RefusalReport>(script, [], { sysctl: { tcp_fastopen: "0" } });
+    expect(report.cases["lazy on a fresh socket"]).toMatchObject({ code: "EINPROGRESS", refused: true });
+    expect(report.cases["syn-data on a fresh socket"]).toMatchObject({ code: "EINPROGRESS", refused: true });
+    expect(report.cases["lazy on an established socket"]).toMatchObject({ result: 0, refused: false });
+    expect(report.cases["syn-data on an established socket"]).toMatchObject({ result: 5, refused: false });
   });
 });

@@ -148,11 +148,22 @@ pub fn fastopen_connect(fd: i32, ip: *const [16]u8, port: u16, scope_id: u32, bu
     if (!fastopen_refused()) {
         const rc = platform.fastopen_connect(fd, target.ptr(), target.len(), buf, len);
         if (!is_refusal(rc)) return rc;
+        const past_connecting = has_peer(fd);
         const fallback = connect_then_send(fd, &target, buf, len);
-        if (fallback >= 0 or fallback == -E.INPROGRESS) tfo_refused.store(true, .release);
+        if (!past_connecting and (fallback >= 0 or fallback == -E.INPROGRESS)) tfo_refused.store(true, .release);
         return fallback;
     }
     return connect_then_send(fd, &target, buf, len);
+}
+
+/// True when `fd` already has a peer. A TFO step that failed on such a socket
+/// failed because the socket is past connecting (Linux: TCP_FASTOPEN_CONNECT
+/// on an established socket is EINVAL), not because the platform refuses TFO:
+/// that must not turn TFO off for the rest of the process.
+fn has_peer(fd: i32) bool {
+    var storage: addr.Storage = undefined;
+    var len: sys.socklen_t = @sizeOf(addr.Storage);
+    return sys.getpeername(fd, &storage, &len) == 0;
 }
 
 /// Errors by which a platform refuses the TFO path itself (rather than the connection).
@@ -195,8 +206,9 @@ pub fn fastopen_lazy(fd: i32, ip: *const [16]u8, port: u16, scope_id: u32) i32 {
     if (!fastopen_refused()) {
         const rc = platform.fastopen_lazy(fd, target.ptr(), target.len());
         if (!is_refusal(rc)) return rc;
+        const past_connecting = has_peer(fd);
         const fallback = sys.check(sys.connect(fd, target.ptr(), target.len()));
-        if (fallback == 0 or fallback == -E.INPROGRESS) tfo_refused.store(true, .release);
+        if (!past_connecting and (fallback == 0 or fallback == -E.INPROGRESS)) tfo_refused.store(true, .release);
         return fallback;
     }
     return sys.check(sys.connect(fd, target.ptr(), target.len()));
