@@ -174,12 +174,15 @@ describe.skipIf(netnsUnavailable() !== null)("the process-wide TFO refusal is on
   }
   const script = join(import.meta.dir, "scenarios", "rel-refusal.ts");
 
-  test("TFO on: TFO calls on established, connecting or listening sockets never switch TFO off", () => {
+  test("TFO on: TFO calls on established, reset, connecting or listening sockets never switch TFO off", () => {
     const { report } = runScenario<RefusalReport>(script, [], { sysctl: { tcp_fastopen: "3" } });
     expect(report.sysctl).toBe("3");
     for (const [label, outcome] of Object.entries(report.cases)) expect({ label, refused: outcome.refused }).toEqual({ label, refused: false });
-    expect(report.cases["lazy on an established socket"]).toMatchObject({ result: 0 });
-    expect(report.cases["lazy on a listening socket"]).toMatchObject({ result: -1, code: "EISCONN" });
+    // The socket's own errors come back as they are, not mistaken for a refusal.
+    expect(report.cases["lazy on an established socket"]).toMatchObject({ result: -1, code: "EINVAL" });
+    expect(report.cases["lazy on a listening socket"]).toMatchObject({ result: -1, code: "EINVAL" });
+    expect(report.cases["lazy on a reset socket"]).toMatchObject({ result: -1, code: "EPIPE" });
+    expect(report.cases["syn-data on a reset socket"]).toMatchObject({ result: -1, code: "EPIPE" });
     expect(report.cases["lazy on a fresh socket"]).toMatchObject({ result: -1, code: "EINPROGRESS" });
   });
 
@@ -189,5 +192,6 @@ describe.skipIf(netnsUnavailable() !== null)("the process-wide TFO refusal is on
     expect(report.cases["syn-data on a fresh socket"]).toMatchObject({ code: "EINPROGRESS", refused: true });
     expect(report.cases["lazy on an established socket"]).toMatchObject({ result: 0, refused: false });
     expect(report.cases["syn-data on an established socket"]).toMatchObject({ result: 5, refused: false });
+    expect(report.cases["lazy on a reset socket"]).toMatchObject({ code: "EPIPE", refused: false });
   });
 });

@@ -166,9 +166,16 @@ fn has_peer(fd: i32) bool {
     return sys.getpeername(fd, &storage, &len) == 0;
 }
 
+/// Linux refuses TFO only with EOPNOTSUPP (client bit off in
+/// net.ipv4.tcp_fastopen) or ENOPROTOOPT (no TCP_FASTOPEN_CONNECT, before
+/// 4.11). Its EINVAL and EPIPE come from the socket (already connected, the
+/// pending error of an earlier connection that was reset), never from TFO.
+const linux = std.mem.eql(u8, platform.name, "linux");
+
 /// Errors by which a platform refuses the TFO path itself (rather than the connection).
 fn is_refusal(rc: i32) bool {
-    return rc == -E.OPNOTSUPP or rc == -E.NOPROTOOPT or rc == -E.INVAL or rc == -E.PIPE;
+    if (rc == -E.OPNOTSUPP or rc == -E.NOPROTOOPT) return true;
+    return !linux and (rc == -E.INVAL or rc == -E.PIPE);
 }
 
 /// The plain path with the same contract: connect, then send what the socket takes now.

@@ -14,10 +14,10 @@ const LOOPBACK = parseIp6("::1").ip;
 const listener = tfoListener(LOOPBACK);
 const cases: Record<string, { result: number; code: string; refused: boolean }> = {};
 
-/** A non-blocking socket whose plain connect to the listener has completed (never connect()ed again). */
-function established(): number {
+/** A non-blocking socket whose plain connect to `port` has completed (never connect()ed again). */
+function established(port = listener.port): number {
   const fd = must(fo.socketTcp6(), "socket");
-  const rc = fo.socketConnect6(fd, LOOPBACK, listener.port);
+  const rc = fo.socketConnect6(fd, LOOPBACK, port);
   if (rc < 0 && lastCode() !== "EINPROGRESS") must(rc, "connect");
   if (!waitFor(fd, fo.POLLOUT, 5000)) throw new Error("connect timed out");
   return fd;
@@ -27,6 +27,19 @@ function connecting(): number {
   const fd = must(fo.socketTcp6(), "socket");
   const port = tfoListener(LOOPBACK).port; // listening, never accepting: fine, the handshake still completes
   fo.socketConnect6(fd, LOOPBACK, port);
+  return fd;
+}
+
+/** A socket whose connection the peer reset: its state is closed again, with EPIPE pending. */
+function reset(): number {
+  const own = tfoListener(LOOPBACK);
+  const fd = established(own.port);
+  if (!waitFor(own.fd, fo.POLLIN, 5000)) throw new Error("accept timed out");
+  fo.socketClose(must(fo.socketAccept6(own.fd), "accept"));
+  fo.socketClose(own.fd);
+  if (!waitFor(fd, fo.POLLIN, 5000)) throw new Error("no FIN");
+  must(fo.socketSend(fd, "after the peer closed"), "send"); // answered with a RST
+  for (let i = 0; i < 100 && fo.fastopenStatus(fd)?.state !== 7; i++) Bun.sleepSync(10);
   return fd;
 }
 
@@ -47,6 +60,8 @@ const synData = (fd: number): number => fo.socketFastopenConnect6(fd, LOOPBACK, 
 
 run("lazy on an established socket", established, lazy);
 run("syn-data on an established socket", established, synData);
+run("lazy on a reset socket", reset, lazy);
+run("syn-data on a reset socket", reset, synData);
 run("lazy on a listening socket", listening, lazy);
 run("syn-data on a listening socket", listening, synData);
 run("lazy on a connecting socket", connecting, lazy);
