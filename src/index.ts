@@ -28,3 +28,5 @@ export { fastOpenStatus } from "./fastopen-status.ts";
 export type { ConnectionFastOpenStatus, FastOpenOutcome } from "./fastopen-status.ts";
 export { support, linuxSupport } from "./support.ts";
 export type { SupportReport } from "./support.ts";
+export { createConnection, FastOpenAgent, FastOpenSocket, MAX_PAYLOAD } from "./net.ts";
+export type { CreateConnectionOptions, FastOpenAgentOptions, SocketReadyState } from "./net.ts";
