@@ -34,6 +34,8 @@ export type FastOpenListener<Data = undefined> = TCPSocketListener<Data> & {
  */
 export function listen<Data = undefined>(options: ListenOptions<Data>): FastOpenListener<Data> {
   if (typeof options !== "object" || options === null) throw new TypeError("listen() needs an options object");
+  if (typeof options.hostname !== "string") throw new TypeError(`hostname must be a string, got ${typeof options.hostname}`);
+  check.port(options.port);
   const queue = options.fastOpen === undefined ? DEFAULT_LISTEN_FASTOPEN : check.integer("fastOpen", options.fastOpen, 0, 0x7fffffff);
   const { fastOpen: _omit, ...bunOptions } = options;
   const listener = Bun.listen<Data>(bunOptions);
