@@ -1,0 +1,71 @@
+/**
+ * Builds the benchmark's native helpers into zig-out/bench/: the delay relay
+ * (Zig, bench/relay/relay.zig) and the C reference programs (bench/c/tfo.c,
+ * with the machine's `cc`). Each is rebuilt only when its source is newer.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+/** Root of the repository. */
+export const ROOT = join(import.meta.dir, "..", "..");
+const OUT = join(ROOT, "zig-out", "bench");
+
+/** Paths of the built helpers and of the library under test. */
+export interface Built {
+  relay: string;
+  tfo: string;
+  library: string;
+  bun: string;
+}
+
+function stale(output: string, source: string): boolean {
+  return !existsSync(output) || statSync(output).mtimeMs < statSync(source).mtimeMs;
+}
+
+function run(command: string, args: string[]): void {
+  const result = spawnSync(command, args, { cwd: ROOT, encoding: "utf8" });
+  if (result.error !== undefined) throw new Error(`${command}: ${result.error.message}`);
+  if (result.status !== 0) throw new Error(`${command} ${args.join(" ")} failed:\n${result.stdout}${result.stderr}`);
+}
+
+/** The zig to build the relay with: $ZIG, the project's pinned one, or `zig` on PATH. */
+function zig(): string {
+  const pinned = join(ROOT, ".toolchain", "zig", "ziglang", "zig");
+  return process.env.ZIG ?? (existsSync(pinned) ? pinned : "zig");
+}
+
+/** Builds what is stale and returns the paths; throws when the library is not built. */
+export function build(log: (line: string) => void): Built {
+  mkdirSync(OUT, { recursive: true });
+  const library = process.env.FASTOPEN_LIB ?? join(ROOT, "zig-out", "lib", "libfastopen.so");
+  if (!existsSync(library)) throw new Error(`${library} not found: build the library first (npm run build)`);
+  const relay = join(OUT, "relay");
+  const relaySource = join(ROOT, "bench", "relay", "relay.zig");
+  if (stale(relay, relaySource)) {
+    log("building the delay relay (zig build-exe, once)...");
+    run(zig(), ["build-exe", relaySource, "-O", "ReleaseSafe", "-lc", `-femit-bin=${relay}`, "--cache-dir", join(ROOT, ".zig-cache")]);
+  }
+  const tfo = join(OUT, "tfo");
+  const tfoSource = join(ROOT, "bench", "c", "tfo.c");
+  if (stale(tfo, tfoSource)) {
+    log("building the C reference client/server (cc -O2)...");
+    run(process.env.CC ?? "cc", ["-O2", "-Wall", "-Wextra", "-o", tfo, tfoSource, "-ldl"]);
+  }
+  return { relay, tfo, library, bun: process.execPath };
+}
+
+/** A self-signed P-256 certificate for the TLS servers (openssl), in a fresh temporary folder. */
+export function makeCertificate(): { cert: string; key: string } {
+  const dir = mkdtempSync(join(tmpdir(), "fastopen-bench-"));
+  const cert = join(dir, "cert.pem");
+  const key = join(dir, "key.pem");
+  const config = join(dir, "openssl.cnf");
+  writeFileSync(config, "[req]\ndistinguished_name=dn\n[dn]\n");
+  run("openssl", [
+    "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+    "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=fastopen-bench", "-config", config,
+  ]);
+  return { cert, key };
+}

@@ -1,0 +1,103 @@
+/**
+ * Memory and descriptors over many connections: `total` connections (64-byte
+ * request, 64-byte response, close) through `connect()` or `Bun.connect`,
+ * `conc` at a time, with RSS, open fds and the JS heap sampled (after a full
+ * GC) before, at checkpoints, and after. A warm-up of `warm` connections
+ * comes first so that one-time costs (JIT, the library, pools) are not
+ * counted as growth.
+ *
+ *   bun bench/memory/client.ts '{"kind":"connect","host":"::1","port":7000,"total":100000,"conc":16,"warm":2000,"checkpoints":5}'
+ */
+import { readdirSync } from "node:fs";
+import { heapStats } from "bun:jsc";
+import type { SocketHandler } from "bun";
+import { connect } from "../../src/connect.ts";
+import { reply } from "../lib/proc.ts";
+
+interface Config {
+  kind: "connect" | "bun";
+  host: string;
+  port: number;
+  total: number;
+  conc: number;
+  warm: number;
+  checkpoints: number;
+}
+
+/** One sample of the process's footprint. */
+export interface Footprint {
+  connections: number;
+  rssBytes: number;
+  fds: number;
+  heapBytes: number;
+  objects: number;
+}
+
+const config = JSON.parse(process.argv[2] ?? "{}") as Config;
+const REQUEST = new Uint8Array(64).fill(0x71);
+
+interface Waiter {
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+const handlers: SocketHandler<Waiter> = {
+  data(socket) {
+    socket.data.resolve();
+    socket.end();
+  },
+  error(socket, error) {
+    socket.data.reject(error);
+  },
+  close(socket) {
+    socket.data.reject(new Error("closed before the response"));
+  },
+};
+const writing: SocketHandler<Waiter> = { ...handlers, open: (socket) => void socket.write(REQUEST) };
+
+async function once(): Promise<void> {
+  const { promise, resolve, reject } = Promise.withResolvers<void>();
+  const data = { resolve, reject };
+  if (config.kind === "connect") await connect<Waiter>({ hostname: config.host, port: config.port, payload: REQUEST, socket: handlers, data });
+  else await Bun.connect<Waiter>({ hostname: config.host, port: config.port, socket: writing, data });
+  await promise;
+}
+
+async function many(count: number): Promise<void> {
+  let left = count;
+  const worker = async (): Promise<void> => {
+    while (left > 0) {
+      left--;
+      await once();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(config.conc, count) }, worker));
+}
+
+async function footprint(connections: number): Promise<Footprint> {
+  // Let closing sockets finish (their FIN exchange), then collect.
+  await Bun.sleep(200);
+  Bun.gc(true);
+  await Bun.sleep(20);
+  Bun.gc(true);
+  const heap = heapStats();
+  return {
+    connections,
+    rssBytes: process.memoryUsage().rss,
+    fds: readdirSync("/proc/self/fd").length,
+    heapBytes: heap.heapSize,
+    objects: heap.objectCount,
+  };
+}
+
+await many(config.warm);
+const series: Footprint[] = [await footprint(0)];
+const step = Math.ceil(config.total / config.checkpoints);
+for (let done = 0; done < config.total; ) {
+  const n = Math.min(step, config.total - done);
+  await many(n);
+  done += n;
+  series.push(await footprint(done));
+}
+const types = heapStats().objectTypeCounts;
+const top = Object.entries(types).sort((a, b) => b[1] - a[1]).slice(0, 8);
+reply({ kind: config.kind, series, topObjectTypes: Object.fromEntries(top) });

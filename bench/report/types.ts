@@ -1,0 +1,35 @@
+/** The shape of a benchmark run as written to bench/results/*.json. */
+import type { LatencyResult } from "../sections/latency.ts";
+import type { RateResult } from "../sections/rate.ts";
+import type { FfiResult } from "../sections/ffi.ts";
+import type { MemoryRow } from "../sections/memory.ts";
+
+/** Where and when the run was taken. */
+export interface Machine {
+  date: string;
+  cpu: string;
+  cores: number;
+  kernel: string;
+  bun: string;
+  /** 1-minute load average when the run started (other work on the machine). */
+  loadAtStart: number;
+}
+
+/** One target of the issue, checked against this run's figures. */
+export interface TargetCheck {
+  target: string;
+  measured: string;
+  met: boolean;
+}
+
+/** A whole run. */
+export interface BenchResults {
+  mode: "full" | "quick";
+  machine: Machine;
+  seconds: number;
+  latency: LatencyResult;
+  rate: RateResult;
+  ffi: FfiResult;
+  memory: MemoryRow[];
+  targets: TargetCheck[];
+}

@@ -1,0 +1,115 @@
+/**
+ * `bun run bench` (`--quick` for a smoke run under a minute): every
+ * benchmark of issue #4 in one run, one table, one chart.
+ *
+ * 1. latency over an emulated link (TUN relay with a fixed one-way delay)
+ * 2. connection rate on loopback with TFO (against a native C client)
+ * 3. the cost of the FFI path
+ * 4. memory and fds over many connections
+ *
+ * Needs Linux, root (network namespaces; only namespaces this run creates
+ * are touched, never the host's sysctls), /dev/net/tun, `ip`, `cc`, a zig
+ * for the relay, openssl for the TLS certificate, and optionally valgrind
+ * and strace. Writes bench/results/{full,quick}.json and .svg (the full
+ * run's chart is bench/results/chart.svg).
+ */
+import { cpus, loadavg, release } from "node:os";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { build, makeCertificate } from "./lib/build.ts";
+import { installCleanup } from "./lib/ns.ts";
+import { runLatency, type LatencyOptions } from "./sections/latency.ts";
+import { runRate, type RateOptions } from "./sections/rate.ts";
+import { runFfi, type FfiOptions } from "./sections/ffi.ts";
+import { runMemory, type MemoryOptions } from "./sections/memory.ts";
+import { checkTargets } from "./report/targets.ts";
+import { fullReport } from "./report/table.ts";
+import { renderChart } from "./report/chart.ts";
+import type { BenchResults, Machine } from "./report/types.ts";
+
+interface Plan {
+  latency: Omit<LatencyOptions, "cert">;
+  rate: RateOptions;
+  ffi: FfiOptions;
+  memory: MemoryOptions;
+}
+
+const FULL_SAMPLES: Record<number, number> = { 1: 200, 10: 100, 50: 40 };
+const QUICK_SAMPLES: Record<number, number> = { 1: 15, 10: 8, 50: 3 };
+
+const PLANS: Record<"full" | "quick", Plan> = {
+  full: {
+    latency: { delaysMs: [1, 10, 50], samples: (d) => FULL_SAMPLES[d] ?? 40, warm: 3 },
+    rate: { concurrencies: [1, 64], ms: 5000, rounds: 10, warmMs: 200 },
+    ffi: { calls: 500_000, runs: 3, callgrind: true, callgrindCalls: [25_000, 75_000], straceMs: 500 },
+    memory: { total: 100_000, conc: 16, warm: 2000, checkpoints: 10 },
+  },
+  quick: {
+    latency: { delaysMs: [1, 10, 50], samples: (d) => QUICK_SAMPLES[d] ?? 3, warm: 2 },
+    rate: { concurrencies: [1, 64], ms: 500, rounds: 1, warmMs: 150 },
+    ffi: { calls: 100_000, runs: 1, callgrind: false, callgrindCalls: [0, 0], straceMs: 200 },
+    memory: { total: 5000, conc: 16, warm: 500, checkpoints: 5 },
+  },
+};
+
+function machine(): Machine {
+  let cpu = cpus()[0]?.model ?? "unknown CPU";
+  try {
+    const name = /model name\s*:\s*(.+)/.exec(readFileSync("/proc/cpuinfo", "utf8"));
+    if (name !== null) cpu = name[1]!.trim();
+  } catch {
+    // Keep os.cpus()'s name.
+  }
+  return { date: new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC", cpu, cores: cpus().length, kernel: release(), bun: Bun.version, loadAtStart: loadavg()[0]! };
+}
+
+function preflight(): string | null {
+  if (process.platform !== "linux") return "the benchmarks need Linux (network namespaces, TUN)";
+  if (process.getuid?.() !== 0) return "the benchmarks need root (they create network namespaces)";
+  if (!existsSync("/dev/net/tun")) return "/dev/net/tun is missing (the delay relay needs TUN devices)";
+  return null;
+}
+
+async function main(): Promise<void> {
+  const mode = process.argv.includes("--quick") ? "quick" : "full";
+  const unable = preflight();
+  if (unable !== null) {
+    console.error(`bench: ${unable}`);
+    process.exit(1);
+  }
+  installCleanup();
+  const plan = PLANS[mode];
+  const started = performance.now();
+  const log = (line: string): void => console.error(line);
+  const info = machine();
+  log(`fastopen bench (${mode}) on ${info.cpu} x ${info.cores}, load ${info.loadAtStart.toFixed(2)}`);
+  const built = build(log);
+  log("1. latency over the emulated link");
+  const latency = await runLatency(built, { ...plan.latency, cert: makeCertificate() }, log);
+  log("2. connection rate on loopback");
+  const rate = await runRate(built, plan.rate, log);
+  log("3. cost of the FFI path");
+  const ffi = await runFfi(built, plan.ffi, log);
+  log("4. memory and fds");
+  const memory = await runMemory(built, plan.memory, log);
+  const results: BenchResults = {
+    mode,
+    machine: info,
+    seconds: (performance.now() - started) / 1000,
+    latency,
+    rate,
+    ffi,
+    memory,
+    targets: checkTargets(latency, rate, memory),
+  };
+  const report = fullReport(results);
+  console.log(report);
+  const dir = join(import.meta.dir, "results");
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `${mode}.json`), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(join(dir, `${mode}.md`), report);
+  writeFileSync(join(dir, mode === "full" ? "chart.svg" : "quick.svg"), renderChart(results));
+  log(`done in ${results.seconds.toFixed(0)} s: bench/results/${mode}.json, ${mode}.md, ${mode === "full" ? "chart" : "quick"}.svg`);
+}
+
+await main();
