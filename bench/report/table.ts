@@ -80,10 +80,13 @@ export function ffiTable(results: BenchResults): string {
   ];
   if (results.ffi.callgrindSkipped !== undefined) parts.push(`\ncallgrind: ${results.ffi.callgrindSkipped}`);
   if (syscalls !== null) {
-    const names = [...new Set([...Object.keys(syscalls.library), ...Object.keys(syscalls.raw)])];
-    const list = (counts: Record<string, number>): string => names.filter((n) => counts[n] !== undefined).map((n) => `${n} ${counts[n]}`).join(", ");
+    const names = [...new Set(syscalls.flatMap((r) => Object.keys(r.perConnection)))].sort();
+    parts.push("\nSyscalls per connection (strace -c, concurrency 1, runtime threads and memory management left out):\n");
     parts.push(
-      `\nSyscalls per connection (strace -c, blocking loop): through libfastopen ${syscalls.libraryTotal.toFixed(0)} (${list(syscalls.library)}); raw C ${syscalls.rawTotal.toFixed(0)} (${list(syscalls.raw)}).`,
+      markdownTable(
+        ["client", "total", ...names],
+        syscalls.map((r) => [r.client, r.total.toFixed(1), ...names.map((n) => (r.perConnection[n] === undefined ? "-" : String(r.perConnection[n])))]),
+      ),
     );
   }
   return parts.join("\n");

@@ -7,8 +7,9 @@
  * - callgrind instruction counts per call (user space only, so stable on a
  *   noisy machine): the difference between two call counts, divided (both
  *   counts well past the JIT's tier-up, so compilation cancels out);
- * - syscalls per connection (strace -c): a loop through libfastopen against
- *   the raw C loop, both on loopback in a private namespace.
+ * - syscalls per connection (strace -c): the raw C loop, the same loop
+ *   through libfastopen, the JS low-level loop, `connect()` and
+ *   `Bun.connect`, on loopback in a private namespace.
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
@@ -25,8 +26,8 @@ export interface FfiResult {
   /** Instructions per call (null when valgrind is missing or skipped). */
   callgrind: { wrapper: number; raw: number; c: number; calls: [number, number] } | null;
   callgrindSkipped?: string;
-  /** Syscalls per connection. */
-  syscalls: { library: Record<string, number>; raw: Record<string, number>; libraryTotal: number; rawTotal: number } | null;
+  /** Syscalls per connection of each client (strace -c, concurrency 1). */
+  syscalls: SyscallRow[] | null;
 }
 
 /** Options of section 3. */
@@ -82,38 +83,71 @@ function callgrind(built: Built, options: FfiOptions): FfiResult["callgrind"] {
   };
 }
 
-/** Calls per syscall name from an `strace -c` summary, divided by `connections`. */
-function parseStrace(text: string, connections: number): Record<string, number> {
-  const perConnection: Record<string, number> = {};
+/** Calls per syscall name from an `strace -c` summary. */
+function parseStrace(text: string): Record<string, number> {
+  const calls: Record<string, number> = {};
   for (const line of text.split("\n")) {
     const fields = line.trim().split(/\s+/);
     if (!/^\d+\.\d+$/.test(fields[0] ?? "") || fields.length < 5) continue;
     const name = fields[fields.length - 1]!;
-    const calls = Number(fields[3]);
-    if (name === "total" || !Number.isFinite(calls)) continue;
-    const each = calls / connections;
-    if (each >= 0.5) perConnection[name] = Math.round(each * 100) / 100;
+    const count = Number(fields[3]);
+    if (name !== "total" && Number.isFinite(count)) calls[name] = count;
   }
-  return perConnection;
+  return calls;
 }
 
-async function syscalls(built: Built, options: FfiOptions): Promise<FfiResult["syscalls"]> {
+/** The runtime's own threads and memory management, not the connection path. */
+const NOT_PER_CONNECTION = new Set(["futex", "madvise", "mmap", "munmap", "mprotect", "brk", "clone3", "gettid", "rt_sigprocmask", "rt_sigaction", "sched_yield", "getrandom"]);
+
+/** `(after - before) / connections` per syscall, keeping those made at least once per two connections. */
+function perConnection(after: Record<string, number>, before: Record<string, number>, connections: number): Record<string, number> {
+  const result: Record<string, number> = {};
+  for (const [name, count] of Object.entries(after)) {
+    if (NOT_PER_CONNECTION.has(name)) continue;
+    const each = (count - (before[name] ?? 0)) / Math.max(1, connections);
+    if (each >= 0.5) result[name] = Math.round(each * 10) / 10;
+  }
+  return result;
+}
+
+/** One client's syscalls per connection. */
+export interface SyscallRow {
+  client: string;
+  total: number;
+  perConnection: Record<string, number>;
+}
+
+async function syscalls(built: Built, options: FfiOptions): Promise<SyscallRow[]> {
   const ns = createNamespace(namespaceName("ffi"));
   const server = spawnIn(ns, [built.tfo, "server", "7001"]);
   const dir = mkdtempSync(join(tmpdir(), "fastopen-strace-"));
+  let runs = 0;
+  const strace = (command: string[], input?: string): { calls: Record<string, number>; made: number } => {
+    const out = join(dir, `run${runs++}`);
+    const run = spawnSync("ip", ["netns", "exec", ns, "strace", "-f", "-c", "-o", out, ...command], { encoding: "utf8", input, maxBuffer: 1 << 26 });
+    if (run.status !== 0) throw new Error(`strace ${command.join(" ")} failed (${run.status}):\n${run.stderr}`);
+    const last = run.stdout.trim().split("\n").pop() ?? "";
+    return { calls: parseStrace(readFileSync(out, "utf8")), made: (JSON.parse(last) as { made: number }).made };
+  };
+  const row = (client: string, counts: Record<string, number>): SyscallRow => ({ client, total: Object.values(counts).reduce((a, b) => a + b, 0), perConnection: counts });
   try {
     const ready = await new LineReader(server.stdout).next(10_000);
     if (ready !== "ready") throw new Error(`C server did not start (${ready})`);
-    const traced = (name: string, args: string[]): Record<string, number> => {
-      const out = join(dir, name);
-      const report = runJson<{ made: number }>("ip", ["netns", "exec", ns, "strace", "-f", "-c", "-o", out, built.tfo, ...args]);
-      return parseStrace(readFileSync(out, "utf8"), report.made);
-    };
     const ms = String(options.straceMs);
-    const library = traced("library", ["librate", built.library, "::1", "7001", ms, "0"]);
-    const raw = traced("raw", ["rate", "::1", "7001", "1", ms, "0"]);
-    const total = (counts: Record<string, number>): number => Object.values(counts).reduce((a, b) => a + b, 0);
-    return { library, raw, libraryTotal: total(library), rawTotal: total(raw) };
+    const rows: SyscallRow[] = [];
+    const raw = strace([built.tfo, "rate", "::1", "7001", "1", ms, "0"]);
+    rows.push(row("C (raw TFO), blocking", perConnection(raw.calls, {}, raw.made)));
+    const library = strace([built.tfo, "librate", built.library, "::1", "7001", ms, "0"]);
+    rows.push(row("C via libfastopen, blocking", perConnection(library.calls, {}, library.made)));
+    // Bun clients: two runs of different lengths, so that start-up cancels out.
+    const client = join(import.meta.dir, "..", "rate", "client.ts");
+    for (const [kind, name] of [["lowlevel", "lowlevel (JS), blocking"], ["connect", "connect()"], ["bun", "Bun.connect + write"]] as const) {
+      const line = (runMs: number): string => `${JSON.stringify({ conc: 1, ms: runMs, warmMs: 0 })}\n`;
+      const short = strace([built.bun, client, kind, "::1", "7001"], line(options.straceMs / 4));
+      const long = strace([built.bun, client, kind, "::1", "7001"], line(options.straceMs * 2));
+      rows.push(row(name, perConnection(long.calls, short.calls, long.made - short.made)));
+    }
+    return rows;
   } finally {
     await stopChild(server, 1000);
     deleteNamespace(ns);
