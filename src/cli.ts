@@ -3,38 +3,17 @@
  * The `fastopen` command line. `fastopen --help` lists the commands.
  *
  * Exit codes: 0 success; 1 the command ran but failed (bytes not delivered,
- * server unreachable, ...); 2 bad usage.
+ * server unreachable, ...); 2 bad usage; 3 reachable/readable but TFO does
+ * not work (`probe`: no SYN data acknowledged; `support`: client or server
+ * TFO off).
  */
 import { spawnSync } from "node:child_process";
 import { formatDemo, runDemo } from "./demo.ts";
+import { UsageError, takeFlag, takeOption, type Command } from "./cli-args.ts";
+import { support } from "./cli-support.ts";
+import { probe } from "./cli-probe.ts";
 
-/** A CLI command: a one-line summary, its usage text and the function that runs it. */
-export interface Command {
-  summary: string;
-  usage: string;
-  run(args: string[]): number | Promise<number>;
-}
-
-/** Thrown for bad usage: printed with the command's usage, exit code 2. */
-export class UsageError extends Error {}
-
-/** Reads `--name value` from `args` (removing both); undefined when absent. */
-export function takeOption(args: string[], name: string): string | undefined {
-  const at = args.indexOf(name);
-  if (at < 0) return undefined;
-  const value = args[at + 1];
-  if (value === undefined || value.startsWith("--")) throw new UsageError(`${name} needs a value`);
-  args.splice(at, 2);
-  return value;
-}
-
-/** Reads a boolean `--flag` from `args` (removing it). */
-export function takeFlag(args: string[], name: string): boolean {
-  const at = args.indexOf(name);
-  if (at < 0) return false;
-  args.splice(at, 1);
-  return true;
-}
+export { UsageError, takeFlag, takeOption, type Command };
 
 const IN_NETNS = "FASTOPEN_DEMO_IN_NETNS";
 
@@ -84,12 +63,12 @@ const demo: Command = {
 };
 
 /** Every command, by name. */
-export const commands: Record<string, Command> = { demo };
+export const commands: Record<string, Command> = { demo, support, probe };
 
 function help(): string {
   const width = Math.max(...Object.keys(commands).map((name) => name.length));
   const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
-  return ["usage: fastopen <command> [options]   (fastopen <command> --help for its options)", "", ...lines, "", "exit codes: 0 ok, 1 failed, 2 bad usage"].join("\n");
+  return ["usage: fastopen <command> [options]   (fastopen <command> --help for its options)", "", ...lines, "", "exit codes: 0 ok, 1 failed, 2 bad usage, 3 TFO not working (probe, support)"].join("\n");
 }
 
 /** Runs the CLI with `argv` (without the runtime and script); returns the exit code. */
