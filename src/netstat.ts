@@ -77,8 +77,8 @@ export const TFO_BITS = {
   clientNoCookie: 0x4,
   /** 0x200: servers accept SYN data without a cookie. */
   serverNoCookie: 0x200,
-  /** 0x400: every listener accepts SYN data without a cookie and TCP_FASTOPEN. */
-  serverNoCookieAll: 0x400,
+  /** 0x400: every listener accepts SYN data (with a cookie) without setting TCP_FASTOPEN. */
+  serverAllListeners: 0x400,
 } as const;
 
 /** `net.ipv4.tcp_fastopen` of this network namespace, or null where it cannot be read. */

@@ -21,7 +21,7 @@ export interface SupportReport {
   lazy: boolean;
   /** Clients send SYN data without a cookie (Linux bit 0x4, or per socket with TCP_FASTOPEN_NO_COOKIE). */
   noCookie: boolean;
-  /** Listeners accept SYN data without a cookie (Linux bits 0x200/0x400). */
+  /** Listeners accept SYN data without a cookie (Linux bit 0x200). */
   serverNoCookie: boolean;
   /** One line per missing piece, saying how to enable it. Empty when client, server and lazy are on. */
   advice: string[];
@@ -47,7 +47,7 @@ export function linuxSupport(setting: number | null, kernel: string): SupportRep
     server,
     lazy: client && lazyKernel,
     noCookie: client && (bits & TFO_BITS.clientNoCookie) !== 0,
-    serverNoCookie: server && (bits & (TFO_BITS.serverNoCookie | TFO_BITS.serverNoCookieAll)) !== 0,
+    serverNoCookie: server && (bits & TFO_BITS.serverNoCookie) !== 0,
     advice: [],
   };
   if (setting === null) {

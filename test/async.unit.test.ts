@@ -67,6 +67,7 @@ describe("support", () => {
   test("Linux bits map to client, server, lazy and no-cookie", () => {
     expect(linuxSupport(3, "6.18.0")).toMatchObject({ client: true, server: true, lazy: true, noCookie: false, serverNoCookie: false });
     expect(linuxSupport(0x607, "6.1.0")).toMatchObject({ client: true, server: true, lazy: true, noCookie: true, serverNoCookie: true });
+    expect(linuxSupport(0x403, "6.18.0")).toMatchObject({ client: true, server: true, serverNoCookie: false });
     expect(linuxSupport(1, "4.9.0")).toMatchObject({ client: true, server: false, lazy: false });
   });
 
