@@ -10,9 +10,11 @@
  * Needs Linux, root (network namespaces; only namespaces this run creates
  * are touched, never the host's sysctls), /dev/net/tun, `ip`, `cc`, a zig
  * for the relay, openssl for the TLS certificate, and optionally valgrind
- * and strace. Writes bench/results/{full,quick}.json and .svg (the full
- * run's chart is bench/results/chart.svg).
+ * and strace. Writes bench/results/{full,quick}.json and .md, and the chart
+ * (bench/results/chart.svg for a full run, quick.svg for --quick).
+ * `--render` redraws the tables and the chart from the last JSON.
  */
+import { spawnSync } from "node:child_process";
 import { cpus, loadavg, release } from "node:os";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -60,7 +62,17 @@ function machine(): Machine {
   } catch {
     // Keep os.cpus()'s name.
   }
-  return { date: new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC", cpu, cores: cpus().length, kernel: release(), bun: Bun.version, loadAtStart: loadavg()[0]! };
+  return { date: new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC", cpu, cores: cpus().length, kernel: release(), bun: Bun.version, loadAtStart: loadavg()[0]!, ...source() };
+}
+
+/** The commit measured, and the library files that differed from it (uncommitted work measured too). */
+function source(): { commit: string; uncommitted: string[] } {
+  const git = (...args: string[]): string => spawnSync("git", args, { cwd: join(import.meta.dir, ".."), encoding: "utf8" }).stdout ?? "";
+  const uncommitted = git("status", "--porcelain", "--", "src", "zig", "build.zig")
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .map((line) => line.slice(3));
+  return { commit: git("rev-parse", "--short", "HEAD").trim() || "unknown", uncommitted };
 }
 
 function preflight(): string | null {
@@ -70,8 +82,25 @@ function preflight(): string | null {
   return null;
 }
 
+function write(results: BenchResults): string {
+  const report = fullReport(results);
+  const dir = join(import.meta.dir, "results");
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `${results.mode}.json`), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(join(dir, `${results.mode}.md`), report);
+  writeFileSync(join(dir, results.mode === "full" ? "chart.svg" : "quick.svg"), renderChart(results));
+  return report;
+}
+
 async function main(): Promise<void> {
   const mode = process.argv.includes("--quick") ? "quick" : "full";
+  if (process.argv.includes("--render")) {
+    // Redraw the tables and the chart from the last run's JSON, measuring nothing.
+    const results = JSON.parse(readFileSync(join(import.meta.dir, "results", `${mode}.json`), "utf8")) as BenchResults;
+    results.targets = checkTargets(results.latency, results.rate, results.memory);
+    console.log(write(results));
+    return;
+  }
   const unable = preflight();
   if (unable !== null) {
     console.error(`bench: ${unable}`);
@@ -102,13 +131,7 @@ async function main(): Promise<void> {
     memory,
     targets: checkTargets(latency, rate, memory),
   };
-  const report = fullReport(results);
-  console.log(report);
-  const dir = join(import.meta.dir, "results");
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, `${mode}.json`), `${JSON.stringify(results, null, 2)}\n`);
-  writeFileSync(join(dir, `${mode}.md`), report);
-  writeFileSync(join(dir, mode === "full" ? "chart.svg" : "quick.svg"), renderChart(results));
+  console.log(write(results));
   log(`done in ${results.seconds.toFixed(0)} s: bench/results/${mode}.json, ${mode}.md, ${mode === "full" ? "chart" : "quick"}.svg`);
 }
 

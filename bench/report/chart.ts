@@ -30,6 +30,13 @@ function line(x1: number, y1: number, x2: number, y2: number, stroke: string, ex
   return `<line x1="${x1.toFixed(1)}" y1="${y1.toFixed(1)}" x2="${x2.toFixed(1)}" y2="${y2.toFixed(1)}" stroke="${stroke}" ${extra}/>`;
 }
 
+/** `+1.2` / `-0.3` / `0.0` (never `-0.0`). */
+function signed(value: number): string {
+  const text = value.toFixed(1);
+  if (text === "0.0" || text === "-0.0") return "0.0";
+  return value > 0 ? `+${text}` : text;
+}
+
 /** A round number near `max / 5` for axis ticks. */
 function tickStep(max: number): number {
   const raw = max / 5;
@@ -147,7 +154,7 @@ function memoryPanel(results: BenchResults, top: number, x0: number, width: numb
     const points = row.series.map((s) => `${sx(s.connections).toFixed(1)},${sy(s.rssBytes / 1024 / 1024).toFixed(1)}`).join(" ");
     svg.push(`<polyline points="${points}" fill="none" stroke="${color}" stroke-width="2"/>`);
     svg.push(rect(left + i * 200, chartBottom + 40, 12, 3, color));
-    svg.push(text(left + 16 + i * 200, chartBottom + 46, `${row.client} (${row.rssGrowthMB >= 0 ? "+" : ""}${row.rssGrowthMB.toFixed(1)} MB, fds ${row.fdGrowth >= 0 ? "+" : ""}${row.fdGrowth})`));
+    svg.push(text(left + 16 + i * 200, chartBottom + 46, `${row.client} (${signed(row.rssGrowthMB)} MB, fds ${row.fdGrowth >= 0 ? "+" : ""}${row.fdGrowth})`));
   });
   return svg;
 }
@@ -164,7 +171,7 @@ export function renderChart(results: BenchResults): string {
   parts.push(...memoryPanel(results, secondTop, half, half, rate.height));
   const m = results.machine;
   const footerY = secondTop + rate.height + 20;
-  const footer = `fastopen bench (${results.mode}) · ${m.date} · ${m.cpu} × ${m.cores} cores · Linux ${m.kernel} · Bun ${m.bun} · load ${m.loadAtStart.toFixed(2)} at start`;
+  const footer = `fastopen bench (${results.mode}) · ${m.date} · ${m.cpu} × ${m.cores} cores · Linux ${m.kernel} · Bun ${m.bun} · load ${m.loadAtStart.toFixed(2)} at start · commit ${m.commit}${m.uncommitted.length > 0 ? "+" : ""}`;
   const setup = "64 B request, 64 B response, a new connection each; delay: TUN relay between two namespaces; TLS 1.3 (Bun's default groups, or X25519 only); rate: native C server";
   parts.push(text(20, footerY, footer, 'fill="#555" font-size="11"'));
   parts.push(text(20, footerY + 15, setup, 'fill="#555" font-size="11"'));

@@ -100,7 +100,7 @@ export function memoryTable(results: BenchResults): string {
     results.memory.map((r) => {
       const first = r.series[0]!;
       const last = r.series[r.series.length - 1]!;
-      return [r.client, String(r.connections), mb(first.rssBytes), mb(last.rssBytes), r.rssGrowthMB.toFixed(1), String(first.fds), String(last.fds), String(r.objectGrowth), String(r.tfoActive)];
+      return [r.client, String(r.connections), mb(first.rssBytes), mb(last.rssBytes), (Math.abs(r.rssGrowthMB) < 0.05 ? 0 : r.rssGrowthMB).toFixed(1), String(first.fds), String(last.fds), String(r.objectGrowth), String(r.tfoActive)];
     }),
   );
 }
@@ -118,6 +118,7 @@ export function fullReport(results: BenchResults): string {
   const m = results.machine;
   return [
     `fastopen benchmarks (${results.mode}), ${m.date}, ${m.cpu} x ${m.cores}, Linux ${m.kernel}, Bun ${m.bun}, load ${m.loadAtStart.toFixed(2)} at start`,
+    `commit ${m.commit}${m.uncommitted.length > 0 ? ` with uncommitted changes to ${m.uncommitted.join(", ")}` : ""}`,
     "",
     "## 1. Time from the connect call to the first response byte (emulated link)",
     "",

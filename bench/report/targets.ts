@@ -49,7 +49,7 @@ function memoryTargets(memory: MemoryRow[]): TargetCheck[] {
   const row = memory.find((r) => r.client === "connect");
   if (row === undefined) return [];
   return [
-    { target: `${row.connections} connections through connect: RSS growth < 5 MB`, measured: `${f(row.rssGrowthMB, 1)} MB`, met: row.rssGrowthMB < 5 },
+    { target: `${row.connections} connections through connect: RSS growth < 5 MB`, measured: `${f(Math.abs(row.rssGrowthMB) < 0.05 ? 0 : row.rssGrowthMB, 1)} MB`, met: row.rssGrowthMB < 5 },
     { target: `${row.connections} connections through connect: zero fds leaked`, measured: `${row.fdGrowth} fds`, met: row.fdGrowth <= 0 },
   ];
 }

@@ -13,6 +13,10 @@ export interface Machine {
   bun: string;
   /** 1-minute load average when the run started (other work on the machine). */
   loadAtStart: number;
+  /** The commit measured. */
+  commit: string;
+  /** Library files (src/, zig/) that differed from the commit: uncommitted work that was measured. */
+  uncommitted: string[];
 }
 
 /** One target of the issue, checked against this run's figures. */
