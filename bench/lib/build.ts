@@ -4,7 +4,7 @@
  * with the machine's `cc`). Each is rebuilt only when its source is newer.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -56,9 +56,19 @@ export function build(log: (line: string) => void): Built {
   return { relay, tfo, library, bun: process.execPath };
 }
 
+const temporary: string[] = [];
+
+/** A fresh temporary folder, removed when the process exits. */
+export function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  if (temporary.length === 0) process.on("exit", () => temporary.forEach((d) => rmSync(d, { recursive: true, force: true })));
+  temporary.push(dir);
+  return dir;
+}
+
 /** A self-signed P-256 certificate for the TLS servers (openssl), in a fresh temporary folder. */
 export function makeCertificate(): { cert: string; key: string } {
-  const dir = mkdtempSync(join(tmpdir(), "fastopen-bench-"));
+  const dir = tempDir("fastopen-bench-");
   const cert = join(dir, "cert.pem");
   const key = join(dir, "key.pem");
   const config = join(dir, "openssl.cnf");

@@ -12,10 +12,9 @@
  *   `Bun.connect`, on loopback in a private namespace.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Built } from "../lib/build.ts";
+import { tempDir, type Built } from "../lib/build.ts";
 import { createNamespace, deleteNamespace, namespaceName, spawnIn, stopChild } from "../lib/ns.ts";
 import { LineReader } from "../lib/proc.ts";
 
@@ -63,7 +62,7 @@ function timing(built: Built, options: FfiOptions): FfiResult["timing"] {
 
 /** Instructions callgrind counted for `command` (user space, all threads). */
 function instructions(command: string[]): number {
-  const dir = mkdtempSync(join(tmpdir(), "fastopen-cg-"));
+  const dir = tempDir("fastopen-cg-");
   const run = spawnSync("valgrind", ["--tool=callgrind", `--callgrind-out-file=${join(dir, "out")}`, ...command], { encoding: "utf8", maxBuffer: 1 << 26 });
   if (run.status !== 0) throw new Error(`valgrind ${command.join(" ")} failed:\n${run.stderr.slice(-2000)}`);
   const match = /Collected : (\d+)/.exec(run.stderr);
@@ -120,7 +119,7 @@ export interface SyscallRow {
 async function syscalls(built: Built, options: FfiOptions): Promise<SyscallRow[]> {
   const ns = createNamespace(namespaceName("ffi"));
   const server = spawnIn(ns, [built.tfo, "server", "7001"]);
-  const dir = mkdtempSync(join(tmpdir(), "fastopen-strace-"));
+  const dir = tempDir("fastopen-strace-");
   let runs = 0;
   const strace = (command: string[], input?: string): { calls: Record<string, number>; made: number } => {
     const out = join(dir, `run${runs++}`);
