@@ -33,6 +33,9 @@ const SO_NOSIGPIPE: c_int = 0x1022;
 // <netinet6/in6.h>.
 pub const IPV6_V6ONLY: c_int = 27;
 // <sys/fcntl.h>.
+/// socket(2) type flags; 0 where the platform lacks them (set with fcntl instead).
+pub const SOCK_CLOEXEC: c_int = 0;
+pub const SOCK_NONBLOCK: c_int = 0;
 pub const O_NONBLOCK: c_int = 0x4;
 /// Recent SDKs define MSG_NOSIGNAL 0x80000 (<sys/socket.h>, guarded by
 /// __DARWIN_C_LEVEL >= 200809L), but older kernels lack it: sockets get

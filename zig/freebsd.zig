@@ -33,6 +33,9 @@ pub const MSG_NOSIGNAL: c_int = 0x20000;
 // <netinet6/in6.h>.
 pub const IPV6_V6ONLY: c_int = 27;
 // <sys/fcntl.h>.
+/// socket(2) type flags; 0 where the platform lacks them (set with fcntl instead).
+pub const SOCK_CLOEXEC: c_int = 0x10000000;
+pub const SOCK_NONBLOCK: c_int = 0x20000000;
 pub const O_NONBLOCK: c_int = 0x4;
 
 // <netinet/tcp.h>: TCP_INFO 32, TCP_FASTOPEN 1025, TCPI_OPT_TFO 0x20.

@@ -14,6 +14,9 @@ pub const SOL_SOCKET: c_int = 1;
 pub const SO_ERROR: c_int = 4;
 pub const SO_TYPE: c_int = 3;
 pub const IPV6_V6ONLY: c_int = 26;
+/// socket(2) type flags; 0 where the platform lacks them (set with fcntl instead).
+pub const SOCK_CLOEXEC: c_int = 0o2000000;
+pub const SOCK_NONBLOCK: c_int = 0o4000;
 pub const O_NONBLOCK: c_int = 0o4000;
 pub const MSG_NOSIGNAL: c_int = 0x4000;
 const MSG_FASTOPEN: c_int = 0x20000000;

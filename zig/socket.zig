@@ -25,7 +25,10 @@ pub fn fastopen_reset() void {
 /// A TCP socket of `family`, close-on-exec, SIGPIPE-safe, non-blocking unless
 /// `blocking`; IPv6 sockets also accept v4-mapped peers. fd or `-errno`.
 pub fn create(family: c_int, blocking: bool) i32 {
-    const fd = sys.socket(family, sys.SOCK_STREAM, sys.IPPROTO_TCP);
+    // Where the platform has SOCK_CLOEXEC/SOCK_NONBLOCK, one syscall sets
+    // both (saving three fcntl calls per connection); elsewhere they are 0.
+    const flags: c_int = platform.SOCK_CLOEXEC | if (blocking) 0 else platform.SOCK_NONBLOCK;
+    const fd = sys.socket(family, sys.SOCK_STREAM | flags, sys.IPPROTO_TCP);
     if (fd == -1) return sys.fail();
     assert(fd >= 0);
     const rc = configure(fd, family, blocking);
@@ -37,9 +40,12 @@ pub fn create(family: c_int, blocking: bool) i32 {
 }
 
 fn configure(fd: i32, family: c_int, blocking: bool) i32 {
-    var rc = sys.check(sys.fcntl(fd, sys.F_SETFD, sys.FD_CLOEXEC));
-    if (rc < 0) return rc;
-    if (!blocking) {
+    var rc: i32 = 0;
+    if (platform.SOCK_CLOEXEC == 0) {
+        rc = sys.check(sys.fcntl(fd, sys.F_SETFD, sys.FD_CLOEXEC));
+        if (rc < 0) return rc;
+    }
+    if (!blocking and platform.SOCK_NONBLOCK == 0) {
         rc = set_nonblocking(fd);
         if (rc < 0) return rc;
     }
