@@ -1,17 +1,16 @@
 /**
  * `connect(options)`: a drop-in for `Bun.connect` that opens the connection
- * with TCP Fast Open. The fd is made and connected natively
- * (`openFastOpenFd`), the payload goes in the SYN when a cookie is known and
- * the rest is written in order after the handshake, then the established fd
- * is handed to Bun's event loop with `Bun.connect({ fd })`.
+ * with TCP Fast Open. The fd is made and its connect started natively
+ * (`startFastOpenFd`; the payload goes in the SYN when a cookie is known),
+ * handed at once to Bun's event loop with `Bun.connect({ fd })`, and the
+ * connection completed from Bun's events (`connect-attempt.ts`): the rest of
+ * the payload written in order after the handshake, no polling.
  */
 import type { Socket, SocketHandler, TLSOptions } from "bun";
-import * as fo from "./lowlevel.ts";
 import * as check from "./validate.ts";
-import { systemError, type SystemError } from "./errors.ts";
-import { resolveHost, type LookupFunction, type ResolvedAddress } from "./resolve.ts";
-import { abortError, connectMode, openFastOpenFd, timeoutError, waitConnected, type FastOpenFd, type FastOpenFdOptions } from "./fastopen-fd.ts";
-import { closeRecord, refreshRecord, registerConnection, type ConnectionRecord } from "./fastopen-status.ts";
+import { isIpLiteral, resolveHost, type LookupFunction, type ResolvedAddress } from "./resolve.ts";
+import { abortError, connectMode, timeoutError } from "./fastopen-fd.ts";
+import { startAttempt, type ConnectAttempt } from "./connect-attempt.ts";
 
 /** Options of `connect`: those of `Bun.connect` (TCP form) plus the TFO ones. */
 export interface ConnectOptions<Data = undefined> {
@@ -123,13 +122,25 @@ function withServerName(tls: TLSOptions | boolean | undefined, hostname: string)
   return { ...tls, serverName: name };
 }
 
+const NO_PAYLOAD = new Uint8Array(new ArrayBuffer(0));
+
+/**
+ * A private copy of the payload (the caller may reuse its buffer), on an
+ * ArrayBuffer of its own: views of it are then cheap to make and check.
+ */
+function ownCopy(view: Uint8Array): Uint8Array {
+  const copy = new Uint8Array(new ArrayBuffer(view.byteLength));
+  copy.set(view);
+  return copy;
+}
+
 /** Checks `connect` options; throws TypeError/RangeError naming the bad one. */
 function checkOptions<Data>(options: ConnectOptions<Data>): Checked<Data> {
   if (typeof options !== "object" || options === null) throw new TypeError("connect() needs an options object");
   if (typeof options.hostname !== "string") throw new TypeError(`hostname must be a string, got ${typeof options.hostname}`);
   const port = check.integer("port", options.port, 1, 65535);
   const handlers = checkHandlers<Data>(options.socket);
-  const payload = options.payload === undefined ? new Uint8Array(0) : check.bytes(options.payload, "payload").slice();
+  const payload = options.payload === undefined ? NO_PAYLOAD : ownCopy(check.bytes(options.payload, "payload"));
   const tls = options.tls;
   if (tls !== undefined && typeof tls !== "boolean" && (typeof tls !== "object" || tls === null)) {
     throw new TypeError("tls must be a boolean or a TLS options object");
@@ -176,16 +187,38 @@ function bounded<T>(promise: Promise<T>, signal: AbortSignal | undefined, deadli
   });
 }
 
+/** Resolved IP literals (without a `%scope`, whose interface may change), reused by later connects. */
+const literals = new Map<string, ResolvedAddress[]>();
+const MAX_LITERALS = 256;
+
+/** `resolveHost`, remembering IP literals. */
+async function resolve(hostname: string, lookup: LookupFunction | undefined): Promise<ResolvedAddress[]> {
+  const addresses = await resolveHost(hostname, lookup);
+  if (!hostname.includes("%") && isIpLiteral(hostname)) {
+    if (literals.size >= MAX_LITERALS) literals.clear();
+    literals.set(hostname, addresses);
+  }
+  return addresses;
+}
+
+/** Whether the next address is worth a try after `error`. */
+function tryNext(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === "string" && NEXT_ADDRESS_CODES.has(code);
+}
+
+/** Starts attempts to one address each; all of them stop at the deadline or on abort. */
+type Starter<Data> = (address: ResolvedAddress, claim: () => boolean) => ConnectAttempt<Data>;
+
 /** Tries the addresses one after another (used when data may ride in the SYN: never twice at once). */
-async function inTurn(addresses: ResolvedAddress[], base: Omit<FastOpenFdOptions, "address">): Promise<FastOpenFd> {
+async function inTurn<Data>(addresses: ResolvedAddress[], start: Starter<Data>): Promise<Socket<Data>> {
   let first: unknown;
-  for (let i = 0; i < addresses.length; i++) {
+  for (const address of addresses) {
     try {
-      return await openFastOpenFd({ ...base, address: addresses[i]! });
+      return await start(address, () => true).promise;
     } catch (error) {
       first ??= error;
-      const code = (error as { code?: unknown }).code;
-      if (typeof code !== "string" || !NEXT_ADDRESS_CODES.has(code)) throw error;
+      if (!tryNext(error)) throw error;
     }
   }
   throw first;
@@ -194,227 +227,83 @@ async function inTurn(addresses: ResolvedAddress[], base: Omit<FastOpenFdOptions
 /**
  * Happy Eyeballs (RFC 8305): starts the next address when the current
  * attempt has not connected within `delayMs` or has failed; the first to
- * connect wins and the others are aborted (their fds closed).
+ * connect wins (claims the connection before the user sees it) and the
+ * others are cancelled (their sockets terminated, their fds closed).
  */
-function race(addresses: ResolvedAddress[], base: Omit<FastOpenFdOptions, "address">, delayMs: number): Promise<FastOpenFd> {
+function race<Data>(addresses: ResolvedAddress[], start: Starter<Data>, delayMs: number): Promise<Socket<Data>> {
   return new Promise((resolve, reject) => {
-    const controllers: AbortController[] = [];
+    const attempts: Array<ConnectAttempt<Data>> = [];
     let next = 0;
     let pending = 0;
     let done = false;
     let first: unknown;
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const settle = (action: () => void): void => {
+    const finish = (winner: number): void => {
       done = true;
       clearTimeout(timer);
-      action();
-      for (const controller of controllers) controller.abort();
+      attempts.forEach((attempt, i) => {
+        if (i !== winner) attempt.cancel(new Error("lost the race"));
+      });
     };
-    const start = (): void => {
+    const failed = (error: unknown): void => {
+      if (done) return;
+      first ??= error;
+      if (!tryNext(error)) {
+        finish(-1);
+        reject(error);
+      } else if (next < addresses.length) launch();
+      else if (pending === 0) {
+        finish(-1);
+        reject(first);
+      }
+    };
+    const launch = (): void => {
       if (done || next >= addresses.length) return;
-      const own = new AbortController();
-      controllers.push(own);
-      const signal = base.signal === undefined ? own.signal : AbortSignal.any([base.signal, own.signal]);
-      const address = addresses[next++]!;
-      pending++;
       clearTimeout(timer);
-      timer = setTimeout(start, delayMs);
-      openFastOpenFd({ ...base, address, signal }).then(
-        (opened) => {
+      const index = next++;
+      const claim = (): boolean => {
+        if (done) return false;
+        finish(index);
+        return true;
+      };
+      let attempt: ConnectAttempt<Data>;
+      try {
+        attempt = start(addresses[index]!, claim);
+      } catch (error) {
+        failed(error);
+        return;
+      }
+      attempts[index] = attempt;
+      pending++;
+      if (!done) timer = setTimeout(launch, delayMs);
+      attempt.promise.then(
+        (socket) => {
           pending--;
-          if (done) fo.socketClose(opened.fd);
-          else settle(() => resolve(opened));
+          resolve(socket);
         },
         (error: unknown) => {
           pending--;
-          if (done) return;
-          first ??= error;
-          const code = (error as { code?: unknown }).code;
-          const overall = code === "ETIMEDOUT" || code === "ABORT_ERR" || typeof code !== "string" || !NEXT_ADDRESS_CODES.has(code);
-          if (overall) settle(() => reject(error));
-          else if (next < addresses.length) start();
-          else if (pending === 0) settle(() => reject(first));
+          failed(error);
         },
       );
     };
-    start();
+    launch();
   });
 }
 
 /**
- * Sends the SYN of a deferred lazy connection that nothing was written to
- * (a zero-length send); a no-op once the SYN has left.
+ * Calls `stop` with the error maker once the deadline passes or `signal`
+ * aborts; returns the function that stops watching.
  */
-function kick(record: ConnectionRecord): void {
-  if (!record.closed) fo.socketSend(record.fd, new Uint8Array(0));
-}
-
-/** State shared between the wrapped handlers and `connect` while the promise is pending. */
-interface Pending {
-  /** Called after the user's `open` ran (and, lazily, the SYN was sent). */
-  opened: () => void;
-  /** Called once the connection counts as established (TLS: handshake done). */
-  ready: () => void;
-  /** Called when the socket closes before that. */
-  failed: (error: Error | undefined) => void;
-  /** Last error a handler reported. */
-  error: Error | undefined;
-}
-
-/**
- * The user's handlers, wrapped to keep the TFO record current, send the SYN
- * of an idle lazy connection, and tell `connect` when a TLS connection is
- * ready or failed. Handlers the user did not give are not added (Bun calls
- * `open` after the TLS handshake only when there is no `handshake` handler).
- */
-function wrapHandlers<Data>(user: SocketHandler<Data>, record: ConnectionRecord, opened: FastOpenFd, secure: boolean, pending: Pending): SocketHandler<Data> {
-  const handlers: SocketHandler<Data> = { ...user };
-  const userHandshake = user.handshake;
-  handlers.open = (socket) => {
-    const result = user.open?.(socket);
-    if (opened.deferred && !secure) kick(record);
-    pending.opened();
-    if (secure && userHandshake === undefined) pending.ready();
-    return result;
+function watch(signal: AbortSignal | undefined, deadline: number | null, stop: (error: (address: string, port: number) => Error) => void): () => void {
+  if (signal === undefined && deadline === null) return () => {};
+  const onAbort = (): void => stop((address, port) => abortError(address, port, signal?.reason));
+  const timer = deadline === null ? undefined : setTimeout(() => stop(timeoutError), Math.max(0, deadline - performance.now()));
+  signal?.addEventListener("abort", onAbort, { once: true });
+  return () => {
+    clearTimeout(timer);
+    signal?.removeEventListener("abort", onAbort);
   };
-  if (secure && userHandshake !== undefined) {
-    handlers.handshake = (socket, success, authorizationError) => {
-      refreshRecord(record);
-      userHandshake.call(user, socket, success, authorizationError);
-      pending.ready();
-    };
-  }
-  if (opened.deferred && user.data !== undefined) {
-    const userData = user.data;
-    let fresh = false;
-    handlers.data = (socket, data) => {
-      if (!fresh) fresh = refreshRecord(record)?.state === 1;
-      return userData.call(user, socket, data);
-    };
-  }
-  handlers.error = (socket, error) => {
-    pending.error = error;
-    return user.error?.(socket, error);
-  };
-  handlers.end = (socket) => {
-    refreshRecord(record);
-    return user.end?.(socket);
-  };
-  handlers.close = (socket, error) => {
-    closeRecord(record, false);
-    pending.failed(error ?? pending.error);
-    return user.close?.(socket, error);
-  };
-  return handlers;
-}
-
-/**
- * Makes the socket's closing methods read the kernel's TFO report first, so
- * `fastOpenStatus` still knows it after a local close (Bun closes the fd).
- */
-function snapshotOnClose<Data>(socket: Socket<Data>, record: ConnectionRecord): void {
-  for (const name of ["end", "terminate", "shutdown", "close"] as const) {
-    const original = (socket as unknown as Record<string, unknown>)[name];
-    if (typeof original !== "function") continue;
-    const wrapped = function (this: unknown, ...args: unknown[]): unknown {
-      refreshRecord(record);
-      return (original as (...a: unknown[]) => unknown).apply(socket, args);
-    };
-    try {
-      Object.defineProperty(socket, name, { value: wrapped, configurable: true, writable: true });
-    } catch {
-      // Bun may forbid it; the report then stays as last read.
-    }
-  }
-}
-
-/** Gives a lazily connected socket its peer address when Bun read it before the SYN left. */
-function fillPeer<Data>(socket: Socket<Data>, opened: FastOpenFd): void {
-  if (typeof socket.remoteAddress === "string" && socket.remoteAddress !== "") return;
-  const family = opened.address.family === 4 ? "IPv4" : "IPv6";
-  try {
-    Object.defineProperty(socket, "remoteAddress", { value: opened.address.address, configurable: true });
-    Object.defineProperty(socket, "remotePort", { value: opened.port, configurable: true });
-    Object.defineProperty(socket, "remoteFamily", { value: family, configurable: true });
-  } catch {
-    // Bun may forbid it; the address is still in the connect options.
-  }
-}
-
-function closedEarly(error: Error | undefined, opened: FastOpenFd, secure: boolean): SystemError {
-  const { address } = opened.address;
-  const code = (error as { code?: unknown } | undefined)?.code;
-  const what = secure ? "before the TLS handshake completed" : "before it was established";
-  return systemError(typeof code === "string" ? code : "ECONNRESET", "connect", {
-    address,
-    port: opened.port,
-    message: `connection to ${address}:${opened.port} closed ${what}${error === undefined ? "" : `: ${error.message}`}`,
-  });
-}
-
-/** Hands the fd to Bun and waits, for TLS, for the handshake. */
-async function adopt<Data>(opened: FastOpenFd, options: ConnectOptions<Data>, checked: Checked<Data>, deadline: number | null): Promise<Socket<Data>> {
-  const secure = checked.tls !== undefined && checked.tls !== false;
-  const record: ConnectionRecord = {
-    fd: opened.fd,
-    mode: opened.mode,
-    attempted: opened.attempted,
-    refused: opened.refused,
-    bytesInSyn: opened.bytesInSyn,
-    bytesAfterHandshake: opened.bytesAfterHandshake,
-    last: null,
-    closed: false,
-  };
-  if (!opened.deferred) refreshRecord(record);
-  const { promise: established, resolve, reject } = Promise.withResolvers<void>();
-  established.catch(() => {});
-  let settled = false;
-  const closed = new AbortController();
-  const where = { address: opened.address, port: opened.port, deadline, signal: closed.signal };
-  const pending: Pending = {
-    opened: () => {
-      // A lazy connect without TLS: the SYN has left with the first write (or empty); wait for the handshake.
-      if (opened.deferred && !secure) waitConnected(opened.fd, where).then(pending.ready, fail);
-    },
-    ready: () => {
-      settled = true;
-      resolve();
-    },
-    failed: (error) => {
-      if (!settled) reject(closedEarly(error, opened, secure));
-      settled = true;
-      closed.abort();
-    },
-    error: undefined,
-  };
-  function fail(error: unknown): void {
-    if (!settled) reject(error);
-    settled = true;
-  }
-  const handlers = wrapHandlers(checked.handlers, record, opened, secure, pending);
-  let socket: Socket<Data>;
-  try {
-    const adoptOptions = { fd: opened.fd, socket: handlers, data: options.data as Data, allowHalfOpen: options.allowHalfOpen ?? false };
-    socket = await Bun.connect(secure ? { ...adoptOptions, tls: checked.tls } : adoptOptions);
-  } catch (error) {
-    closeRecord(record, false);
-    fo.socketClose(opened.fd);
-    throw error;
-  }
-  registerConnection(socket, record);
-  snapshotOnClose(socket, record);
-  fillPeer(socket, opened);
-  if (!secure && !opened.deferred) return socket;
-  try {
-    await bounded(established, checked.signal, deadline, opened.address.address, opened.port);
-  } catch (error) {
-    settled = true;
-    closed.abort();
-    if (!record.closed) socket.terminate();
-    throw error;
-  }
-  refreshRecord(record);
-  return socket;
 }
 
 /**
@@ -425,15 +314,17 @@ async function adopt<Data>(opened: FastOpenFd, options: ConnectOptions<Data>, ch
  * `lazy`, `timeout` and `signal`.
  *
  * Resolves to Bun's `Socket` once the connection is established and the
- * whole payload has been handed to the kernel (with `tls`: once the TLS
- * handshake has completed; for a lazy connect without TLS: once `open` has
- * run, its first synchronous write riding in the SYN, and the handshake has
- * completed; in lazy mode `open` thus runs before the handshake, and a
- * failed connect also calls `close`). Rejects with a SystemError carrying `code`,
- * `errno`, `syscall`, `address` and `port` (ECONNREFUSED, ETIMEDOUT,
- * ABORT_ERR, ENOTFOUND, ...), after calling `socket.connectError` when given;
- * bad options reject with a TypeError or RangeError. No fd is left open on
- * any failure. See `fastOpenStatus(socket)` for what TFO did.
+ * whole payload has been handed to the kernel, right after the user's `open`
+ * has run (with `tls`: once the TLS handshake has completed; `open` then runs
+ * before `handshake`). Until then no user handler is called, except for a
+ * lazy connect without TLS whose SYN waits for data (a cookie is known):
+ * there `open` runs at once so that its first synchronous write rides in the
+ * SYN, and a failed connect then also calls `close`. Rejects with a
+ * SystemError carrying `code`, `errno`, `syscall`, `address` and `port`
+ * (ECONNREFUSED, ETIMEDOUT, ABORT_ERR, ENOTFOUND, ...), after calling
+ * `socket.connectError` when given; bad options reject with a TypeError or
+ * RangeError. No fd is left open on any failure. See `fastOpenStatus(socket)`
+ * for what TFO did.
  */
 export async function connect<Data = undefined>(options: ConnectOptions<Data>): Promise<Socket<Data>> {
   const checked = checkOptions(options);
@@ -456,10 +347,40 @@ async function connectChecked<Data>(options: ConnectOptions<Data>, checked: Chec
   const { signal, port } = checked;
   if (signal?.aborted === true) throw abortError(checked.hostname, port, signal.reason);
   const deadline = checked.timeout > 0 ? performance.now() + checked.timeout : null;
-  const addresses = await bounded(resolveHost(checked.hostname, checked.lookup), signal, deadline, checked.hostname, port);
-  const base = { port, payload: checked.payload, fastOpen: checked.fastOpen, lazy: checked.lazy, deadline, signal };
-  const mode = connectMode(checked.payload, checked.fastOpen, checked.lazy);
-  const opened =
-    mode === "plain" && addresses.length > 1 ? await race(addresses, base, checked.attemptDelay) : await inTurn(addresses, base);
-  return adopt(opened, options, checked, deadline);
+  const addresses = literals.get(checked.hostname) ?? (await bounded(resolve(checked.hostname, checked.lookup), signal, deadline, checked.hostname, port));
+  // The attempts that the deadline or the signal must stop.
+  const watched = signal !== undefined || deadline !== null;
+  const live = new Set<ConnectAttempt<Data>>();
+  let stopped: ((address: string, port: number) => Error) | null = null;
+  const start: Starter<Data> = (address, claim) => {
+    if (stopped !== null) throw stopped(address.address, port);
+    const attempt = startAttempt<Data>({
+      address,
+      port,
+      payload: checked.payload,
+      fastOpen: checked.fastOpen,
+      lazy: checked.lazy,
+      tls: checked.tls,
+      handlers: checked.handlers,
+      data: options.data,
+      allowHalfOpen: options.allowHalfOpen ?? false,
+      claim,
+    });
+    if (watched) {
+      live.add(attempt);
+      const forget = (): boolean => live.delete(attempt);
+      attempt.promise.then(forget, forget);
+    }
+    return attempt;
+  };
+  const unwatch = watch(signal, deadline, (error) => {
+    stopped = error;
+    for (const attempt of live) attempt.cancel(error(attempt.address.address, port));
+  });
+  try {
+    const mode = connectMode(checked.payload, checked.fastOpen, checked.lazy);
+    return mode === "plain" && addresses.length > 1 ? await race(addresses, start, checked.attemptDelay) : await inTurn(addresses, start);
+  } finally {
+    unwatch();
+  }
 }

@@ -1,9 +1,10 @@
 /**
- * The fd-level half of `connect()`: a non-blocking socket, the TFO connect
- * (payload in the SYN, lazy, or plain), an asynchronous wait for the
- * handshake that never blocks the JS thread, and the payload's unsent rest
- * written in order. Reusable by any layer that adopts the fd afterwards
- * (`Bun.connect({ fd })`, a node:net Duplex, ...).
+ * The fd-level half of `connect()`: a non-blocking socket and the TFO
+ * connect (payload in the SYN, lazy, or plain) started without waiting
+ * (`startFastOpenFd`, which `connect()` uses before adopting the fd into
+ * Bun's loop), and for layers without an event loop of their own a
+ * polling wait for the handshake that never blocks the JS thread, with the
+ * payload's unsent rest written in order (`openFastOpenFd`).
  */
 import * as fo from "./lowlevel.ts";
 import { lastError, systemError, type SystemError } from "./errors.ts";
@@ -79,7 +80,8 @@ export function abortError(address: string | undefined, port: number | undefined
   return error;
 }
 
-function nativeError(syscall: string, address: string, port: number): SystemError {
+/** A SystemError from the last failed low-level call (`lastError()`), for `syscall` to `address:port`. */
+export function nativeError(syscall: string, address: string, port: number): SystemError {
   const info = lastError();
   const code = info?.code ?? "EIO";
   return systemError(code, syscall, { address, port, message: `${syscall} ${code} ${address}:${port}` });
@@ -170,47 +172,66 @@ export function connectMode(payload: Uint8Array, fastOpen: boolean, lazy: boolea
 }
 
 /**
- * Opens a TCP connection with TFO and returns its fd once the handshake has
- * completed (or at once for a deferred lazy connect), with the payload split
- * between the SYN and after the handshake. Rejects with a SystemError
- * (ECONNREFUSED, ETIMEDOUT, ABORT_ERR, ...) carrying `address` and `port`;
- * on every failure the fd is closed.
+ * Starts a TCP connection with TFO and returns at once, without waiting for
+ * the handshake: the socket (non-blocking, still connecting unless the
+ * kernel finished at once), with the payload split between what the kernel
+ * took with the connect call (in the SYN when a cookie is known) and the
+ * `remainder` to write once connected. A deferred lazy connect has sent no
+ * SYN yet. Throws a SystemError (with the fd closed) when the socket or the
+ * connect call fails at once (other than EINPROGRESS).
  */
-export async function openFastOpenFd(options: FastOpenFdOptions): Promise<FastOpenFd> {
+export function startFastOpenFd(options: FastOpenFdOptions): FastOpenFd {
   const payload = options.payload ?? new Uint8Array(0);
   const mode = connectMode(payload, options.fastOpen ?? true, options.lazy ?? false);
   const where = options.address.address;
-  const early = stopReason(options, where, options.port);
-  if (early !== null) throw early;
   const fd = createSocket(options.address);
   if (fd < 0) throw nativeError("socket", where, options.port);
+  const queued = startConnect(fd, options, mode, payload);
+  if (queued < 0 && lastError()?.code !== "EINPROGRESS") {
+    const error = nativeError("connect", where, options.port);
+    fo.socketClose(fd);
+    throw error;
+  }
+  const refused = mode !== "plain" && fo.fastopenRefused();
+  const taken = mode === "syn-data" ? Math.max(queued, 0) : 0;
+  return {
+    fd,
+    address: options.address,
+    port: options.port,
+    mode,
+    attempted: mode !== "plain",
+    refused,
+    deferred: mode === "lazy" && queued === 0 && !refused,
+    bytesInSyn: refused ? 0 : taken,
+    bytesAfterHandshake: refused ? taken : 0,
+    remainder: payload.subarray(taken),
+  };
+}
+
+/**
+ * Opens a TCP connection with TFO and returns its fd once the handshake has
+ * completed (or at once for a deferred lazy connect), with the payload split
+ * between the SYN and after the handshake. Waits by polling (see
+ * `waitForFd`): for a Bun socket, `connect()` adopts the fd at once instead
+ * and waits on Bun's events. Rejects with a SystemError (ECONNREFUSED,
+ * ETIMEDOUT, ABORT_ERR, ...) carrying `address` and `port`; on every
+ * failure the fd is closed.
+ */
+export async function openFastOpenFd(options: FastOpenFdOptions): Promise<FastOpenFd> {
+  const early = stopReason(options, options.address.address, options.port);
+  if (early !== null) throw early;
+  const result = startFastOpenFd(options);
+  if (result.deferred) return result;
   try {
-    const queued = startConnect(fd, options, mode, payload);
-    if (queued < 0 && lastError()?.code !== "EINPROGRESS") throw nativeError("connect", where, options.port);
-    const refused = mode !== "plain" && fo.fastopenRefused();
-    const taken = mode === "syn-data" ? Math.max(queued, 0) : 0;
-    const result: FastOpenFd = {
-      fd,
-      address: options.address,
-      port: options.port,
-      mode,
-      attempted: mode !== "plain",
-      refused,
-      deferred: mode === "lazy" && queued === 0 && !refused,
-      bytesInSyn: refused ? 0 : taken,
-      bytesAfterHandshake: refused ? taken : 0,
-      remainder: payload.subarray(taken),
-    };
-    if (result.deferred) return result;
-    await waitConnected(fd, options);
+    await waitConnected(result.fd, options);
     if (options.flush !== false && result.remainder.byteLength > 0) {
-      const sent = await sendAll(fd, result.remainder, options);
+      const sent = await sendAll(result.fd, result.remainder, options);
       result.bytesAfterHandshake += sent;
       result.remainder = result.remainder.subarray(sent);
     }
     return result;
   } catch (error) {
-    fo.socketClose(fd);
+    fo.socketClose(result.fd);
     throw error;
   }
 }

@@ -1,0 +1,359 @@
+/**
+ * One connection attempt of `connect()`: the native TFO connect, then the
+ * still-connecting fd adopted by Bun's event loop at once
+ * (`Bun.connect({ fd })`), and the connection completed from Bun's events,
+ * without polling: the handlers below write the payload's unsent rest in
+ * order, wait for `drain` while the handshake (or a full send buffer) holds
+ * it back, and check the kernel's connect state after every write and event.
+ * The user's handlers see the socket only once it is established (with TLS:
+ * once the handshake is done); a deferred lazy connect without TLS is the
+ * exception, its `open` running at once so that its first write rides in
+ * the SYN.
+ */
+import type { Socket, SocketHandler, TLSOptions } from "bun";
+import * as fo from "./lowlevel.ts";
+import { lastError, systemError, type SystemError } from "./errors.ts";
+import type { ResolvedAddress } from "./resolve.ts";
+import { nativeError, startFastOpenFd, type FastOpenFd } from "./fastopen-fd.ts";
+import { closeRecord, refreshRecord, registerConnection, type ConnectionRecord } from "./fastopen-status.ts";
+
+/** What one attempt needs. */
+export interface AttemptOptions<Data> {
+  address: ResolvedAddress;
+  port: number;
+  payload: Uint8Array;
+  fastOpen: boolean;
+  lazy: boolean;
+  tls: TLSOptions | boolean | undefined;
+  /** The user's handlers (checked). */
+  handlers: SocketHandler<Data>;
+  data: Data | undefined;
+  allowHalfOpen: boolean;
+  /**
+   * Asked once, synchronously, when the connection is ready and before the
+   * user sees it: false (another attempt won a race) makes this attempt end
+   * its socket quietly and reject with ECANCELED.
+   */
+  claim: () => boolean;
+}
+
+/** A running attempt: its outcome, and a way to stop it. */
+export interface ConnectAttempt<Data> {
+  readonly address: ResolvedAddress;
+  /** Resolves with the established socket (the user's `open` has run); rejects with a SystemError. */
+  readonly promise: Promise<Socket<Data>>;
+  /** Ends a still-connecting attempt (its socket terminated, its fd closed) and rejects it with `error`. */
+  cancel(error: Error): void;
+}
+
+type Phase = "connecting" | "established" | "failed";
+
+const EMPTY = new Uint8Array(new ArrayBuffer(0));
+
+/** The error of an attempt that lost a race or was cancelled without a reason. */
+function cancelled(address: string, port: number): SystemError {
+  return systemError("ECANCELED", "connect", { address, port, message: `connect to ${address}:${port} cancelled` });
+}
+
+/** A private copy of a chunk Bun handed to `data` (kept until the user's `open` has run). */
+function copyChunk(chunk: unknown): unknown {
+  if (Buffer.isBuffer(chunk)) return Buffer.from(chunk);
+  if (chunk instanceof ArrayBuffer) return chunk.slice(0);
+  if (chunk instanceof Uint8Array) return chunk.slice();
+  return chunk;
+}
+
+/**
+ * Gives the socket its peer address before the handshake: Bun keeps the
+ * first `remoteAddress` it reads, and before the handshake there is none
+ * (read after it, it is right: only a deferred lazy connect, whose `open`
+ * runs first, needs this).
+ */
+function fillPeer<Data>(socket: Socket<Data>, opened: FastOpenFd): void {
+  const family = opened.address.family === 4 ? "IPv4" : "IPv6";
+  try {
+    Object.defineProperty(socket, "remoteAddress", { value: opened.address.address, configurable: true });
+    Object.defineProperty(socket, "remotePort", { value: opened.port, configurable: true });
+    Object.defineProperty(socket, "remoteFamily", { value: family, configurable: true });
+  } catch {
+    // Bun may forbid it; the address is still in the connect options.
+  }
+}
+
+/** The rejection of a connection Bun closed before it was established. */
+function closedEarly(error: Error | undefined, opened: FastOpenFd, secure: boolean): SystemError {
+  const { address } = opened.address;
+  const code = (error as { code?: unknown } | undefined)?.code;
+  const what = secure ? "before the TLS handshake completed" : "before it was established";
+  return systemError(typeof code === "string" ? code : "ECONNRESET", "connect", {
+    address,
+    port: opened.port,
+    message: `connection to ${address}:${opened.port} closed ${what}${error === undefined ? "" : `: ${error.message}`}`,
+  });
+}
+
+class Attempt<Data> implements ConnectAttempt<Data> {
+  readonly address: ResolvedAddress;
+  readonly promise: Promise<Socket<Data>>;
+  private readonly outcome: PromiseWithResolvers<Socket<Data>>;
+  private readonly user: SocketHandler<Data>;
+  private readonly record: ConnectionRecord;
+  private readonly secure: boolean;
+  /** Deferred lazy connect without TLS: the user's `open` runs at once, its first write riding in the SYN. */
+  private readonly early: boolean;
+  private phase: Phase = "connecting";
+  private socket: Socket<Data> | null = null;
+  /** The user's handlers get the events (after `open` ran). */
+  private forwarding = false;
+  private remainder: Uint8Array;
+  private readonly held: unknown[] = [];
+  private endHeld = false;
+  private lastError: Error | undefined;
+
+  constructor(
+    private readonly opened: FastOpenFd,
+    private readonly options: AttemptOptions<Data>,
+  ) {
+    this.address = opened.address;
+    this.user = options.handlers;
+    this.secure = options.tls !== undefined && options.tls !== false;
+    this.early = opened.deferred && !this.secure;
+    this.remainder = opened.remainder;
+    this.record = {
+      fd: opened.fd,
+      mode: opened.mode,
+      attempted: opened.attempted,
+      refused: opened.refused,
+      bytesInSyn: opened.bytesInSyn,
+      bytesAfterHandshake: opened.bytesAfterHandshake,
+      last: null,
+      closed: false,
+    };
+    this.outcome = Promise.withResolvers<Socket<Data>>();
+    this.promise = this.outcome.promise;
+    this.promise.catch(() => {});
+  }
+
+  /** Hands the fd to Bun's loop (which now owns it). */
+  adopt(): void {
+    const base = { fd: this.opened.fd, socket: this.handlers(), data: this.options.data as Data, allowHalfOpen: this.options.allowHalfOpen };
+    try {
+      const adopted = Bun.connect(this.secure ? { ...base, tls: this.options.tls } : base);
+      adopted.catch((error: unknown) => this.adoptFailed(error));
+    } catch (error) {
+      this.adoptFailed(error);
+    }
+  }
+
+  cancel(error: Error): void {
+    this.fail(error);
+  }
+
+  private adoptFailed(error: unknown): void {
+    if (this.socket === null && !this.record.closed) {
+      // Bun never took the fd: it is still ours to close.
+      closeRecord(this.record, false);
+      fo.socketClose(this.opened.fd);
+    }
+    this.fail(error instanceof Error ? error : new Error(String(error)));
+  }
+
+  /** The handlers Bun calls: internal until the connection is established, then forwarding to the user's. */
+  private handlers(): SocketHandler<Data> {
+    const user = this.user;
+    const handlers: SocketHandler<Data> = {
+      open: (socket) => this.onOpen(socket),
+      drain: (socket) => this.onDrain(socket),
+      end: (socket) => this.onEnd(socket),
+      error: (socket, error) => this.onError(socket, error),
+      close: (socket, error) => this.onClose(socket, error),
+    };
+    if (user.binaryType !== undefined) handlers.binaryType = user.binaryType;
+    const userData = user.data;
+    if (userData !== undefined) handlers.data = (socket, chunk) => this.onData(socket, chunk, userData);
+    const userTimeout = user.timeout;
+    if (userTimeout !== undefined) {
+      handlers.timeout = (socket) => (this.forwarding ? userTimeout.call(user, socket) : undefined);
+    }
+    // Always given with TLS: Bun then calls `open` at once and `handshake` when done.
+    if (this.secure) handlers.handshake = (socket, success, error) => this.onHandshake(socket, success, error);
+    return handlers;
+  }
+
+  private onOpen(socket: Socket<Data>): void {
+    this.socket = socket;
+    if (this.phase === "failed") {
+      // Cancelled before Bun got this far.
+      socket.terminate();
+      return;
+    }
+    registerConnection(socket, this.record);
+    if (this.secure) return; // The TLS handshake tells when the connection is up.
+    if (this.early) {
+      fillPeer(socket, this.opened);
+      this.forwarding = true;
+      this.user.open?.call(this.user, socket);
+      // Nothing written in `open`: send the SYN empty, so a server that speaks first is reached.
+      if (this.phase === "connecting" && this.alive(socket)) fo.socketSend(this.opened.fd, EMPTY);
+    }
+    this.progress(socket);
+  }
+
+  /**
+   * Moves the connect on: writes what is left of the payload while the
+   * kernel takes it, and establishes the connection once it is connected
+   * and nothing is left. A write that the kernel refuses (still connecting,
+   * send buffer full) makes Bun report `drain` when it can go on; an empty
+   * write does so while the handshake is pending.
+   */
+  private progress(socket: Socket<Data>): void {
+    let armed = false;
+    for (;;) {
+      if (this.phase !== "connecting" || !this.alive(socket)) return;
+      if (!this.connectedNow()) {
+        if (this.phase !== "connecting" || armed) return;
+        armed = true;
+        this.advance(socket.write(this.remainder));
+        continue;
+      }
+      if (this.remainder.byteLength === 0) {
+        this.establish(socket);
+        return;
+      }
+      const written = socket.write(this.remainder);
+      if (written <= 0) return;
+      this.advance(written);
+    }
+  }
+
+  /**
+   * Whether the handshake is done, from the kernel's TFO report (one call,
+   * which also keeps the report current); if not, the connect's own state:
+   * still in progress, or failed (the attempt then fails with its error).
+   */
+  private connectedNow(): boolean {
+    const status = fo.fastopenStatus(this.opened.fd);
+    if (status !== null && status.established) {
+      this.record.last = status;
+      return true;
+    }
+    if (fo.socketConnected(this.opened.fd) === 1) {
+      refreshRecord(this.record);
+      return true;
+    }
+    if (lastError()?.code !== "EINPROGRESS") this.fail(nativeError("connect", this.address.address, this.opened.port));
+    return false;
+  }
+
+  /** The fd is still Bun's and open (Bun closes it, and calls `close`, synchronously on terminate/end). */
+  private alive(socket: Socket<Data>): boolean {
+    return !this.record.closed && socket.readyState > 0;
+  }
+
+  private advance(written: number): void {
+    if (written <= 0) return;
+    this.remainder = this.remainder.subarray(written);
+    this.record.bytesAfterHandshake += written;
+  }
+
+  /**
+   * The connection is up (the TFO report was just read): the promise
+   * resolves, the user's `open` runs and the held events follow.
+   */
+  private establish(socket: Socket<Data>): void {
+    if (!this.options.claim()) {
+      this.fail(cancelled(this.address.address, this.opened.port));
+      return;
+    }
+    this.phase = "established";
+    // Bun keeps the first peer address it reads: read it while it is known (it stays after close).
+    void socket.remoteAddress;
+    this.outcome.resolve(socket);
+    if (this.forwarding) return;
+    this.forwarding = true;
+    this.user.open?.call(this.user, socket);
+    const userData = this.user.data;
+    if (this.held.length > 0) {
+      for (const chunk of this.held.splice(0)) {
+        if (!this.alive(socket) || userData === undefined) break;
+        userData.call(this.user, socket, chunk as never);
+      }
+    }
+    if (this.endHeld && this.alive(socket)) this.user.end?.call(this.user, socket);
+  }
+
+  private fail(error: Error): void {
+    if (this.phase !== "connecting") return;
+    this.phase = "failed";
+    this.outcome.reject(error);
+    if (this.socket !== null && this.alive(this.socket)) {
+      refreshRecord(this.record);
+      this.socket.terminate();
+    }
+  }
+
+  /** Whether this event should move a plain connect on (not TLS, not yet up). */
+  private connecting(): boolean {
+    return this.phase === "connecting" && !this.secure;
+  }
+
+  private onDrain(socket: Socket<Data>): void {
+    const forwarded = this.forwarding;
+    if (this.connecting()) this.progress(socket);
+    if (forwarded) this.user.drain?.call(this.user, socket);
+  }
+
+  private onData(socket: Socket<Data>, chunk: unknown, userData: NonNullable<SocketHandler<Data>["data"]>): void {
+    const forwarded = this.forwarding;
+    // Readable may be reported before writable: the handshake may be done already.
+    if (this.connecting()) this.progress(socket);
+    if (this.early && this.record.last?.established !== true) refreshRecord(this.record);
+    if (forwarded || (this.forwarding && this.alive(socket))) userData.call(this.user, socket, chunk as never);
+    else if (this.phase === "connecting") this.held.push(copyChunk(chunk));
+  }
+
+  private onEnd(socket: Socket<Data>): void {
+    const forwarded = this.forwarding;
+    if (this.connecting()) this.progress(socket);
+    refreshRecord(this.record);
+    if (forwarded || (this.forwarding && this.alive(socket))) this.user.end?.call(this.user, socket);
+    else if (this.phase === "connecting") this.endHeld = true;
+  }
+
+  private onError(socket: Socket<Data>, error: Error): void {
+    this.lastError = error;
+    if (this.forwarding) this.user.error?.call(this.user, socket, error);
+  }
+
+  private onHandshake(socket: Socket<Data>, success: boolean, error: Error | null): void {
+    refreshRecord(this.record);
+    if (this.phase === "connecting") this.establish(socket);
+    if (this.forwarding) this.user.handshake?.call(this.user, socket, success, error);
+  }
+
+  private onClose(socket: Socket<Data>, error: Error | undefined): void {
+    closeRecord(this.record, false);
+    if (this.phase === "connecting") {
+      this.phase = "failed";
+      this.outcome.reject(closedEarly(error ?? this.lastError, this.opened, this.secure));
+    }
+    if (this.forwarding) this.user.close?.call(this.user, socket, error);
+  }
+}
+
+/**
+ * Starts one attempt: the native connect (throws its SystemError at once,
+ * with the fd closed, when it fails synchronously) and the adoption by Bun.
+ */
+export function startAttempt<Data>(options: AttemptOptions<Data>): ConnectAttempt<Data> {
+  const opened = startFastOpenFd({
+    address: options.address,
+    port: options.port,
+    payload: options.payload,
+    fastOpen: options.fastOpen,
+    lazy: options.lazy,
+  });
+  const attempt = new Attempt(opened, options);
+  attempt.adopt();
+  return attempt;
+}
