@@ -108,7 +108,7 @@ class Attempt<Data> implements ConnectAttempt<Data> {
   private remainder: Uint8Array;
   private readonly held: unknown[] = [];
   private endHeld = false;
-  private lastError: Error | undefined;
+  private reported: Error | undefined;
 
   constructor(
     private readonly opened: FastOpenFd,
@@ -321,7 +321,7 @@ class Attempt<Data> implements ConnectAttempt<Data> {
   }
 
   private onError(socket: Socket<Data>, error: Error): void {
-    this.lastError = error;
+    this.reported = error;
     if (this.forwarding) this.user.error?.call(this.user, socket, error);
   }
 
@@ -335,7 +335,7 @@ class Attempt<Data> implements ConnectAttempt<Data> {
     closeRecord(this.record, false);
     if (this.phase === "connecting") {
       this.phase = "failed";
-      this.outcome.reject(closedEarly(error ?? this.lastError, this.opened, this.secure));
+      this.outcome.reject(closedEarly(error ?? this.reported, this.opened, this.secure));
     }
     if (this.forwarding) this.user.close?.call(this.user, socket, error);
   }
