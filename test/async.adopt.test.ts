@@ -5,14 +5,12 @@
  * the user's handlers see nothing before the connection is established,
  * every byte arrives once, and no fd is left behind.
  */
-import { beforeAll, describe, expect, test } from "bun:test";
-import { netnsUnavailable } from "./support/netns.ts";
+import { beforeAll, expect, test } from "bun:test";
+import { namespaceSuite } from "./support/netns-suite.ts";
 import { runAsync } from "./scenarios/async-run.ts";
 import type { ConnectionFastOpenStatus } from "../src/fastopen-status.ts";
 
-const unavailable = netnsUnavailable();
-if (unavailable !== null) console.log(`async.adopt: skipped: ${unavailable}`);
-const suite = describe.skipIf(unavailable !== null);
+const suite = namespaceSuite("async.adopt");
 
 interface DelayedOutcome {
   name: string;

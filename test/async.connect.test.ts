@@ -4,15 +4,13 @@
  * server's TCP_INFO (via `fastOpenStatus`) and by exact TcpExt counter
  * deltas: a connect + write fallback fails these tests.
  */
-import { beforeAll, describe, expect, test } from "bun:test";
-import { netnsUnavailable } from "./support/netns.ts";
+import { beforeAll, expect, test } from "bun:test";
+import { namespaceSuite } from "./support/netns-suite.ts";
 import { EYEBALLS_PORT, ONE_MSS, runAsync } from "./scenarios/async-run.ts";
 import type { ConnectionFastOpenStatus } from "../src/fastopen-status.ts";
 import type { FastOpenCounters } from "../src/netstat.ts";
 
-const unavailable = netnsUnavailable();
-if (unavailable !== null) console.log(`async.connect: skipped: ${unavailable}`);
-const suite = describe.skipIf(unavailable !== null);
+const suite = namespaceSuite("async.connect");
 
 interface Outcome {
   size: number;

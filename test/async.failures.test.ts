@@ -3,15 +3,13 @@
  * ECONNREFUSED, a peer that drops SYNs (iptables DROP in the namespace) with
  * `timeout` and `signal`, and fd accounting over 1000 connections.
  */
-import { beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
-import { netnsUnavailable } from "./support/netns.ts";
+import { namespaceSuite } from "./support/netns-suite.ts";
 import { runAsync } from "./scenarios/async-run.ts";
 import { DROP_PORT } from "./scenarios/async-common.ts";
 
-const unavailable = netnsUnavailable();
-if (unavailable !== null) console.log(`async.failures: skipped: ${unavailable}`);
-const suite = describe.skipIf(unavailable !== null);
+const suite = namespaceSuite("async.failures");
 
 interface Rejection {
   name: string;

@@ -9,24 +9,13 @@
  * no user handler runs after the rejection, that the peer saw the client's
  * side end, that no rejection went unhandled, and the process fd count.
  */
-import { beforeAll, describe, expect, test } from "bun:test";
-import { netnsUnavailable } from "./support/netns.ts";
+import { beforeAll, expect, test } from "bun:test";
+import { namespaceSuite } from "./support/netns-suite.ts";
+import type { ErrorFields } from "./support/error-fields.ts";
 import { runAsync } from "./scenarios/async-run.ts";
 import type { FastOpenCounters } from "../src/netstat.ts";
 
-const unavailable = netnsUnavailable();
-if (unavailable !== null) console.log(`async.phases: skipped: ${unavailable}`);
-const suite = describe.skipIf(unavailable !== null);
-
-interface ErrorFields {
-  name: string;
-  code: string | null;
-  errno: number | null;
-  syscall: string | null;
-  address: string | null;
-  port: number | null;
-  isError: boolean;
-}
+const suite = namespaceSuite("async.phases");
 
 interface ConnectOutcome {
   mode: "noCookie" | "cookie" | "noTfo";

@@ -3,19 +3,17 @@
  * private network namespace. With a cookie, the lazy connect puts the
  * ClientHello in the SYN: proven by both ends' TCP_INFO and the counters.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { netnsUnavailable } from "./support/netns.ts";
+import { namespaceSuite } from "./support/netns-suite.ts";
 import { runAsync } from "./scenarios/async-run.ts";
 import type { ConnectionFastOpenStatus } from "../src/fastopen-status.ts";
 import type { FastOpenCounters } from "../src/netstat.ts";
 
-const unavailable = netnsUnavailable();
-if (unavailable !== null) console.log(`async.tls: skipped: ${unavailable}`);
-const suite = describe.skipIf(unavailable !== null);
+const suite = namespaceSuite("async.tls");
 
 interface TlsOutcome {
   withHandshakeHandler: boolean;

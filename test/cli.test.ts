@@ -10,15 +10,13 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { netnsUnavailable } from "./support/netns.ts";
+import { namespaceSuite } from "./support/netns-suite.ts";
 import { runAsync } from "./scenarios/async-run.ts";
 import { CLI_DROP_PORT } from "./scenarios/net-constants.ts";
 import type { ProbeReport } from "../src/cli-probe.ts";
 import type { SupportReport } from "../src/support.ts";
 
-const unavailable = netnsUnavailable();
-if (unavailable !== null) console.log(`cli: skipped: ${unavailable}`);
-const suite = describe.skipIf(unavailable !== null);
+const suite = namespaceSuite("cli");
 
 const CLI = join(import.meta.dir, "../src/cli.ts");
 

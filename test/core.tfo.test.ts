@@ -4,17 +4,15 @@
  * host). Every TFO claim is proven by both ends' TCP_INFO and by exact
  * TcpExt counter deltas; plain connect + write fails these tests.
  */
-import { beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, expect, test } from "bun:test";
 import { POLLOUT } from "../src/index.ts";
-import { netnsUnavailable } from "./support/netns.ts";
+import { namespaceSuite } from "./support/netns-suite.ts";
 import { ONE_MSS, viewVariants, type Exchange } from "./scenarios/core-common.ts";
 import { counters, expectCookieFetch, expectDelivered, expectTfo } from "./scenarios/core-expect.ts";
 import { runCoreCase } from "./scenarios/core-run.ts";
 import type { ErrnoInfo, FastOpenStatus } from "../src/index.ts";
 
-const unavailable = netnsUnavailable();
-if (unavailable !== null) console.log(`core.tfo: skipped: ${unavailable}`);
-const suite = describe.skipIf(unavailable !== null);
+const suite = namespaceSuite("core.tfo");
 
 suite("cookie, then data in the SYN (tcp_fastopen=3)", () => {
   let exchanges: Exchange[];

@@ -7,18 +7,17 @@
  * write fallback fails these tests. `tcp_fastopen=1027` (0x403) turns TFO on
  * for every listener in the namespace, node:http's included.
  */
-import { beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
-import { netnsUnavailable } from "./support/netns.ts";
+import { namespaceSuite } from "./support/netns-suite.ts";
+import type { ErrorFields } from "./support/error-fields.ts";
 import { ONE_MSS, runAsync } from "./scenarios/async-run.ts";
 import { BODY_SIZES, NET_DROP_PORT } from "./scenarios/net-constants.ts";
 import { MAX_PAYLOAD } from "../src/net.ts";
 import type { ConnectionFastOpenStatus } from "../src/fastopen-status.ts";
 import type { FastOpenCounters } from "../src/netstat.ts";
 
-const unavailable = netnsUnavailable();
-if (unavailable !== null) console.log(`net.http: skipped: ${unavailable}`);
-const suite = describe.skipIf(unavailable !== null);
+const suite = namespaceSuite("net.http");
 
 /** TFO client and server, and TFO on every listener (node:http's server has no TCP_FASTOPEN of its own). */
 const ALL_LISTENERS = 0x403;
@@ -35,18 +34,8 @@ interface Exchange {
   localPort: number | null;
 }
 
-interface Failure {
-  name: string;
-  code: string | null;
-  errno: number | null;
-  syscall: string | null;
-  address: string | null;
-  port: number | null;
-  isError: boolean;
-}
-
 interface SocketFailure {
-  error: Failure | null;
+  error: ErrorFields | null;
   closed: boolean;
   hadError: boolean | null;
   connected: boolean;
@@ -226,14 +215,14 @@ suite("createConnection to a listen() server", () => {
   });
 });
 
-function expectSystemError(f: Failure | null, code: string, address: string, port: number): void {
+function expectSystemError(f: ErrorFields | null, code: string, address: string, port: number): void {
   expect(f).toMatchObject({ code, syscall: "connect", address, port, isError: true });
   expect(typeof f!.errno).toBe("number");
 }
 
 suite("createConnection failures", () => {
   test("ECONNREFUSED: an 'error' on the http request and on the bare socket, with SystemError fields; fds unchanged", () => {
-    const r = run<{ port: number; viaAgent: Failure; viaOption: Failure; bare: SocketFailure; v4: SocketFailure; fdsBefore: number; fdsAfter: number }>(["refused"], 3);
+    const r = run<{ port: number; viaAgent: ErrorFields; viaOption: ErrorFields; bare: SocketFailure; v4: SocketFailure; fdsBefore: number; fdsAfter: number }>(["refused"], 3);
     expectSystemError(r.viaAgent, "ECONNREFUSED", "::1", r.port);
     expect(r.viaAgent.errno).toBe(-111);
     expectSystemError(r.viaOption, "ECONNREFUSED", "::1", r.port);
@@ -247,7 +236,7 @@ suite("createConnection failures", () => {
     const iptables = spawnSync("iptables", ["--version"], { stdio: "ignore" });
     if (iptables.status !== 0) throw new Error("iptables is needed for the SYN-drop tests: apt-get install -y iptables (npm run setup does)");
     const setup = [`iptables -A INPUT -p tcp --dport ${NET_DROP_PORT} --syn -j DROP`];
-    const r = run<{ viaAgent: Failure; timeout: SocketFailure; abort: SocketFailure; destroyed: SocketFailure; fdsBefore: number; fdsAfter: number }>(["dropped"], 3, setup);
+    const r = run<{ viaAgent: ErrorFields; timeout: SocketFailure; abort: SocketFailure; destroyed: SocketFailure; fdsBefore: number; fdsAfter: number }>(["dropped"], 3, setup);
     expectSystemError(r.viaAgent, "ETIMEDOUT", "127.0.0.1", NET_DROP_PORT);
     expectSystemError(r.timeout.error, "ETIMEDOUT", "127.0.0.1", NET_DROP_PORT);
     expect(r.timeout).toMatchObject({ closed: true, hadError: true, connected: false });

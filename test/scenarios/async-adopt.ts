@@ -14,7 +14,8 @@ import { parseNetstat } from "../../src/netstat.ts";
 import { parseIp6 } from "../../src/address.ts";
 import * as fo from "../../src/lowlevel.ts";
 import { readFileSync } from "node:fs";
-import { assertPrivateNetns, fdCount, pattern, recordingServer, report, sha256, type RecordingServer } from "./async-common.ts";
+import { assertPrivateNetns, fdCount, pattern, recordingServer, sha256, type RecordingServer } from "./async-common.ts";
+import { runCase } from "../support/scenario-main.ts";
 
 const HANDLERS = ["open", "close", "error", "data", "drain", "end", "timeout", "handshake", "connectError"] as const;
 
@@ -226,9 +227,4 @@ const cases: Record<string, () => Promise<object>> = {
   },
 };
 
-assertPrivateNetns();
-const name = process.argv[2] ?? "";
-const caseRun = cases[name];
-if (caseRun === undefined) throw new Error(`unknown case ${name}; known: ${Object.keys(cases).join(", ")}`);
-report({ case: name, ...(await caseRun()) });
-process.exit(0);
+await runCase(cases, assertPrivateNetns);

@@ -3,12 +3,16 @@
  * each connection delivered, deterministic payloads, digests, counters, and
  * the guard that keeps these scenarios inside a private network namespace.
  */
-import { createHash } from "node:crypto";
-import { readdirSync, readlinkSync } from "node:fs";
+import { readlinkSync } from "node:fs";
 import type { Socket } from "bun";
 import { listen, type FastOpenListener } from "../../src/listen.ts";
 import { fastOpenStatus, type ConnectionFastOpenStatus } from "../../src/fastopen-status.ts";
 import { counterDelta, fastOpenCounters, type FastOpenCounters } from "../../src/netstat.ts";
+import { xorshiftBytes } from "../support/bytes.ts";
+
+export { sha256 } from "../support/bytes.ts";
+export { report } from "../support/scenario-main.ts";
+export { openFdCount as fdCount } from "../support/netns.ts";
 
 /** Environment variable carrying the test's own network namespace (`net:[inode]`). */
 export const PARENT_NETNS_ENV = "FASTOPEN_ASYNC_PARENT_NETNS";
@@ -26,22 +30,7 @@ export function assertPrivateNetns(): void {
 
 /** `len` deterministic bytes from `seed` (xorshift32): a lost, doubled or swapped chunk changes the digest. */
 export function pattern(len: number, seed: number): Uint8Array {
-  const out = new Uint8Array(len);
-  let x = (seed * 2654435761) >>> 0 || 1;
-  for (let i = 0; i < len; i++) {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
-
-/** Hex SHA-256 of bytes. */
-export function sha256(bytes: Uint8Array): string {
-  return createHash("sha256").update(bytes).digest("hex");
+  return xorshiftBytes(len, seed * 2654435761);
 }
 
 /** What the server saw on one accepted connection. */
@@ -130,14 +119,4 @@ export function counters(): FastOpenCounters {
 /** `after - before`. */
 export function delta(before: FastOpenCounters): FastOpenCounters {
   return counterDelta(before, fastOpenCounters());
-}
-
-/** Open fds of this process. */
-export function fdCount(): number {
-  return readdirSync("/proc/self/fd").length;
-}
-
-/** Prints the scenario's report as the last stdout line. */
-export function report(value: object): void {
-  console.log(JSON.stringify(value));
 }

@@ -8,7 +8,8 @@ import { fastOpenStatus, type ConnectionFastOpenStatus } from "../../src/fastope
 import type { FastOpenCounters } from "../../src/netstat.ts";
 import { readdirSync } from "node:fs";
 import { EYEBALLS_PORT } from "./async-run.ts";
-import { assertPrivateNetns, counters, delta, pattern, recordingServer, report, sha256, type RecordingServer } from "./async-common.ts";
+import { assertPrivateNetns, counters, delta, pattern, recordingServer, sha256, type RecordingServer } from "./async-common.ts";
+import { runCase } from "../support/scenario-main.ts";
 
 /** One client connection's outcome. */
 interface Outcome {
@@ -165,9 +166,4 @@ const cases: Record<string, (args: string[]) => Promise<object>> = {
   },
 };
 
-assertPrivateNetns();
-const [name = "", ...args] = process.argv.slice(2);
-const run = cases[name];
-if (run === undefined) throw new Error(`unknown case ${name}; known: ${Object.keys(cases).join(", ")}`);
-report({ case: name, ...(await run(args)) });
-process.exit(0);
+await runCase(cases, assertPrivateNetns);

@@ -4,7 +4,8 @@
  * abort, and fd accounting over many connections. Prints `{ case, ... }`.
  */
 import { connect, type ConnectOptions } from "../../src/connect.ts";
-import { assertPrivateNetns, DROP_PORT, fdCount, recordingServer, report } from "./async-common.ts";
+import { assertPrivateNetns, DROP_PORT, fdCount, recordingServer } from "./async-common.ts";
+import { runCase } from "../support/scenario-main.ts";
 
 /** The fields of a rejection that the tests check. */
 interface Rejection {
@@ -144,9 +145,4 @@ const cases: Record<string, () => Promise<object>> = {
   },
 };
 
-assertPrivateNetns();
-const name = process.argv[2] ?? "";
-const run = cases[name];
-if (run === undefined) throw new Error(`unknown case ${name}; known: ${Object.keys(cases).join(", ")}`);
-report({ case: name, ...(await run()) });
-process.exit(0);
+await runCase(cases, assertPrivateNetns);

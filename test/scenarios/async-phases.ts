@@ -14,7 +14,9 @@ import type { Socket, SocketHandler } from "bun";
 import { connect, type ConnectOptions } from "../../src/connect.ts";
 import { createConnection, type FastOpenSocket } from "../../src/net.ts";
 import { parseNetstat } from "../../src/netstat.ts";
-import { assertPrivateNetns, counters, delta, fdCount, pattern, report, sha256 } from "./async-common.ts";
+import { assertPrivateNetns, counters, delta, fdCount, pattern, sha256 } from "./async-common.ts";
+import { runCase } from "../support/scenario-main.ts";
+import { errorFields, type ErrorFields } from "../support/error-fields.ts";
 import { PhasePeer, type PeerConnection } from "./phase-peer.ts";
 
 /** The payload of the remainder-write cases: more than the namespace's socket buffers hold. */
@@ -42,30 +44,6 @@ function activeOpens(): number {
 function sh(command: string): void {
   const result = spawnSync("sh", ["-c", command], { encoding: "utf8" });
   if (result.status !== 0) throw new Error(`${command} failed: ${result.stderr}`);
-}
-
-/** The fields of an error that the tests check. */
-interface ErrorFields {
-  name: string;
-  code: string | null;
-  errno: number | null;
-  syscall: string | null;
-  address: string | null;
-  port: number | null;
-  isError: boolean;
-}
-
-function fields(error: unknown): ErrorFields {
-  const e = error as Error & { code?: string; errno?: number; syscall?: string; address?: string; port?: number };
-  return {
-    name: e.name,
-    code: e.code ?? null,
-    errno: e.errno ?? null,
-    syscall: e.syscall ?? null,
-    address: e.address ?? null,
-    port: e.port ?? null,
-    isError: e instanceof Error,
-  };
 }
 
 /** Waits for the fd count to come back to `before` (the peer's side closes a moment after the client's). */
@@ -122,7 +100,7 @@ async function stoppedConnect(peer: PhasePeer, mode: string, how: "timeout" | "a
     (e: unknown) => {
       settled = true;
       calls.push("rejected");
-      error = fields(e);
+      error = errorFields(e);
     },
   );
   const hasData = (): boolean => {
@@ -185,7 +163,7 @@ function watchSocket(socket: FastOpenSocket, events: string[]): { closed: Promis
   for (const name of ["connect", "ready", "data", "end", "drain", "finish", "timeout"]) socket.on(name, () => events.push(name));
   socket.on("error", (e: unknown) => {
     events.push("error");
-    error = fields(e);
+    error = errorFields(e);
   });
   socket.on("close", (hadError: boolean) => {
     events.push(`close(${hadError})`);
@@ -270,7 +248,7 @@ const cases: Record<string, () => Promise<object>> = {
         socket.end();
       } catch (e) {
         calls.push("rejected");
-        error = fields(e);
+        error = errorFields(e);
       }
       if (variant === "control") await peer.until(() => peer.connections[accepted]?.ended === true);
       await Bun.sleep(50);
@@ -335,9 +313,4 @@ const cases: Record<string, () => Promise<object>> = {
   },
 };
 
-assertPrivateNetns();
-const name = process.argv[2] ?? "";
-const run = cases[name];
-if (run === undefined) throw new Error(`unknown case ${name}; known: ${Object.keys(cases).join(", ")}`);
-report({ case: name, ...(await run()) });
-process.exit(0);
+await runCase(cases, assertPrivateNetns);

@@ -11,7 +11,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { listen } from "../../src/listen.ts";
-import { assertPrivateNetns, recordingServer, report } from "./async-common.ts";
+import { assertPrivateNetns, recordingServer } from "./async-common.ts";
+import { runCase } from "../support/scenario-main.ts";
 import { CLI_DROP_PORT } from "./net-constants.ts";
 
 const CLI = join(import.meta.dir, "../../src/cli.ts");
@@ -91,9 +92,4 @@ const cases: Record<string, (args: string[]) => Promise<object>> = {
   },
 };
 
-assertPrivateNetns();
-const [name = "", ...rest] = process.argv.slice(2);
-const run = cases[name];
-if (run === undefined) throw new Error(`unknown case ${name}; one of ${Object.keys(cases).join(", ")}`);
-report({ case: name, ...(await run(rest)) });
-process.exit(0);
+await runCase(cases, assertPrivateNetns);

@@ -37,6 +37,10 @@ import {
   type FastOpenCounters,
   type FastOpenStatus,
 } from "../../src/index.ts";
+import { sha256, xorshiftBytes } from "../support/bytes.ts";
+
+export { sha256 };
+export { report } from "../support/scenario-main.ts";
 
 /** Scenario scripts live next to this file. */
 export const SCENARIO_DIR = import.meta.dir;
@@ -70,22 +74,7 @@ export function assertPrivateNetns(): void {
 
 /** `len` deterministic pseudo-random bytes (xorshift32 from `seed`): a lost or doubled chunk changes the digest. */
 export function pattern(len: number, seed: number): Uint8Array {
-  const out = new Uint8Array(len);
-  let x = (seed * 2654435761 + 1) >>> 0 || 1;
-  for (let i = 0; i < len; i++) {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
-
-/** Hex SHA-256 of `bytes`. */
-export function sha256(bytes: Uint8Array): string {
-  return new Bun.CryptoHasher("sha256").update(bytes).digest("hex");
+  return xorshiftBytes(len, seed * 2654435761 + 1);
 }
 
 /** Throws with the low-level error when `result` is -1. */
@@ -319,9 +308,4 @@ export function viewVariants(): ViewVariant[] {
     { name: "Buffer", buf: Buffer.from(base.buffer, 3, 9), len: undefined, expected: base.slice(3, 12) },
     { name: "string (UTF-8)", buf: text, len: undefined, expected: new TextEncoder().encode(text) },
   ];
-}
-
-/** Prints the scenario's report as the last stdout line (what runScenario parses). */
-export function report(value: object): void {
-  console.log(JSON.stringify(value));
 }

@@ -38,12 +38,12 @@ import {
   must,
   ONE_MSS,
   pattern,
-  report,
   viewVariants,
   type ClientKind,
   type Exchange,
   type Listener,
 } from "./core-common.ts";
+import { runCase } from "../support/scenario-main.ts";
 
 const LOOPBACK6 = parseIp6("::1").ip;
 const ANY6 = parseIp6("::").ip;
@@ -238,8 +238,4 @@ const cases: Record<string, () => object> = {
   },
 };
 
-assertPrivateNetns();
-const name = process.argv[2] ?? "";
-const run = cases[name];
-if (run === undefined) throw new Error(`unknown case ${JSON.stringify(name)}; known: ${Object.keys(cases).join(", ")}`);
-report({ case: name, ...run() });
+await runCase(cases, assertPrivateNetns);

@@ -13,7 +13,9 @@ import { createConnection, FastOpenAgent, FastOpenSocket, type CreateConnectionO
 import type { ConnectionFastOpenStatus } from "../../src/fastopen-status.ts";
 import type { FastOpenCounters } from "../../src/netstat.ts";
 import { BODY_SIZES, NET_DROP_PORT } from "./net-constants.ts";
-import { assertPrivateNetns, counters, delta, fdCount, pattern, recordingServer, report, sha256 } from "./async-common.ts";
+import { assertPrivateNetns, counters, delta, fdCount, pattern, recordingServer, sha256 } from "./async-common.ts";
+import { runCase } from "../support/scenario-main.ts";
+import { errorFields, type ErrorFields } from "../support/error-fields.ts";
 
 
 /** One HTTP exchange's outcome. */
@@ -79,50 +81,26 @@ async function exchange(options: http.RequestOptions, body: Uint8Array | null): 
   };
 }
 
-/** How a request failed: the error's fields. */
-interface Failure {
-  name: string;
-  code: string | null;
-  errno: number | null;
-  syscall: string | null;
-  address: string | null;
-  port: number | null;
-  isError: boolean;
-}
-
-function failure(error: unknown): Failure {
-  const e = error as Error & { code?: string; errno?: number; syscall?: string; address?: string; port?: number };
-  return {
-    name: e.name,
-    code: e.code ?? null,
-    errno: e.errno ?? null,
-    syscall: e.syscall ?? null,
-    address: e.address ?? null,
-    port: e.port ?? null,
-    isError: e instanceof Error,
-  };
-}
-
 /** The error a request ends with (or `{ resolved: true }` when it got a response). */
-function requestFailure(options: http.RequestOptions): Promise<Failure | { resolved: true }> {
+function requestFailure(options: http.RequestOptions): Promise<ErrorFields | { resolved: true }> {
   return new Promise((resolve) => {
     const req = http.request(options, (res) => {
       res.resume();
       resolve({ resolved: true });
     });
-    req.on("error", (error) => resolve(failure(error)));
+    req.on("error", (error) => resolve(errorFields(error)));
     req.end();
   });
 }
 
 /** The `'error'` a bare `createConnection` socket emits, and whether `'close'` followed with `hadError`. */
-function socketFailure(options: CreateConnectionOptions, act?: (socket: FastOpenSocket) => void): Promise<{ error: Failure | null; closed: boolean; hadError: boolean | null; connected: boolean }> {
+function socketFailure(options: CreateConnectionOptions, act?: (socket: FastOpenSocket) => void): Promise<{ error: ErrorFields | null; closed: boolean; hadError: boolean | null; connected: boolean }> {
   return new Promise((resolve) => {
     const socket = createConnection(options);
-    let error: Failure | null = null;
+    let error: ErrorFields | null = null;
     let connected = false;
     socket.on("connect", () => (connected = true));
-    socket.on("error", (e) => (error = failure(e)));
+    socket.on("error", (e) => (error = errorFields(e)));
     socket.on("close", (hadError: boolean) => resolve({ error, closed: true, hadError, connected }));
     socket.write("hello");
     act?.(socket);
@@ -328,9 +306,4 @@ const cases: Record<string, (args: string[]) => Promise<object>> = {
   },
 };
 
-assertPrivateNetns();
-const [name = "", ...rest] = process.argv.slice(2);
-const run = cases[name];
-if (run === undefined) throw new Error(`unknown case ${name}; one of ${Object.keys(cases).join(", ")}`);
-report({ case: name, ...(await run(rest)) });
-process.exit(0);
+await runCase(cases, assertPrivateNetns);
