@@ -1,9 +1,11 @@
 /**
  * fastopen: TCP Fast Open for Bun.
  *
- * The libowfat-style layer (`socketFastopenConnect6` and siblings) works on
- * fds with libowfat's contract; address helpers convert text to the byte
- * addresses it takes; `fastopenStatus` and the counters prove TFO happened.
+ * `connect()`/`listen()` are Bun.connect/Bun.listen with data in the SYN;
+ * `createConnection()`/`FastOpenAgent` serve node:net clients; the
+ * libowfat-style layer (`socketFastopenConnect6` and siblings) works on fds
+ * with libowfat's contract; `fastOpenStatus`, `fastopenStatus` and the
+ * counters prove TFO happened.
  */
 export * from "./lowlevel.ts";
 export * from "./address.ts";
