@@ -9,6 +9,7 @@
 import * as fo from "./lowlevel.ts";
 import { lastError, systemError, type SystemError } from "./errors.ts";
 import type { ResolvedAddress } from "./resolve.ts";
+import { connectStart, START_LAZY, START_PLAIN, START_SYN_DATA, type StartResult } from "./connect-native.ts";
 
 /** How the connect was made. */
 export type ConnectMode = "syn-data" | "lazy" | "plain";
@@ -63,6 +64,7 @@ export const POLL_MAX_MS = 8;
 // Pauses between polls: a yield to the event loop first (loopback and LAN
 // handshakes complete within it), then a short doubling backoff.
 const POLL_STEPS_MS = [0, 0, 1, 1, 2, 2, 4, 4, POLL_MAX_MS];
+const EMPTY = new Uint8Array(new ArrayBuffer(0));
 
 /** The error a timed-out attempt rejects with: ETIMEDOUT, syscall `connect`. */
 export function timeoutError(address: string, port: number): SystemError {
@@ -151,18 +153,9 @@ export async function sendAll(fd: number, data: Uint8Array, options: FastOpenFdO
   return sent;
 }
 
-/** An IPv4 socket for IPv4 peers (so Bun reports plain IPv4 addresses), IPv6 otherwise. */
-function createSocket(address: ResolvedAddress): number {
-  return address.family === 4 ? fo.socketTcp4() : fo.socketTcp6();
-}
-
-/** The connect call for the chosen mode: bytes queued (>= 0), or -1 with lastError() set. */
-function startConnect(fd: number, options: FastOpenFdOptions, mode: ConnectMode, payload: Uint8Array): number {
-  const { ip, scopeId } = options.address;
-  if (mode === "syn-data") return fo.socketFastopenConnect6(fd, ip, options.port, scopeId, payload);
-  if (mode === "lazy") return fo.socketFastopenLazy6(fd, ip, options.port, scopeId);
-  return fo.socketConnect6(fd, ip, options.port, scopeId);
-}
+const START_CODES: Record<ConnectMode, number> = { plain: START_PLAIN, "syn-data": START_SYN_DATA, lazy: START_LAZY };
+// Filled by each `connectStart` call and read right after it.
+const started: StartResult = { queued: 0, inProgress: false, refused: false };
 
 /** The mode `openFastOpenFd` uses for these options. */
 export function connectMode(payload: Uint8Array, fastOpen: boolean, lazy: boolean): ConnectMode {
@@ -181,19 +174,14 @@ export function connectMode(payload: Uint8Array, fastOpen: boolean, lazy: boolea
  * connect call fails at once (other than EINPROGRESS).
  */
 export function startFastOpenFd(options: FastOpenFdOptions): FastOpenFd {
-  const payload = options.payload ?? new Uint8Array(0);
+  const payload = options.payload ?? EMPTY;
   const mode = connectMode(payload, options.fastOpen ?? true, options.lazy ?? false);
-  const where = options.address.address;
-  const fd = createSocket(options.address);
-  if (fd < 0) throw nativeError("socket", where, options.port);
-  const queued = startConnect(fd, options, mode, payload);
-  if (queued < 0 && lastError()?.code !== "EINPROGRESS") {
-    const error = nativeError("connect", where, options.port);
-    fo.socketClose(fd);
-    throw error;
-  }
-  const refused = mode !== "plain" && fo.fastopenRefused();
-  const taken = mode === "syn-data" ? Math.max(queued, 0) : 0;
+  const { ip, scopeId, family, address } = options.address;
+  // One native call: an IPv4 socket for IPv4 peers (so Bun reports plain IPv4 addresses), IPv6 otherwise.
+  const fd = connectStart(ip, options.port, scopeId, family, START_CODES[mode], payload, started);
+  if (fd < 0) throw nativeError(lastError()?.syscall ?? "connect", address, options.port);
+  const { queued, refused } = started;
+  const taken = mode === "syn-data" ? queued : 0;
   return {
     fd,
     address: options.address,
@@ -201,10 +189,10 @@ export function startFastOpenFd(options: FastOpenFdOptions): FastOpenFd {
     mode,
     attempted: mode !== "plain",
     refused,
-    deferred: mode === "lazy" && queued === 0 && !refused,
+    deferred: mode === "lazy" && !started.inProgress && !refused,
     bytesInSyn: refused ? 0 : taken,
     bytesAfterHandshake: refused ? taken : 0,
-    remainder: payload.subarray(taken),
+    remainder: taken === 0 ? payload : payload.subarray(taken),
   };
 }
 

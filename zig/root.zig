@@ -201,6 +201,38 @@ export fn fo_socket_close(fd: i32) i32 {
     return socket.close(fd);
 }
 
+/// One call for the start of a non-blocking connect: a new socket of
+/// `family` (4: AF_INET, `ip` v4-mapped; 6: AF_INET6), then the connect in
+/// `mode` (0 plain, 1 `buf[0..len]` in the SYN, 2 lazy TFO). Returns the
+/// fd (>= 0) with `out[0]` = the connect's result (bytes queued, or
+/// -EINPROGRESS) and `out[1]` = 1 when the platform refused TFO (plain path
+/// taken); or -errno with `out[0]` = the failed stage (0 socket, 1 connect)
+/// and no fd left open.
+export fn fo_connect_start(
+    ip: *const [16]u8,
+    port: u32,
+    scope_id: u32,
+    family: u32,
+    mode: u32,
+    buf: [*]const u8,
+    len: u32,
+    out: *[2]i32,
+) i32 {
+    out.* = .{ 0, 0 };
+    if (port == 0 or port > 65535 or len > max_len or mode > 2) return -E.INVAL;
+    if (family != 4 and family != 6) return -E.INVAL;
+    var started: socket.Started = undefined;
+    var stage: socket.Stage = .socket;
+    const start_mode: socket.StartMode = @fromBackingInt(@intCast(mode));
+    const fd = socket.open_connect(ip, @intCast(port), scope_id, family == 4, start_mode, buf, len, &started, &stage);
+    if (fd < 0) {
+        out[0] = @backingInt(stage);
+        return fd;
+    }
+    out.* = .{ started.queued, @intFromBool(started.refused) };
+    return fd;
+}
+
 /// The TFO outcome of a connection, packed as described in status.zig, or -errno.
 export fn fo_fastopen_status(fd: i32) i32 {
     if (fd < 0) return -E.BADF;
@@ -247,6 +279,21 @@ test "socket, bind, listen, local address on loopback" {
     try std.testing.expectEqual(@as(i32, 0), fo_socket_local6(fd, &ip, &meta));
     try std.testing.expectEqualSlices(u8, &loopback, &ip);
     try std.testing.expect(meta[0] > 0);
+}
+
+test "fo_connect_start refuses bad input before any syscall" {
+    const ip: [16]u8 = @splat(0);
+    const buf = [_]u8{0};
+    var out: [2]i32 = .{ 7, 7 };
+    try std.testing.expectEqual(-E.INVAL, fo_connect_start(&ip, 0, 0, 6, 1, &buf, 1, &out));
+    try std.testing.expectEqual(-E.INVAL, fo_connect_start(&ip, 65536, 0, 6, 1, &buf, 1, &out));
+    try std.testing.expectEqual(-E.INVAL, fo_connect_start(&ip, 80, 0, 6, 3, &buf, 1, &out));
+    try std.testing.expectEqual(-E.INVAL, fo_connect_start(&ip, 80, 0, 5, 1, &buf, 1, &out));
+    try std.testing.expectEqual(-E.INVAL, fo_connect_start(&ip, 80, 0, 6, 1, &buf, 0x8000_0000, &out));
+    try std.testing.expectEqual([2]i32{ 0, 0 }, out);
+    // An IPv4 socket needs a v4-mapped address: refused before any socket exists.
+    try std.testing.expectEqual(-E.AFNOSUPPORT, fo_connect_start(&ip, 80, 0, 4, 1, &buf, 1, &out));
+    try std.testing.expectEqual([2]i32{ 0, 0 }, out);
 }
 
 test "non-blocking connect to a closed port reports the refusal" {

@@ -151,15 +151,21 @@ pub fn fastopen_connect(fd: i32, ip: *const [16]u8, port: u16, scope_id: u32, bu
         .ok => |t| t,
         .err => |e| return e,
     };
+    return fastopen_to(fd, &target, buf, len);
+}
+
+/// `fastopen_connect` to an address already in the socket's form.
+fn fastopen_to(fd: i32, target: *const Target, buf: [*]const u8, len: u32) i32 {
+    assert(fd >= 0);
     if (!fastopen_refused()) {
         const rc = platform.fastopen_connect(fd, target.ptr(), target.len(), buf, len);
         if (!is_refusal(rc)) return rc;
         const past_connecting = has_peer(fd);
-        const fallback = connect_then_send(fd, &target, buf, len);
+        const fallback = connect_then_send(fd, target, buf, len);
         if (!past_connecting and (fallback >= 0 or fallback == -E.INPROGRESS)) tfo_refused.store(true, .release);
         return fallback;
     }
-    return connect_then_send(fd, &target, buf, len);
+    return connect_then_send(fd, target, buf, len);
 }
 
 /// True when `fd` already has a peer. A TFO step that failed on such a socket
@@ -216,6 +222,12 @@ pub fn fastopen_lazy(fd: i32, ip: *const [16]u8, port: u16, scope_id: u32) i32 {
         .ok => |t| t,
         .err => |e| return e,
     };
+    return lazy_to(fd, &target);
+}
+
+/// `fastopen_lazy` to an address already in the socket's form.
+fn lazy_to(fd: i32, target: *const Target) i32 {
+    assert(fd >= 0);
     if (!fastopen_refused()) {
         const rc = platform.fastopen_lazy(fd, target.ptr(), target.len());
         if (!is_refusal(rc)) return rc;
@@ -225,6 +237,83 @@ pub fn fastopen_lazy(fd: i32, ip: *const [16]u8, port: u16, scope_id: u32) i32 {
         return fallback;
     }
     return sys.check(sys.connect(fd, target.ptr(), target.len()));
+}
+
+/// How `open_connect` starts the connection.
+pub const StartMode = enum(u32) { plain = 0, syn_data = 1, lazy = 2 };
+
+/// What `open_connect` reports besides the fd.
+pub const Started = struct {
+    /// The connect call's result: bytes queued (>= 0), or -EINPROGRESS.
+    queued: i32,
+    /// The platform refused TFO and the plain path was taken.
+    refused: bool,
+};
+
+/// The stage an `open_connect` failure happened in.
+pub const Stage = enum(i32) { socket = 0, connect = 1 };
+
+/// One call for a whole non-blocking connect start: a new socket (AF_INET
+/// when `v4`, which needs a v4-mapped `ip`; else AF_INET6, dual-stack only
+/// for a v4-mapped `ip`), so no family or type checks are needed, then the
+/// connect in `mode` (`buf[0..len]` in the SYN for `syn_data`). The fd
+/// (>= 0) with `started` filled; or `-errno` with `stage` set and no fd left
+/// open. -EINPROGRESS is not a failure: it is `started.queued`.
+pub fn open_connect(
+    ip: *const [16]u8,
+    port: u16,
+    scope_id: u32,
+    v4: bool,
+    mode: StartMode,
+    buf: [*]const u8,
+    len: u32,
+    started: *Started,
+    stage: *Stage,
+) i32 {
+    assert(len <= std.math.maxInt(i32));
+    const mapped = addr.is_v4_mapped(ip);
+    stage.* = .socket;
+    if (v4 and !mapped) return -E.AFNOSUPPORT;
+    const fd = create_nonblocking(if (v4) platform.AF_INET else platform.AF_INET6);
+    if (fd < 0) return fd;
+    if (!v4 and mapped) {
+        const rc = sys.set_int_option(fd, sys.IPPROTO_IPV6, platform.IPV6_V6ONLY, 0);
+        if (rc < 0) {
+            _ = sys.close(fd);
+            return rc;
+        }
+    }
+    const target: Target = if (v4) .{ .v4 = addr.ip4(ip[12..16], port) } else .{ .v6 = addr.ip6(ip, port, scope_id) };
+    const rc = switch (mode) {
+        .plain => sys.check(sys.connect(fd, target.ptr(), target.len())),
+        .syn_data => fastopen_to(fd, &target, buf, len),
+        .lazy => lazy_to(fd, &target),
+    };
+    if (rc < 0 and rc != -E.INPROGRESS) {
+        stage.* = .connect;
+        _ = sys.close(fd);
+        return rc;
+    }
+    started.* = .{ .queued = rc, .refused = mode != .plain and fastopen_refused() };
+    return fd;
+}
+
+/// A non-blocking, close-on-exec, SIGPIPE-safe TCP socket for a connect to a
+/// known address (no IPV6_V6ONLY change: the socket's family fits the peer).
+fn create_nonblocking(family: c_int) i32 {
+    const flags: c_int = platform.SOCK_CLOEXEC | platform.SOCK_NONBLOCK;
+    const fd = sys.socket(family, sys.SOCK_STREAM | flags, sys.IPPROTO_TCP);
+    if (fd == -1) return sys.fail();
+    assert(fd >= 0);
+    var rc: i32 = 0;
+    if (platform.SOCK_CLOEXEC == 0) rc = sys.check(sys.fcntl(fd, sys.F_SETFD, sys.FD_CLOEXEC));
+    if (rc == 0 and platform.SOCK_NONBLOCK == 0) rc = set_nonblocking(fd);
+    if (rc == 0) rc = platform.prepare_socket(fd);
+    if (rc < 0) {
+        _ = sys.close(fd);
+        return rc;
+    }
+    return fd;
 }
 
 /// The outcome of a non-blocking connect: 1 connected, 0 still in progress,
