@@ -10,7 +10,7 @@ import type { Socket, SocketHandler, TLSOptions } from "bun";
 import * as check from "./validate.ts";
 import { isIpLiteral, resolveHost, type LookupFunction, type ResolvedAddress } from "./resolve.ts";
 import { abortError, connectMode, timeoutError } from "./fastopen-fd.ts";
-import { startAttempt, type ConnectAttempt } from "./connect-attempt.ts";
+import { startAttempt, type AttemptOptions, type ConnectAttempt } from "./connect-attempt.ts";
 
 /** Options of `connect`: those of `Bun.connect` (TCP form) plus the TFO ones. */
 export interface ConnectOptions<Data = undefined> {
@@ -328,44 +328,56 @@ function watch(signal: AbortSignal | undefined, deadline: number | null, stop: (
  */
 export async function connect<Data = undefined>(options: ConnectOptions<Data>): Promise<Socket<Data>> {
   const checked = checkOptions(options);
+  const onError = checked.handlers.connectError;
+  // Without a connectError handler there is nothing to call on failure: no extra promise step.
+  if (onError === undefined) return connectChecked(options, checked);
   try {
     return await connectChecked(options, checked);
   } catch (error) {
-    const onError = checked.handlers.connectError;
-    if (onError !== undefined) {
-      try {
-        await onError.call(checked.handlers, null as unknown as Socket<Data>, error as Error);
-      } catch {
-        // A throwing connectError handler must not hide the connect error.
-      }
+    try {
+      await onError.call(checked.handlers, null as unknown as Socket<Data>, error as Error);
+    } catch {
+      // A throwing connectError handler must not hide the connect error.
     }
     throw error;
   }
 }
 
+/** The attempt's options for `address` (one object per attempt: the attempt keeps it). */
+function attemptOptions<Data>(options: ConnectOptions<Data>, checked: Checked<Data>, address: ResolvedAddress, claim: () => boolean): AttemptOptions<Data> {
+  return {
+    address,
+    port: checked.port,
+    payload: checked.payload,
+    fastOpen: checked.fastOpen,
+    lazy: checked.lazy,
+    tls: checked.tls,
+    handlers: checked.handlers,
+    data: options.data,
+    allowHalfOpen: options.allowHalfOpen ?? false,
+    claim,
+  };
+}
+
+const CLAIM_ALWAYS = (): boolean => true;
+
 async function connectChecked<Data>(options: ConnectOptions<Data>, checked: Checked<Data>): Promise<Socket<Data>> {
   const { signal, port } = checked;
   if (signal?.aborted === true) throw abortError(checked.hostname, port, signal.reason);
   const deadline = checked.timeout > 0 ? performance.now() + checked.timeout : null;
-  const addresses = literals.get(checked.hostname) ?? (await bounded(resolve(checked.hostname, checked.lookup), signal, deadline, checked.hostname, port));
+  const known = literals.get(checked.hostname);
+  // The common case (a known literal, no deadline, no signal): one attempt, nothing to watch or race.
+  if (known !== undefined && known.length === 1 && signal === undefined && deadline === null) {
+    return startAttempt<Data>(attemptOptions(options, checked, known[0]!, CLAIM_ALWAYS)).promise;
+  }
+  const addresses = known ?? (await bounded(resolve(checked.hostname, checked.lookup), signal, deadline, checked.hostname, port));
   // The attempts that the deadline or the signal must stop.
   const watched = signal !== undefined || deadline !== null;
   const live = new Set<ConnectAttempt<Data>>();
   let stopped: ((address: string, port: number) => Error) | null = null;
   const start: Starter<Data> = (address, claim) => {
     if (stopped !== null) throw stopped(address.address, port);
-    const attempt = startAttempt<Data>({
-      address,
-      port,
-      payload: checked.payload,
-      fastOpen: checked.fastOpen,
-      lazy: checked.lazy,
-      tls: checked.tls,
-      handlers: checked.handlers,
-      data: options.data,
-      allowHalfOpen: options.allowHalfOpen ?? false,
-      claim,
-    });
+    const attempt = startAttempt<Data>(attemptOptions(options, checked, address, claim));
     if (watched) {
       live.add(attempt);
       const forget = (): boolean => live.delete(attempt);
