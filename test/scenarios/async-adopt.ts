@@ -83,10 +83,13 @@ const cases: Record<string, () => Promise<object>> = {
     const noCookie = recordingServer({ hostname: "127.0.0.1" });
     // A cookie for ::1 (the first connect fetches it, the second uses it).
     for (let i = 0; i < 2; i++) {
-      const socket = await connect({ hostname: "::1", port: servers[0]!.port, payload: "warm", socket: { data() {} } });
+      // Wait for the close too: the warm-up fds must be gone before the count below.
+      const closed = Promise.withResolvers<void>();
+      const socket = await connect({ hostname: "::1", port: servers[0]!.port, payload: "warm", socket: { data() {}, close: () => closed.resolve() } });
       const pending = servers[0]!.next();
       socket.end();
       await pending;
+      await closed.promise;
     }
     run("iptables", ["-L", "-n"]); // Bun opens its child-process fds at the first spawn: not in the count below.
     const before = fdCount();
