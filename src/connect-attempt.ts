@@ -344,8 +344,13 @@ class Attempt<Data> implements ConnectAttempt<Data> {
 /**
  * Starts one attempt: the native connect (throws its SystemError at once,
  * with the fd closed, when it fails synchronously) and the adoption by Bun.
+ * `beforeAdopt` sees the attempt first, so that a cancellation made in a
+ * handler that Bun runs during the adoption (a lazy connect's `open`) reaches it.
  */
-export function startAttempt<Data>(options: AttemptOptions<Data>): ConnectAttempt<Data> {
+export function startAttempt<Data>(
+  options: AttemptOptions<Data>,
+  beforeAdopt?: (attempt: ConnectAttempt<Data>) => void,
+): ConnectAttempt<Data> {
   const opened = startFastOpenFd({
     address: options.address,
     port: options.port,
@@ -354,6 +359,7 @@ export function startAttempt<Data>(options: AttemptOptions<Data>): ConnectAttemp
     lazy: options.lazy,
   });
   const attempt = new Attempt(opened, options);
+  beforeAdopt?.(attempt);
   attempt.adopt();
   return attempt;
 }

@@ -89,11 +89,16 @@ function optionalBoolean(options: object, name: string, fallback: boolean): bool
   return value;
 }
 
+/** Longest delay a timer takes (setTimeout turns a longer one into 1 ms). */
+const MAX_TIMER_MS = 0x7fffffff;
+
 function optionalNumber(options: object, name: string, fallback: number): number {
   const value = (options as Record<string, unknown>)[name];
   if (value === undefined) return fallback;
   if (typeof value !== "number") throw new TypeError(`${name} must be a number, got ${typeof value}`);
-  if (!Number.isFinite(value) || value < 0) throw new RangeError(`${name} must be a finite number >= 0, got ${value}`);
+  if (!Number.isFinite(value) || value < 0 || value > MAX_TIMER_MS) {
+    throw new RangeError(`${name} must be a number of ms in 0..${MAX_TIMER_MS}, got ${value}`);
+  }
   return value;
 }
 
@@ -377,12 +382,14 @@ async function connectChecked<Data>(options: ConnectOptions<Data>, checked: Chec
   let stopped: ((address: string, port: number) => Error) | null = null;
   const start: Starter<Data> = (address, claim) => {
     if (stopped !== null) throw stopped(address.address, port);
-    const attempt = startAttempt<Data>(attemptOptions(options, checked, address, claim));
-    if (watched) {
-      live.add(attempt);
-      const forget = (): boolean => live.delete(attempt);
-      attempt.promise.then(forget, forget);
-    }
+    // Watched before Bun adopts the fd: a lazy connect runs `open` during the
+    // adoption, and an abort or deadline there must reach this attempt.
+    const attempt = startAttempt<Data>(attemptOptions(options, checked, address, claim), (created) => {
+      if (!watched) return;
+      live.add(created);
+      const forget = (): boolean => live.delete(created);
+      created.promise.then(forget, forget);
+    });
     return attempt;
   };
   const unwatch = watch(signal, deadline, (error) => {

@@ -131,11 +131,10 @@ suite("lazy connect() with a cookie: the signal aborted in open, before the firs
     expect(r.results.control.counters).toMatchObject({ TCPFastOpenActive: 1, TCPFastOpenPassive: 1 });
   });
 
-  // Fails today: connect() runs the early `open` synchronously inside the
-  // adoption (Bun.connect({ fd })), before the attempt is registered for
-  // cancellation, so an abort there is lost: the SYN leaves and the promise
-  // resolves. Reported; drop `.failing` once src/connect.ts cancels it.
-  test.failing("rejects with ABORT_ERR, calling open, close, connectError and nothing after; no SYN leaves, whether or not open writes after the abort", () => {
+  // connect() runs a lazy connect's `open` synchronously inside the adoption
+  // (Bun.connect({ fd })): the attempt is registered for cancellation before
+  // it, so an abort there stops the SYN (this failed before that fix).
+  test("rejects with ABORT_ERR, calling open, close, connectError and nothing after; no SYN leaves, whether or not open writes after the abort", () => {
     for (const variant of ["abort", "abortThenWrite"] as const) {
       const result = r.results[variant];
       expectStopped(result.error, "abort", r.port);

@@ -106,6 +106,8 @@ describe("bad options are refused before any fd exists", () => {
     ["payload a number", { ...ok, payload: 5 }, TypeError],
     ["payload with tls", { ...ok, payload: "x", tls: true }, TypeError],
     ["timeout negative", { ...ok, timeout: -1 }, RangeError],
+    ["timeout beyond the 2^31-1 ms a timer takes", { ...ok, timeout: 2 ** 31 }, RangeError],
+    ["attemptDelay beyond the 2^31-1 ms a timer takes", { ...ok, attemptDelay: 2 ** 31 }, RangeError],
     ["timeout not a number", { ...ok, timeout: "1" }, TypeError],
     ["signal not an AbortSignal", { ...ok, signal: {} }, TypeError],
     ["fastOpen not a boolean", { ...ok, fastOpen: 1 }, TypeError],
