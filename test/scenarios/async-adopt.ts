@@ -14,20 +14,8 @@ import { parseNetstat } from "../../src/netstat.ts";
 import { parseIp6 } from "../../src/address.ts";
 import * as fo from "../../src/lowlevel.ts";
 import { readFileSync } from "node:fs";
-import { assertPrivateNetns, fdCount, pattern, recordingServer, sha256, type RecordingServer } from "./async-common.ts";
+import { assertPrivateNetns, fdCountBackTo, pattern, recordingServer, settledFdCount, sha256, type RecordingServer } from "./async-common.ts";
 import { runCase } from "../support/scenario-main.ts";
-
-/** The fd count once it has held still for 50 ms (at most about 2 s). */
-async function settledFdCount(): Promise<number> {
-  let last = fdCount();
-  for (let i = 0; i < 40; i++) {
-    await Bun.sleep(50);
-    const now = fdCount();
-    if (now === last) return now;
-    last = now;
-  }
-  return last;
-}
 
 const HANDLERS = ["open", "close", "error", "data", "drain", "end", "timeout", "handshake", "connectError"] as const;
 
@@ -124,8 +112,7 @@ const cases: Record<string, () => Promise<object>> = {
     ]);
     const synRetransmits = tcpExt("TCPSynRetrans") - retransBefore;
     // The servers' side of each connection closes a moment after the client's.
-    for (let i = 0; i < 100 && fdCount() > before; i++) await Bun.sleep(10);
-    const after = fdCount();
+    const after = await fdCountBackTo(before);
     for (const server of [...servers, noCookie]) server.stop();
     return { outcomes, synRetransmits, fdsBefore: before, fdsAfter: after };
   },
@@ -141,8 +128,8 @@ const cases: Record<string, () => Promise<object>> = {
     }
     const port = server.port;
     server.stop();
-    await Bun.sleep(10);
-    const before = fdCount();
+    // The server's side of the warm-ups and its listener close a moment later.
+    const before = await settledFdCount();
     const modes: Record<string, Partial<ConnectOptions>> = {
       plain: {},
       payload: { payload: "hello" },
@@ -162,8 +149,7 @@ const cases: Record<string, () => Promise<object>> = {
       }
       results[mode] = { calls, code };
     }
-    await Bun.sleep(20);
-    return { results, fdsBefore: before, fdsAfter: fdCount() };
+    return { results, fdsBefore: before, fdsAfter: await fdCountBackTo(before) };
   },
 
   /**
@@ -220,7 +206,7 @@ const cases: Record<string, () => Promise<object>> = {
     const local: fo.Endpoint6 = { ip: new Uint8Array(16), port: 0, scopeId: 0 };
     fo.socketLocal6(listener, local);
     const port = local.port;
-    const before = fdCount();
+    const before = await settledFdCount();
     const results: Record<string, { calls: string[]; code: string; syscall: string; address: string; port: number }> = {};
     for (const how of ["timeout", "abort"]) {
       const calls: string[] = [];
@@ -237,8 +223,7 @@ const cases: Record<string, () => Promise<object>> = {
       }
       clearTimeout(timer);
     }
-    await Bun.sleep(20);
-    const after = fdCount();
+    const after = await fdCountBackTo(before);
     fo.socketClose(listener);
     return { port, results, fdsBefore: before, fdsAfter: after };
   },

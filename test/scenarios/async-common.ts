@@ -12,7 +12,7 @@ import { xorshiftBytes } from "../support/bytes.ts";
 
 export { sha256 } from "../support/bytes.ts";
 export { report } from "../support/scenario-main.ts";
-export { openFdCount as fdCount } from "../support/netns.ts";
+export { fdCountBackTo, openFdCount as fdCount, settledFdCount } from "../support/netns.ts";
 
 /** Environment variable carrying the test's own network namespace (`net:[inode]`). */
 export const PARENT_NETNS_ENV = "FASTOPEN_ASYNC_PARENT_NETNS";

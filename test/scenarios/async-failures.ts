@@ -4,7 +4,7 @@
  * abort, and fd accounting over many connections. Prints `{ case, ... }`.
  */
 import { connect, type ConnectOptions } from "../../src/connect.ts";
-import { assertPrivateNetns, DROP_PORT, fdCount, recordingServer } from "./async-common.ts";
+import { assertPrivateNetns, DROP_PORT, fdCountBackTo, recordingServer, settledFdCount } from "./async-common.ts";
 import { runCase } from "../support/scenario-main.ts";
 
 /** The fields of a rejection that the tests check. */
@@ -84,32 +84,30 @@ const cases: Record<string, () => Promise<object>> = {
     await server.next();
     server.stop();
     const port = await closedPort();
-    const before = fdCount();
+    const before = await settledFdCount();
     const results: Record<string, unknown> = {};
     for (const [mode, extra] of Object.entries(modes)) {
       results[mode] = [];
       for (let i = 0; i < 3; i++) (results[mode] as unknown[]).push(await rejection({ hostname: "::1", port, socket: handlers, ...extra }));
     }
-    await Bun.sleep(20);
-    return { port, results, fdsBefore: before, fdsAfter: fdCount() };
+    return { port, results, fdsBefore: before, fdsAfter: await fdCountBackTo(before) };
   },
 
   /** A peer that drops SYNs: `timeout` rejects with ETIMEDOUT in each mode, fds unchanged. */
   async timeout() {
     await cookieFor127();
-    const before = fdCount();
+    const before = await settledFdCount();
     const results: Record<string, unknown> = {};
     for (const [mode, extra] of Object.entries(modes)) {
       results[mode] = await rejection({ hostname: "127.0.0.1", port: DROP_PORT, timeout: 150, socket: handlers, ...extra });
     }
-    await Bun.sleep(20);
-    return { results, fdsBefore: before, fdsAfter: fdCount() };
+    return { results, fdsBefore: before, fdsAfter: await fdCountBackTo(before) };
   },
 
   /** A peer that drops SYNs: aborting the signal rejects with ABORT_ERR; a signal aborted up front too. */
   async abort() {
     await cookieFor127();
-    const before = fdCount();
+    const before = await settledFdCount();
     const results: Record<string, unknown> = {};
     for (const [mode, extra] of Object.entries(modes)) {
       const controller = new AbortController();
@@ -117,8 +115,7 @@ const cases: Record<string, () => Promise<object>> = {
       results[mode] = await rejection({ hostname: "127.0.0.1", port: DROP_PORT, signal: controller.signal, socket: handlers, ...extra });
     }
     results["preAborted"] = await rejection({ hostname: "127.0.0.1", port: DROP_PORT, signal: AbortSignal.abort(), socket: handlers });
-    await Bun.sleep(20);
-    return { results, fdsBefore: before, fdsAfter: fdCount() };
+    return { results, fdsBefore: before, fdsAfter: await fdCountBackTo(before) };
   },
 
   /** 1000 sequential connections with a payload: every one delivered, fd count unchanged. */
@@ -132,14 +129,12 @@ const cases: Record<string, () => Promise<object>> = {
       return new TextDecoder().decode((await pending).bytes) === payload;
     };
     await once();
-    await Bun.sleep(20);
-    const before = fdCount();
+    const before = await settledFdCount();
     let delivered = 0;
     const t0 = performance.now();
     for (let i = 0; i < 1000; i++) if (await once()) delivered++;
     const ms = performance.now() - t0;
-    await Bun.sleep(50);
-    const after = fdCount();
+    const after = await fdCountBackTo(before);
     server.stop();
     return { delivered, fdsBefore: before, fdsAfter: after, msPerConnection: ms / 1000 };
   },

@@ -14,7 +14,7 @@ import type { Socket, SocketHandler } from "bun";
 import { connect, type ConnectOptions } from "../../src/connect.ts";
 import { createConnection, type FastOpenSocket } from "../../src/net.ts";
 import { parseNetstat } from "../../src/netstat.ts";
-import { assertPrivateNetns, counters, delta, fdCount, pattern, sha256 } from "./async-common.ts";
+import { assertPrivateNetns, counters, delta, fdCountBackTo, pattern, settledFdCount, sha256 } from "./async-common.ts";
 import { runCase } from "../support/scenario-main.ts";
 import { errorFields, type ErrorFields } from "../support/error-fields.ts";
 import { PhasePeer, type PeerConnection } from "./phase-peer.ts";
@@ -46,13 +46,6 @@ function sh(command: string): void {
   if (result.status !== 0) throw new Error(`${command} failed: ${result.stderr}`);
 }
 
-/** Waits for the fd count to come back to `before` (the peer's side closes a moment after the client's). */
-async function settledFds(before: number): Promise<number> {
-  for (let i = 0; i < 100 && fdCount() > before; i++) await Bun.sleep(10);
-  await Bun.sleep(20);
-  return fdCount();
-}
-
 /** What one `connect()` that must fail after the SYN-ACK saw. */
 interface ConnectOutcome {
   mode: string;
@@ -82,8 +75,7 @@ interface ConnectOutcome {
  * timer fires on its own, and the peer's data must have come first).
  */
 async function stoppedConnect(peer: PhasePeer, mode: string, how: "timeout" | "abort", extra: Partial<ConnectOptions>, sent: Uint8Array | null): Promise<ConnectOutcome> {
-  await Bun.sleep(20);
-  const fdsBefore = fdCount();
+  const fdsBefore = await settledFdCount();
   const before = counters();
   const calls: string[] = [];
   const controller = new AbortController();
@@ -115,7 +107,7 @@ async function stoppedConnect(peer: PhasePeer, mode: string, how: "timeout" | "a
   const peerSawEnd = c === undefined ? false : await peer.drainToEnd(c);
   let prefixOk: boolean | null = null;
   if (sent !== null && c !== undefined) prefixOk = c.received > 0 && c.received < sent.byteLength && c.hash.copy().digest("hex") === sha256(sent.subarray(0, c.received));
-  const fdsAfter = await settledFds(fdsBefore);
+  const fdsAfter = await fdCountBackTo(fdsBefore);
   return {
     mode,
     how,
@@ -226,8 +218,7 @@ const cases: Record<string, () => Promise<object>> = {
   async lazyAbort() {
     const peer = new PhasePeer(true);
     await fetchCookie(peer);
-    await Bun.sleep(20);
-    const fdsBefore = fdCount();
+    const fdsBefore = await settledFdCount();
     const results: Record<string, object> = {};
     for (const variant of ["abort", "abortThenWrite", "control"]) {
       const accepted = peer.connections.length;
@@ -254,7 +245,7 @@ const cases: Record<string, () => Promise<object>> = {
       await Bun.sleep(50);
       results[variant] = { error, calls, syns: activeOpens() - synsBefore, accepted: peer.connections.length - accepted, counters: delta(before) };
     }
-    const fdsAfter = await settledFds(fdsBefore);
+    const fdsAfter = await fdCountBackTo(fdsBefore);
     peer.stop();
     return { port: peer.port, results, fdsBefore, fdsAfter, unhandled };
   },
@@ -271,8 +262,7 @@ const cases: Record<string, () => Promise<object>> = {
     const payload = pattern(BIG, 9);
     const outcomes: SocketOutcome[] = [];
     for (const how of ["timeout", "abort"] as const) {
-      await Bun.sleep(20);
-      const fdsBefore = fdCount();
+      const fdsBefore = await settledFdCount();
       const index = peer.connections.length;
       const controller = new AbortController();
       const events: string[] = [];
@@ -291,14 +281,13 @@ const cases: Record<string, () => Promise<object>> = {
       const peerSawEnd = c === undefined ? false : await peer.drainToEnd(c);
       const received = c?.received ?? 0;
       const prefixOk = c !== undefined && received > 0 && received < BIG && c.hash.copy().digest("hex") === sha256(payload.subarray(0, received));
-      outcomes.push({ how, error: watched.error(), events, pendingWithData, received, prefixOk, peerSawEnd, fdsBefore, fdsAfter: await settledFds(fdsBefore) });
+      outcomes.push({ how, error: watched.error(), events, pendingWithData, received, prefixOk, peerSawEnd, fdsBefore, fdsAfter: await fdCountBackTo(fdsBefore) });
     }
     peer.stop();
 
     const reader = new PhasePeer(true);
     await fetchCookie(reader);
-    await Bun.sleep(20);
-    const fdsBefore = fdCount();
+    const fdsBefore = await settledFdCount();
     const synsBefore = activeOpens();
     const controller = new AbortController();
     const events: string[] = [];
@@ -307,7 +296,7 @@ const cases: Record<string, () => Promise<object>> = {
     controller.abort();
     await watched.closed;
     await Bun.sleep(50);
-    const beforeWrite = { error: watched.error(), events, syns: activeOpens() - synsBefore, accepted: reader.connections.length - 2, fdsBefore, fdsAfter: await settledFds(fdsBefore) };
+    const beforeWrite = { error: watched.error(), events, syns: activeOpens() - synsBefore, accepted: reader.connections.length - 2, fdsBefore, fdsAfter: await fdCountBackTo(fdsBefore) };
     reader.stop();
     return { port: peer.port, outcomes, beforeWrite, unhandled };
   },

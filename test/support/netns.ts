@@ -76,3 +76,31 @@ export function runScenario<T>(script: string, args: string[] = [], options: Sce
 export function openFdCount(): number {
   return readdirSync("/proc/self/fd").length;
 }
+
+/**
+ * The fd count once it has held still (three equal reads 25 ms apart; at most
+ * about 3 s). For a baseline: closes started just before (the server side of a
+ * warm-up connection, a stopped listener, a spawn's stdio, which the runtime
+ * closes on another thread) land a moment later, so a plain read may count them.
+ */
+export async function settledFdCount(): Promise<number> {
+  let last = openFdCount();
+  let still = 0;
+  for (let i = 0; i < 120 && still < 3; i++) {
+    await Bun.sleep(25);
+    const now = openFdCount();
+    still = now === last ? still + 1 : 0;
+    last = now;
+  }
+  return last;
+}
+
+/**
+ * The fd count once the closes in flight have landed: waits (at most about
+ * 3 s) until it is back down to `before`, then until it holds still. A leaked
+ * fd still shows: the count stays above `before`.
+ */
+export async function fdCountBackTo(before: number): Promise<number> {
+  for (let i = 0; i < 300 && openFdCount() > before; i++) await Bun.sleep(10);
+  return settledFdCount();
+}
