@@ -6,9 +6,8 @@ import type { Socket } from "bun";
 import { connect, type ConnectOptions } from "../../src/connect.ts";
 import { fastOpenStatus, type ConnectionFastOpenStatus } from "../../src/fastopen-status.ts";
 import type { FastOpenCounters } from "../../src/netstat.ts";
-import { readdirSync } from "node:fs";
 import { EYEBALLS_PORT } from "./async-run.ts";
-import { assertPrivateNetns, counters, delta, pattern, recordingServer, sha256, type RecordingServer } from "./async-common.ts";
+import { assertPrivateNetns, counters, delta, fdCountBackTo, pattern, recordingServer, settledFdCount, sha256, type RecordingServer } from "./async-common.ts";
 import { runCase } from "../support/scenario-main.ts";
 
 /** One client connection's outcome. */
@@ -103,8 +102,8 @@ const cases: Record<string, (args: string[]) => Promise<object>> = {
       { address: "::1", family: 6 },
       { address: "127.0.0.1", family: 4 },
     ];
-    const fds = (): number => readdirSync("/proc/self/fd").length;
-    const before = fds();
+    // Counted while the server listens, before and after: only the client's fds differ.
+    const before = await settledFdCount();
     const t0 = performance.now();
     const socket = await connect({ hostname: "dual.test", port: EYEBALLS_PORT, lookup, attemptDelay: 50, socket: { data() {} } });
     const ms = performance.now() - t0;
@@ -112,9 +111,9 @@ const cases: Record<string, (args: string[]) => Promise<object>> = {
     const pending = server.next();
     socket.end();
     await pending;
-    await Bun.sleep(20);
+    const after = await fdCountBackTo(before);
     server.stop();
-    return { remoteAddress, ms, fdsBefore: before, fdsAfter: fds() };
+    return { remoteAddress, ms, fdsBefore: before, fdsAfter: after };
   },
 
   /** Two connects with a payload: the first fetches a cookie, the second carries the payload in the SYN. */
