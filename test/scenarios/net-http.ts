@@ -13,7 +13,7 @@ import { createConnection, FastOpenAgent, FastOpenSocket, type CreateConnectionO
 import type { ConnectionFastOpenStatus } from "../../src/fastopen-status.ts";
 import type { FastOpenCounters } from "../../src/netstat.ts";
 import { BODY_SIZES, NET_DROP_PORT } from "./net-constants.ts";
-import { assertPrivateNetns, counters, delta, fdCount, pattern, recordingServer, sha256 } from "./async-common.ts";
+import { assertPrivateNetns, counters, delta, fdCountBackTo, pattern, recordingServer, settledFdCount, sha256 } from "./async-common.ts";
 import { runCase } from "../support/scenario-main.ts";
 import { errorFields, type ErrorFields } from "../support/error-fields.ts";
 
@@ -262,26 +262,24 @@ const cases: Record<string, (args: string[]) => Promise<object>> = {
   /** ECONNREFUSED through http and through a bare socket; bad options throw synchronously; fds unchanged. */
   async refused() {
     const port = await closedPort();
-    const before = fdCount();
+    const before = await settledFdCount();
     const viaAgent = await requestFailure({ host: "::1", port, path: "/", agent: new FastOpenAgent() });
     const viaOption = await requestFailure({ host: "::1", port, path: "/", createConnection });
     const bare = await socketFailure({ host: "::1", port });
     const v4 = await socketFailure({ host: "127.0.0.1", port });
-    await Bun.sleep(20);
-    return { port, viaAgent, viaOption, bare, v4, fdsBefore: before, fdsAfter: fdCount() };
+    return { port, viaAgent, viaOption, bare, v4, fdsBefore: before, fdsAfter: await fdCountBackTo(before) };
   },
 
   /** A peer that drops SYNs: `connectTimeout` (agent and bare), `signal`, and `destroy()` while connecting; fds unchanged. */
   async dropped() {
-    const before = fdCount();
+    const before = await settledFdCount();
     const timeoutAgent = new FastOpenAgent({ fastOpen: { connectTimeout: 150 } });
     const viaAgent = await requestFailure({ host: "127.0.0.1", port: NET_DROP_PORT, path: "/", agent: timeoutAgent });
     const timeout = await socketFailure({ host: "127.0.0.1", port: NET_DROP_PORT, connectTimeout: 150 });
     const controller = new AbortController();
     const abort = await socketFailure({ host: "127.0.0.1", port: NET_DROP_PORT, signal: controller.signal }, () => setTimeout(() => controller.abort(), 100));
     const destroyed = await socketFailure({ host: "127.0.0.1", port: NET_DROP_PORT }, (socket) => setTimeout(() => socket.destroy(), 100));
-    await Bun.sleep(20);
-    return { viaAgent, timeout, abort, destroyed, fdsBefore: before, fdsAfter: fdCount() };
+    return { viaAgent, timeout, abort, destroyed, fdsBefore: before, fdsAfter: await fdCountBackTo(before) };
   },
 
   /** 1000 sequential requests through `FastOpenAgent`: fds unchanged, every response right. */
@@ -289,8 +287,7 @@ const cases: Record<string, (args: string[]) => Promise<object>> = {
     const { server, port } = await echoServer("::1");
     const agent = new FastOpenAgent();
     await exchange({ host: "::1", port, path: "/", agent }, null);
-    await Bun.sleep(20);
-    const before = fdCount();
+    const before = await settledFdCount();
     const countersBefore = counters();
     const count = Number(countText);
     let ok = 0;
@@ -298,8 +295,7 @@ const cases: Record<string, (args: string[]) => Promise<object>> = {
       const e = await exchange({ host: "::1", port, path: "/", agent }, pattern(16, i));
       if (e.echoed && e.serverDigestOk && e.client?.acked === true) ok++;
     }
-    await Bun.sleep(20);
-    const after = fdCount();
+    const after = await fdCountBackTo(before);
     agent.destroy();
     server.close();
     return { count, ok, fdsBefore: before, fdsAfter: after, counters: delta(countersBefore) };
