@@ -5,15 +5,14 @@
  * the SYN), proven by both ends' TCP_INFO and the namespace's TcpExt
  * counters. Prints one JSON report.
  */
-import { readdirSync } from "node:fs";
 import * as fo from "../../src/lowlevel.ts";
 import { lastError } from "../../src/errors.ts";
 import { parseIp6 } from "../../src/address.ts";
 import { counterDelta, fastOpenCounters } from "../../src/netstat.ts";
 import { connectStart, START_PLAIN, START_SYN_DATA, type StartResult } from "../../src/connect-native.ts";
+import { fdCountBackTo, settledFdCount } from "../support/netns.ts";
 
 const PAYLOAD = new Uint8Array(100).map((_, i) => (i * 7) & 0xff);
-const fds = (): number => readdirSync("/proc/self/fd").length;
 
 function must(value: number, what: string): number {
   if (value < 0) throw new Error(`${what}: ${JSON.stringify(lastError())}`);
@@ -62,7 +61,8 @@ async function exchange(listener: number, ip: Uint8Array, port: number, family: 
 }
 
 async function main(): Promise<void> {
-  const before = fds();
+  // Settled: fds the runtime opens and closes at startup are not the library's.
+  const before = await settledFdCount();
   const loop6 = parseIp6("::1").ip;
   const loop4 = parseIp6("127.0.0.1").ip;
   const badInput = {
@@ -87,7 +87,7 @@ async function main(): Promise<void> {
     results[name] = [first, second, counterDelta(c0, c1)];
     fo.socketClose(listener);
   }
-  console.log(JSON.stringify({ badInput, results, fdsBefore: before, fdsAfter: fds() }));
+  console.log(JSON.stringify({ badInput, results, fdsBefore: before, fdsAfter: await fdCountBackTo(before) }));
 }
 
 await main();
