@@ -4,8 +4,9 @@
  * host support report, and the checks that reject bad options before any fd
  * exists.
  */
-import { describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { readdirSync } from "node:fs";
+import { settledFdCount } from "./support/netns.ts";
 import type { Socket } from "bun";
 import { connect, fastOpenStatus, interleave, linuxSupport, listen, resolveHost, support, type ConnectOptions, type ResolvedAddress } from "../src/index.ts";
 
@@ -115,6 +116,11 @@ describe("bad options are refused before any fd exists", () => {
     ["tls a string", { ...ok, tls: "yes" }, TypeError],
     ["bad IPv6 literal", { ...ok, hostname: "fe80::1%nosuchif0" }, RangeError],
   ];
+  // Let closes still in flight from earlier tests (the sockets of the tests
+  // above, a scenario's stdio) land before the counts below.
+  beforeAll(async () => {
+    await settledFdCount();
+  });
   for (const [name, options, type] of cases) {
     test(name, async () => {
       const before = openFds();

@@ -3,11 +3,11 @@
  * before any fd exists), the `createConnection(port, host, listener)` form,
  * `destroy()` before the connect starts, and the types `node:http` expects.
  */
-import { describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import http from "node:http";
 import { Duplex } from "node:stream";
 import { createConnection, FastOpenAgent, FastOpenSocket, type CreateConnectionOptions } from "../src/net.ts";
-import { openFdCount } from "./support/netns.ts";
+import { openFdCount, settledFdCount } from "./support/netns.ts";
 
 // Type-level: usable wherever node:http takes a socket factory.
 const asRequestOption: NonNullable<http.ClientRequestArgs["createConnection"]> = createConnection;
@@ -33,6 +33,11 @@ describe("createConnection options", () => {
     ["localAddress", { port: 80, localAddress: "::1" }, TypeError, /localAddress is not supported/],
     ["localPort", { port: 80, localPort: 1234 }, TypeError, /localPort is not supported/],
   ];
+  // Let closes still in flight from earlier test files (a scenario's stdio,
+  // closed by the runtime on another thread) land before the counts below.
+  beforeAll(async () => {
+    await settledFdCount();
+  });
   for (const [name, options, type, message] of bad) {
     test(`${name}: ${type.name}, no fd opened`, () => {
       const before = openFdCount();
@@ -76,7 +81,7 @@ describe("FastOpenSocket before it connects", () => {
   });
 
   test("destroy() in the creating turn: no connect, no 'error', 'close' without error, no fd", async () => {
-    const before = openFdCount();
+    const before = await settledFdCount();
     const socket = createConnection({ host: "127.0.0.1", port: 9 });
     const events: string[] = [];
     socket.on("connect", () => events.push("connect"));

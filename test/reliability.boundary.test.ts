@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import * as fo from "../src/lowlevel.ts";
 import { parseIp4, parseIp6, v4Mapped } from "../src/address.ts";
 import { lastError } from "../src/errors.ts";
-import { openFdCount } from "./support/netns.ts";
+import { openFdCount, settledFdCount } from "./support/netns.ts";
 
 const LOOPBACK = v4Mapped(parseIp4("127.0.0.1"));
 
@@ -302,8 +302,8 @@ describe("addresses: exactly 16 (or 4) bytes are read", () => {
 });
 
 describe("out parameters", () => {
-  test("a frozen `out` on accept: TypeError, and the accepted fd is closed, not leaked", () => {
-    const before = openFdCount();
+  test("a frozen `out` on accept: TypeError, and the accepted fd is closed, not leaked", async () => {
+    const before = await settledFdCount();
     const client = must(fo.socketTcp6());
     const rc = fo.socketConnect6(client, LOOPBACK, port);
     if (rc < 0) expect(lastError()?.code).toBe("EINPROGRESS");
