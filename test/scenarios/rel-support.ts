@@ -95,11 +95,14 @@ export function fdTable(): Map<number, string> {
  * own (for example spawnSync's stdio sockets) on another thread, a moment later.
  */
 export function settledFdTable(): Map<number, string> {
+  // Three equal reads in a row: under CPU load the closing thread may not run
+  // within one 20 ms interval.
   let table = fdTable();
-  for (let i = 0; i < 100; i++) {
+  let still = 0;
+  for (let i = 0; i < 100 && still < 3; i++) {
     Bun.sleepSync(20);
     const next = fdTable();
-    if (fdDiff(table, next).length === 0) return next;
+    still = fdDiff(table, next).length === 0 ? still + 1 : 0;
     table = next;
   }
   return table;

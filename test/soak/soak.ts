@@ -19,7 +19,7 @@ import { createInterface } from "node:readline";
 import { join } from "node:path";
 import { connect } from "../../src/connect.ts";
 import { counterDelta, fastOpenCounters } from "../../src/netstat.ts";
-import { namespacePrelude } from "../support/netns.ts";
+import { fdCountBackTo, namespacePrelude, settledFdCount } from "../support/netns.ts";
 import { checksum, fdTable, Rng } from "../scenarios/rel-support.ts";
 
 const INSIDE = "FASTOPEN_SOAK_NETNS";
@@ -61,10 +61,13 @@ function log(text: string): void {
 
 const rssMiB = (): number => Math.round((process.memoryUsage.rss() / 2 ** 20) * 10) / 10;
 
-async function settle(): Promise<void> {
+async function settle(baseline?: number): Promise<number> {
   Bun.gc(true);
   await Bun.sleep(300);
+  // Closes still in flight land first: a settled count, or back to the baseline's.
+  const fds = baseline === undefined ? await settledFdCount() : await fdCountBackTo(baseline);
   Bun.gc(true);
+  return fds;
 }
 
 /** Starts the server child; resolves with its port and a function that collects its report. */
@@ -155,7 +158,7 @@ async function runConnections(count: number, port: number, progress: boolean): P
 const server = await startServer();
 log(`server on [::1]:${server.port}; ${total} connections at concurrency ${concurrency} (warm-up ${warmup}), seed ${seed}`);
 await runConnections(warmup, server.port, false);
-await settle();
+const baselineCount = await settle();
 const baseline = { fds: fdTable().size, rssMiB: rssMiB() };
 const countersBefore = fastOpenCounters();
 bytes = 0;
@@ -163,7 +166,7 @@ const start = performance.now();
 await runConnections(total, server.port, true);
 const elapsedMs = performance.now() - start;
 const counters = counterDelta(countersBefore, fastOpenCounters());
-await settle();
+await settle(baselineCount);
 const end = { fds: fdTable().size, rssMiB: rssMiB() };
 const serverReport = await server.report();
 const report = {
