@@ -17,26 +17,27 @@
 const std = @import("std");
 const assert = std.debug.assert;
 const sys = @import("sys.zig");
+const bsd = @import("bsd.zig");
 const status = @import("status.zig");
 
 pub const name = "darwin";
-pub const has_sa_len = true;
+pub const has_sa_len = bsd.has_sa_len;
 
 // <sys/socket.h>: AF_INET 2, AF_INET6 30, SOL_SOCKET 0xffff, SO_ERROR 0x1007,
 // SO_NOSIGPIPE 0x1022 (APPLE).
-pub const AF_INET: c_int = 2;
+pub const AF_INET = bsd.AF_INET;
 pub const AF_INET6: c_int = 30;
-pub const SOL_SOCKET: c_int = 0xffff;
-pub const SO_ERROR: c_int = 0x1007;
-pub const SO_TYPE: c_int = 0x1008;
+pub const SOL_SOCKET = bsd.SOL_SOCKET;
+pub const SO_ERROR = bsd.SO_ERROR;
+pub const SO_TYPE = bsd.SO_TYPE;
 const SO_NOSIGPIPE: c_int = 0x1022;
 // <netinet6/in6.h>.
-pub const IPV6_V6ONLY: c_int = 27;
+pub const IPV6_V6ONLY = bsd.IPV6_V6ONLY;
 // <sys/fcntl.h>.
 /// socket(2) type flags; 0 where the platform lacks them (set with fcntl instead).
 pub const SOCK_CLOEXEC: c_int = 0;
 pub const SOCK_NONBLOCK: c_int = 0;
-pub const O_NONBLOCK: c_int = 0x4;
+pub const O_NONBLOCK = bsd.O_NONBLOCK;
 /// Recent SDKs define MSG_NOSIGNAL 0x80000 (<sys/socket.h>, guarded by
 /// __DARWIN_C_LEVEL >= 200809L), but older kernels lack it: sockets get
 /// SO_NOSIGPIPE instead, which every macOS version honours.
@@ -54,38 +55,16 @@ const CONNECT_DATA_IDEMPOTENT: c_uint = 0x2;
 const SAE_ASSOCID_ANY: u32 = 0;
 
 // <netinet/tcp_fsm.h>.
-const TCPS_ESTABLISHED: u8 = 4;
+const TCPS_ESTABLISHED = bsd.TCPS_ESTABLISHED;
 
-/// The errno values the library acts on (<sys/errno.h>). Darwin has both
-/// ENOTSUP (45) and EOPNOTSUPP (102); the library reports EOPNOTSUPP.
-pub const E = struct {
-    pub const INTR: i32 = 4;
-    pub const IO: i32 = 5;
-    pub const BADF: i32 = 9;
-    pub const INVAL: i32 = 22;
-    pub const PIPE: i32 = 32;
-    pub const AGAIN: i32 = 35;
-    pub const INPROGRESS: i32 = 36;
-    pub const ALREADY: i32 = 37;
-    pub const NOTSOCK: i32 = 38;
-    pub const PROTOTYPE: i32 = 41;
-    pub const NOPROTOOPT: i32 = 42;
-    pub const AFNOSUPPORT: i32 = 47;
-    pub const ISCONN: i32 = 56;
-    pub const NOTCONN: i32 = 57;
-    pub const CONNREFUSED: i32 = 61;
-    pub const OPNOTSUPP: i32 = 102;
-};
+/// The errno values the library acts on (see bsd.zig).
+pub const E = bsd.Errno(102);
 
 /// ENOTSUP, returned by setsockopt(TCP_FASTOPEN) when the
 /// net.inet.tcp.fastopen sysctl has the server bit off.
 const ENOTSUP: i32 = 45;
 
-extern "c" fn __error() *c_int;
-
-pub fn errno_location() *c_int {
-    return __error();
-}
+pub const errno_location = bsd.errno_location;
 
 /// `sa_endpoints_t` from <sys/socket.h>: unsigned int, pointer, socklen_t,
 /// pointer, socklen_t (40 bytes on LP64).

@@ -16,65 +16,44 @@
 const std = @import("std");
 const assert = std.debug.assert;
 const sys = @import("sys.zig");
+const bsd = @import("bsd.zig");
 const status = @import("status.zig");
 
 pub const name = "freebsd";
-pub const has_sa_len = true;
+pub const has_sa_len = bsd.has_sa_len;
 
 // <sys/socket.h>: AF_INET 2, AF_INET6 28, SOL_SOCKET 0xffff, SO_ERROR 0x1007,
 // SO_NOSIGPIPE 0x00000800, MSG_NOSIGNAL 0x00020000.
-pub const AF_INET: c_int = 2;
+pub const AF_INET = bsd.AF_INET;
 pub const AF_INET6: c_int = 28;
-pub const SOL_SOCKET: c_int = 0xffff;
-pub const SO_ERROR: c_int = 0x1007;
-pub const SO_TYPE: c_int = 0x1008;
+pub const SOL_SOCKET = bsd.SOL_SOCKET;
+pub const SO_ERROR = bsd.SO_ERROR;
+pub const SO_TYPE = bsd.SO_TYPE;
 const SO_NOSIGPIPE: c_int = 0x0800;
 pub const MSG_NOSIGNAL: c_int = 0x20000;
 // <netinet6/in6.h>.
-pub const IPV6_V6ONLY: c_int = 27;
+pub const IPV6_V6ONLY = bsd.IPV6_V6ONLY;
 // <sys/fcntl.h>.
 /// socket(2) type flags; 0 where the platform lacks them (set with fcntl instead).
 pub const SOCK_CLOEXEC: c_int = 0x10000000;
 pub const SOCK_NONBLOCK: c_int = 0x20000000;
-pub const O_NONBLOCK: c_int = 0x4;
+pub const O_NONBLOCK = bsd.O_NONBLOCK;
 
 // <netinet/tcp.h>: TCP_INFO 32, TCP_FASTOPEN 1025, TCPI_OPT_TFO 0x20.
 const TCP_INFO: c_int = 32;
 const TCP_FASTOPEN: c_int = 1025;
 const TCPI_OPT_TFO: u8 = 0x20;
 // <netinet/tcp_fsm.h>.
-const TCPS_ESTABLISHED: u8 = 4;
+const TCPS_ESTABLISHED = bsd.TCPS_ESTABLISHED;
 
-/// The errno values the library acts on (<sys/errno.h>; EOPNOTSUPP is 45,
-/// with ENOTSUP an alias of it).
-pub const E = struct {
-    pub const INTR: i32 = 4;
-    pub const IO: i32 = 5;
-    pub const BADF: i32 = 9;
-    pub const INVAL: i32 = 22;
-    pub const PIPE: i32 = 32;
-    pub const AGAIN: i32 = 35;
-    pub const INPROGRESS: i32 = 36;
-    pub const ALREADY: i32 = 37;
-    pub const NOTSOCK: i32 = 38;
-    pub const PROTOTYPE: i32 = 41;
-    pub const NOPROTOOPT: i32 = 42;
-    pub const OPNOTSUPP: i32 = 45;
-    pub const AFNOSUPPORT: i32 = 47;
-    pub const ISCONN: i32 = 56;
-    pub const NOTCONN: i32 = 57;
-    pub const CONNREFUSED: i32 = 61;
-};
+/// The errno values the library acts on (see bsd.zig).
+pub const E = bsd.Errno(45);
 
 /// EPERM, returned by setsockopt(TCP_FASTOPEN) when the
 /// net.inet.tcp.fastopen.{client,server}_enable sysctls forbid it.
 const EPERM: i32 = 1;
 
-extern "c" fn __error() *c_int;
-
-pub fn errno_location() *c_int {
-    return __error();
-}
+pub const errno_location = bsd.errno_location;
 
 /// SO_NOSIGPIPE as a second guard beside MSG_NOSIGNAL.
 pub fn prepare_socket(fd: i32) i32 {
