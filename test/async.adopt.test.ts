@@ -8,18 +8,9 @@
 import { beforeAll, expect, test } from "bun:test";
 import { namespaceSuite } from "./support/netns-suite.ts";
 import { runAsync } from "./scenarios/async-run.ts";
-import type { ConnectionFastOpenStatus } from "../src/fastopen-status.ts";
+import type { DelayedOutcome } from "./scenarios/async-adopt.ts";
 
 const suite = namespaceSuite("async.adopt");
-
-interface DelayedOutcome {
-  name: string;
-  size: number;
-  delivered: boolean;
-  calls: string[];
-  openAfterHandshake: boolean | null;
-  client: ConnectionFastOpenStatus;
-}
 
 interface FdReport {
   fdsBefore: number;

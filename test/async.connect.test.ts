@@ -8,18 +8,9 @@ import { beforeAll, expect, test } from "bun:test";
 import { namespaceSuite } from "./support/netns-suite.ts";
 import { EYEBALLS_PORT, ONE_MSS, runAsync } from "./scenarios/async-run.ts";
 import type { ConnectionFastOpenStatus } from "../src/fastopen-status.ts";
-import type { FastOpenCounters } from "../src/netstat.ts";
+import type { Outcome } from "./scenarios/async-connect.ts";
 
 const suite = namespaceSuite("async.connect");
-
-interface Outcome {
-  size: number;
-  delivered: boolean;
-  receivedBytes: number;
-  client: ConnectionFastOpenStatus;
-  server: ConnectionFastOpenStatus | null;
-  counters: FastOpenCounters;
-}
 
 /** The first connection to a server: no cookie yet, so the SYN only asked for one; everything arrived after the handshake. */
 function expectCookieFetch(o: Outcome): void {

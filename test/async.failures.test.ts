@@ -8,18 +8,9 @@ import { spawnSync } from "node:child_process";
 import { namespaceSuite } from "./support/netns-suite.ts";
 import { runAsync } from "./scenarios/async-run.ts";
 import { DROP_PORT } from "./scenarios/async-common.ts";
+import type { Rejection } from "./scenarios/async-failures.ts";
 
 const suite = namespaceSuite("async.failures");
-
-interface Rejection {
-  name: string;
-  code: string;
-  errno: number;
-  syscall: string;
-  address: string | null;
-  port: number | null;
-  isError: boolean;
-}
 
 interface FdReport {
   fdsBefore: number;

@@ -14,24 +14,9 @@ import { namespaceSuite } from "./support/netns-suite.ts";
 import type { ErrorFields } from "./support/error-fields.ts";
 import { runAsync } from "./scenarios/async-run.ts";
 import type { FastOpenCounters } from "../src/netstat.ts";
+import type { ConnectOutcome, SocketOutcome } from "./scenarios/async-phases.ts";
 
 const suite = namespaceSuite("async.phases");
-
-interface ConnectOutcome {
-  mode: "noCookie" | "cookie" | "noTfo";
-  how: "timeout" | "abort";
-  error: ErrorFields | null;
-  calls: string[];
-  pendingWithData: boolean;
-  head: number[];
-  received: number;
-  prefixOk: boolean | null;
-  peerSawEnd: boolean;
-  peerEnd: string | null;
-  counters: FastOpenCounters;
-  fdsBefore: number;
-  fdsAfter: number;
-}
 
 interface PhaseReport {
   port: number;
@@ -148,18 +133,6 @@ suite("lazy connect() with a cookie: the signal aborted in open, before the firs
     expect(r.unhandled).toEqual([]);
   });
 });
-
-interface SocketOutcome {
-  how: "timeout" | "abort";
-  error: ErrorFields | null;
-  events: string[];
-  pendingWithData: boolean;
-  received: number;
-  prefixOk: boolean;
-  peerSawEnd: boolean;
-  fdsBefore: number;
-  fdsAfter: number;
-}
 
 suite("createConnection() during the payload's write, and aborted before the first write", () => {
   let r: {

@@ -10,21 +10,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { namespaceSuite } from "./support/netns-suite.ts";
 import { runAsync } from "./scenarios/async-run.ts";
-import type { ConnectionFastOpenStatus } from "../src/fastopen-status.ts";
-import type { FastOpenCounters } from "../src/netstat.ts";
+import type { TlsOutcome } from "./scenarios/async-tls.ts";
 
 const suite = namespaceSuite("async.tls");
-
-interface TlsOutcome {
-  withHandshakeHandler: boolean;
-  reply: string;
-  tlsVersion: string;
-  authorized: boolean;
-  serverReceived: string;
-  client: ConnectionFastOpenStatus;
-  server: ConnectionFastOpenStatus | null;
-  counters: FastOpenCounters;
-}
 
 /** A self-signed certificate for localhost, ::1 and 127.0.0.1, made with openssl. */
 function makeCertificate(dir: string): { cert: string; key: string } {

@@ -15,18 +15,11 @@ import { runAsync } from "./scenarios/async-run.ts";
 import { CLI_DROP_PORT } from "./scenarios/net-constants.ts";
 import type { ProbeReport } from "../src/cli-probe.ts";
 import type { SupportReport } from "../src/support.ts";
+import type { CliRun } from "./scenarios/cli-run.ts";
 
 const suite = namespaceSuite("cli");
 
 const CLI = join(import.meta.dir, "../src/cli.ts");
-
-interface CliRun {
-  args: string[];
-  exitCode: number;
-  stdout: string;
-  stderr: string;
-  json: unknown;
-}
 
 function probeJson(run: CliRun): ProbeReport {
   return run.json as ProbeReport;

@@ -16,23 +16,12 @@ import { BODY_SIZES, NET_DROP_PORT } from "./scenarios/net-constants.ts";
 import { MAX_PAYLOAD } from "../src/net.ts";
 import type { ConnectionFastOpenStatus } from "../src/fastopen-status.ts";
 import type { FastOpenCounters } from "../src/netstat.ts";
+import type { Exchange } from "./scenarios/net-http.ts";
 
 const suite = namespaceSuite("net.http");
 
 /** TFO client and server, and TFO on every listener (node:http's server has no TCP_FASTOPEN of its own). */
 const ALL_LISTENERS = 0x403;
-
-interface Exchange {
-  method: string;
-  size: number;
-  httpStatus: number;
-  echoed: boolean;
-  serverDigestOk: boolean;
-  bytesWritten: number;
-  client: ConnectionFastOpenStatus | null;
-  counters: FastOpenCounters;
-  localPort: number | null;
-}
 
 interface SocketFailure {
   error: ErrorFields | null;

@@ -42,7 +42,7 @@ function run(command: string, args: string[]): void {
 }
 
 /** What one connection of the delayed-handshake case saw. */
-interface DelayedOutcome {
+export interface DelayedOutcome {
   name: string;
   size: number;
   delivered: boolean;

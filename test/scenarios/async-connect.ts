@@ -11,7 +11,7 @@ import { assertPrivateNetns, counters, delta, fdCountBackTo, pattern, recordingS
 import { runCase } from "../support/scenario-main.ts";
 
 /** One client connection's outcome. */
-interface Outcome {
+export interface Outcome {
   size: number;
   delivered: boolean;
   receivedBytes: number;

@@ -8,7 +8,7 @@ import { assertPrivateNetns, DROP_PORT, fdCountBackTo, recordingServer, settledF
 import { runCase } from "../support/scenario-main.ts";
 
 /** The fields of a rejection that the tests check. */
-interface Rejection {
+export interface Rejection {
   name: string;
   code: string;
   errno: number;

@@ -46,9 +46,12 @@ function sh(command: string): void {
   if (result.status !== 0) throw new Error(`${command} failed: ${result.stderr}`);
 }
 
+/** The TFO path a stopped `connect()` was set up for. */
+export type ConnectMode = "noCookie" | "cookie" | "noTfo";
+
 /** What one `connect()` that must fail after the SYN-ACK saw. */
-interface ConnectOutcome {
-  mode: string;
+export interface ConnectOutcome {
+  mode: ConnectMode;
   how: "timeout" | "abort";
   /** The rejection, or null when the promise resolved. */
   error: ErrorFields | null;
@@ -74,7 +77,7 @@ interface ConnectOutcome {
  * accepted it and received data (abort: the signal fires then; timeout: its
  * timer fires on its own, and the peer's data must have come first).
  */
-async function stoppedConnect(peer: PhasePeer, mode: string, how: "timeout" | "abort", extra: Partial<ConnectOptions>, sent: Uint8Array | null): Promise<ConnectOutcome> {
+async function stoppedConnect(peer: PhasePeer, mode: ConnectMode, how: "timeout" | "abort", extra: Partial<ConnectOptions>, sent: Uint8Array | null): Promise<ConnectOutcome> {
   const fdsBefore = await settledFdCount();
   const before = counters();
   const calls: string[] = [];
@@ -135,7 +138,7 @@ async function fetchCookie(peer: PhasePeer): Promise<void> {
 }
 
 /** What one `createConnection()` stopped by `how` saw. */
-interface SocketOutcome {
+export interface SocketOutcome {
   how: "timeout" | "abort";
   error: ErrorFields | null;
   /** Events in order: connect, error, close(hadError), write-callback(code). */

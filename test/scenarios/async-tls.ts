@@ -12,7 +12,7 @@ import type { FastOpenCounters } from "../../src/netstat.ts";
 import { assertPrivateNetns, counters, delta, recordingServer, report } from "./async-common.ts";
 
 /** One TLS connection's outcome. */
-interface TlsOutcome {
+export interface TlsOutcome {
   withHandshakeHandler: boolean;
   reply: string;
   tlsVersion: string;

@@ -18,7 +18,7 @@ import { CLI_DROP_PORT } from "./net-constants.ts";
 const CLI = join(import.meta.dir, "../../src/cli.ts");
 
 /** One CLI run: exit code, stdout (parsed when `--json`), stderr. */
-interface CliRun {
+export interface CliRun {
   args: string[];
   exitCode: number;
   stdout: string;

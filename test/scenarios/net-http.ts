@@ -19,7 +19,7 @@ import { errorFields, type ErrorFields } from "../support/error-fields.ts";
 
 
 /** One HTTP exchange's outcome. */
-interface Exchange {
+export interface Exchange {
   method: string;
   size: number;
   httpStatus: number;
