@@ -10,9 +10,9 @@
  */
 import { readdirSync } from "node:fs";
 import { heapStats } from "bun:jsc";
-import type { SocketHandler } from "bun";
 import { connect } from "../../src/connect.ts";
 import { reply } from "../lib/proc.ts";
+import { exchangeHandlers, REQUEST, waiter, writingHandlers, type Waiter } from "../lib/exchange.ts";
 
 interface Config {
   kind: "connect" | "bun";
@@ -34,32 +34,11 @@ export interface Footprint {
 }
 
 const config = JSON.parse(process.argv[2] ?? "{}") as Config;
-const REQUEST = new Uint8Array(64).fill(0x71);
-
-interface Waiter {
-  resolve: () => void;
-  reject: (error: Error) => void;
-}
-const handlers: SocketHandler<Waiter> = {
-  data(socket) {
-    socket.data.resolve();
-    socket.end();
-  },
-  error(socket, error) {
-    socket.data.reject(error);
-  },
-  close(socket) {
-    socket.data.reject(new Error("closed before the response"));
-  },
-};
-const writing: SocketHandler<Waiter> = { ...handlers, open: (socket) => void socket.write(REQUEST) };
-
 async function once(): Promise<void> {
-  const { promise, resolve, reject } = Promise.withResolvers<void>();
-  const data = { resolve, reject };
-  if (config.kind === "connect") await connect<Waiter>({ hostname: config.host, port: config.port, payload: REQUEST, socket: handlers, data });
-  else await Bun.connect<Waiter>({ hostname: config.host, port: config.port, socket: writing, data });
-  await promise;
+  const { data, done } = waiter();
+  if (config.kind === "connect") await connect<Waiter>({ hostname: config.host, port: config.port, payload: REQUEST, socket: exchangeHandlers, data });
+  else await Bun.connect<Waiter>({ hostname: config.host, port: config.port, socket: writingHandlers, data });
+  await done;
 }
 
 async function many(count: number): Promise<void> {

@@ -10,49 +10,22 @@
  *   bun bench/rate/client.ts <connect|lowlevel|bun|net> <ip6> <port>
  */
 import net from "node:net";
-import type { SocketHandler } from "bun";
 import { connect } from "../../src/connect.ts";
 import * as fo from "../../src/lowlevel.ts";
 import { parseIp6 } from "../../src/address.ts";
 import { lastError } from "../../src/errors.ts";
 import { eachStdinLine, reply } from "../lib/proc.ts";
+import { exchangeHandlers, REQUEST, waiter, writingHandlers, type Waiter } from "../lib/exchange.ts";
 
 /** The client kinds this program can be. */
 export const RATE_KINDS = ["connect", "lowlevel", "bun", "net"] as const;
 type Kind = (typeof RATE_KINDS)[number];
 
-const REQUEST = new Uint8Array(64).fill(0x71);
-
-interface Waiter {
-  resolve: () => void;
-  reject: (error: Error) => void;
-}
-
-/** Shared handlers (the per-connection state rides in `socket.data`), as a server-grade client would have. */
-const handlers: SocketHandler<Waiter> = {
-  data(socket) {
-    socket.data.resolve();
-    socket.end();
-  },
-  error(socket, error) {
-    socket.data.reject(error);
-  },
-  close(socket) {
-    socket.data.reject(new Error("closed before the response"));
-  },
-};
-const writingHandlers: SocketHandler<Waiter> = { ...handlers, open: (socket) => void socket.write(REQUEST) };
-
-function waiter(): { data: Waiter; done: Promise<void> } {
-  const { promise, resolve, reject } = Promise.withResolvers<void>();
-  return { data: { resolve, reject }, done: promise };
-}
-
 function makeOnce(kind: Exclude<Kind, "lowlevel">, host: string, port: number): () => Promise<void> {
   if (kind === "connect") {
     return async () => {
       const { data, done } = waiter();
-      await connect<Waiter>({ hostname: host, port, payload: REQUEST, socket: handlers, data });
+      await connect<Waiter>({ hostname: host, port, payload: REQUEST, socket: exchangeHandlers, data });
       await done;
     };
   }
