@@ -1,10 +1,9 @@
 /**
  * The fd-level half of `connect()`: a non-blocking socket and the TFO
  * connect (payload in the SYN, lazy, or plain) started without waiting
- * (`startFastOpenFd`, which `connect()` uses before adopting the fd into
- * Bun's loop), and for layers without an event loop of their own a
- * polling wait for the handshake that never blocks the JS thread, with the
- * payload's unsent rest written in order (`openFastOpenFd`).
+ * (`startFastOpenFd`); `connect()` then adopts the fd into Bun's loop and
+ * finishes the connection from Bun's events. Also the SystemErrors the
+ * connect layers reject with.
  */
 import * as fo from "./lowlevel.ts";
 import { lastError, systemError, type SystemError } from "./errors.ts";
@@ -14,7 +13,7 @@ import { connectStart, START_LAZY, START_PLAIN, START_SYN_DATA, type StartResult
 /** How the connect was made. */
 export type ConnectMode = "syn-data" | "lazy" | "plain";
 
-/** Options of `openFastOpenFd`. */
+/** Options of `startFastOpenFd`. */
 export interface FastOpenFdOptions {
   /** Where to connect (see `resolveHost`). */
   address: ResolvedAddress;
@@ -30,15 +29,9 @@ export interface FastOpenFdOptions {
    * write, carrying it. The result then has `deferred: true`.
    */
   lazy?: boolean;
-  /** Write the payload's unsent rest before resolving (default true). */
-  flush?: boolean;
-  /** `performance.now()` time after which the attempt fails with ETIMEDOUT. */
-  deadline?: number | null;
-  /** Aborts the attempt (ABORT_ERR). */
-  signal?: AbortSignal;
 }
 
-/** A connected (or, lazily, deferred) fd and what the connect did. */
+/** A started (or, lazily, deferred) connect: its fd and what the connect call did. */
 export interface FastOpenFd {
   /** The socket, non-blocking and close-on-exec. The caller owns it. */
   fd: number;
@@ -53,18 +46,11 @@ export interface FastOpenFd {
   deferred: boolean;
   /** Bytes of the payload the kernel took with the connect call (in the SYN when TFO worked). */
   bytesInSyn: number;
-  /** Bytes of the payload written after the handshake (0 unless `flush`). */
+  /** Bytes of the payload written after the handshake (by the caller, after `startFastOpenFd`). */
   bytesAfterHandshake: number;
-  /** Bytes of the payload still unsent (empty when `flush`). */
+  /** Bytes of the payload still unsent: the caller writes them once connected. */
   remainder: Uint8Array;
 }
-
-/** Longest pause between two polls of a connecting socket (ms). */
-export const POLL_MAX_MS = 8;
-// Pauses between polls: a yield to the event loop first (loopback and LAN
-// handshakes complete within it), then a short doubling backoff.
-const POLL_STEPS_MS = [0, 0, 1, 1, 2, 2, 4, 4, POLL_MAX_MS];
-const EMPTY = new Uint8Array(new ArrayBuffer(0));
 
 /** The error a timed-out attempt rejects with: ETIMEDOUT, syscall `connect`. */
 export function timeoutError(address: string, port: number): SystemError {
@@ -89,75 +75,12 @@ export function nativeError(syscall: string, address: string, port: number): Sys
   return systemError(code, syscall, { address, port, message: `${syscall} ${code} ${address}:${port}` });
 }
 
-/** Resolves after `ms`, or as soon as `signal` aborts. */
-function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  if (signal === undefined) return Bun.sleep(ms);
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-  });
-}
-
-/** Why to stop waiting (timeout or abort), or null to go on. */
-function stopReason(options: FastOpenFdOptions, where: string, port: number): SystemError | null {
-  if (options.signal?.aborted === true) return abortError(where, port, options.signal.reason);
-  if (options.deadline != null && performance.now() >= options.deadline) return timeoutError(where, port);
-  return null;
-}
-
-/**
- * Waits, without blocking the JS thread, until `fd` reports `events` (or an
- * error/hangup). Polls with `poll(2)` and a zero timeout, pausing briefly
- * between polls (see `POLL_MAX_MS`). Throws ETIMEDOUT/ABORT_ERR SystemErrors.
- */
-export async function waitForFd(fd: number, events: number, options: FastOpenFdOptions): Promise<void> {
-  const where = options.address.address;
-  for (let step = 0; ; step++) {
-    const stop = stopReason(options, where, options.port);
-    if (stop !== null) throw stop;
-    const seen = fo.socketPoll(fd, events, 0);
-    if (seen < 0) throw nativeError("poll", where, options.port);
-    if (seen !== 0) return;
-    let ms = POLL_STEPS_MS[Math.min(step, POLL_STEPS_MS.length - 1)]!;
-    if (options.deadline != null) ms = Math.max(0, Math.min(ms, Math.ceil(options.deadline - performance.now())));
-    await pause(ms, options.signal);
-  }
-}
-
-/** Waits for a non-blocking connect on `fd` to finish; throws its error (ECONNREFUSED, ...). */
-export async function waitConnected(fd: number, options: FastOpenFdOptions): Promise<void> {
-  for (;;) {
-    await waitForFd(fd, fo.POLLOUT, options);
-    if (fo.socketConnected(fd) === 1) return;
-    if (lastError()?.code !== "EINPROGRESS") throw nativeError("connect", options.address.address, options.port);
-  }
-}
-
-/** Writes all of `data` to the connected `fd`, waiting for room when the send buffer is full. */
-export async function sendAll(fd: number, data: Uint8Array, options: FastOpenFdOptions): Promise<number> {
-  let sent = 0;
-  while (sent < data.byteLength) {
-    const n = fo.socketSend(fd, data.subarray(sent));
-    if (n >= 0) {
-      sent += n;
-      continue;
-    }
-    if (lastError()?.code !== "EAGAIN") throw nativeError("write", options.address.address, options.port);
-    await waitForFd(fd, fo.POLLOUT, options);
-  }
-  return sent;
-}
-
+const EMPTY = new Uint8Array(new ArrayBuffer(0));
 const START_CODES: Record<ConnectMode, number> = { plain: START_PLAIN, "syn-data": START_SYN_DATA, lazy: START_LAZY };
 // Filled by each `connectStart` call and read right after it.
 const started: StartResult = { queued: 0, inProgress: false, refused: false };
 
-/** The mode `openFastOpenFd` uses for these options. */
+/** The connect mode these options ask for. */
 export function connectMode(payload: Uint8Array, fastOpen: boolean, lazy: boolean): ConnectMode {
   if (!fastOpen) return "plain";
   if (payload.byteLength > 0) return "syn-data";
@@ -194,32 +117,4 @@ export function startFastOpenFd(options: FastOpenFdOptions): FastOpenFd {
     bytesAfterHandshake: refused ? taken : 0,
     remainder: taken === 0 ? payload : payload.subarray(taken),
   };
-}
-
-/**
- * Opens a TCP connection with TFO and returns its fd once the handshake has
- * completed (or at once for a deferred lazy connect), with the payload split
- * between the SYN and after the handshake. Waits by polling (see
- * `waitForFd`): for a Bun socket, `connect()` adopts the fd at once instead
- * and waits on Bun's events. Rejects with a SystemError (ECONNREFUSED,
- * ETIMEDOUT, ABORT_ERR, ...) carrying `address` and `port`; on every
- * failure the fd is closed.
- */
-export async function openFastOpenFd(options: FastOpenFdOptions): Promise<FastOpenFd> {
-  const early = stopReason(options, options.address.address, options.port);
-  if (early !== null) throw early;
-  const result = startFastOpenFd(options);
-  if (result.deferred) return result;
-  try {
-    await waitConnected(result.fd, options);
-    if (options.flush !== false && result.remainder.byteLength > 0) {
-      const sent = await sendAll(result.fd, result.remainder, options);
-      result.bytesAfterHandshake += sent;
-      result.remainder = result.remainder.subarray(sent);
-    }
-    return result;
-  } catch (error) {
-    fo.socketClose(result.fd);
-    throw error;
-  }
 }

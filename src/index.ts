@@ -22,7 +22,6 @@ export { connect, DEFAULT_ATTEMPT_DELAY_MS } from "./connect.ts";
 export type { ConnectOptions } from "./connect.ts";
 export { listen, DEFAULT_LISTEN_FASTOPEN } from "./listen.ts";
 export type { ListenOptions, FastOpenListener } from "./listen.ts";
-export { openFastOpenFd, waitConnected, waitForFd, sendAll, POLL_MAX_MS } from "./fastopen-fd.ts";
 export type { FastOpenFd, FastOpenFdOptions, ConnectMode } from "./fastopen-fd.ts";
 export { resolveHost, interleave, isIpLiteral } from "./resolve.ts";
 export type { ResolvedAddress, LookupFunction } from "./resolve.ts";
