@@ -12,14 +12,14 @@
  *
  *   bun bench/connect-latency.ts [--samples 2000] [--seconds 6] [--rounds 3] [--warm 3] [--json]
  *
- * `CONNECT_BASELINE=/path/to/src/connect.ts` adds a second `connect()` (for
+ * `CONNECT_BASELINE=/path/to/src/connect/connect.ts` adds a second `connect()` (for
  * example an older checkout) as one more client in the same run.
  */
 import { spawnSync } from "node:child_process";
 import type { Socket, SocketHandler } from "bun";
-import { connect } from "../src/connect.ts";
+import { connect } from "../src/connect/connect.ts";
 import { listen } from "../src/listen.ts";
-import { counterDelta, fastOpenCounters } from "../src/netstat.ts";
+import { counterDelta, fastOpenCounters } from "../src/lowlevel/netstat.ts";
 
 const MESSAGE_BYTES = 64;
 const REQUEST = new Uint8Array(MESSAGE_BYTES).fill(0x71);

@@ -48,4 +48,4 @@ if (process.platform === "linux" && isRoot && missing.length > 0 && have("apt-ge
 }
 
 run(ZIG, ["build", "-Doptimize=ReleaseSafe"]);
-if (!process.argv.includes("--no-demo")) run(BUN, ["src/cli.ts", "demo"]);
+if (!process.argv.includes("--no-demo")) run(BUN, ["src/cli/main.ts", "demo"]);

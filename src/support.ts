@@ -6,7 +6,7 @@
  */
 import { release } from "node:os";
 import { spawnSync } from "node:child_process";
-import { readTcpFastopenSysctl, TFO_BITS } from "./netstat.ts";
+import { readTcpFastopenSysctl, TFO_BITS } from "./lowlevel/netstat.ts";
 
 /** What this host allows. */
 export interface SupportReport {

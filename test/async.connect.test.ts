@@ -7,7 +7,7 @@
 import { beforeAll, expect, test } from "bun:test";
 import { namespaceSuite } from "./support/netns-suite.ts";
 import { EYEBALLS_PORT, ONE_MSS, runAsync } from "./scenarios/async-run.ts";
-import type { ConnectionFastOpenStatus } from "../src/fastopen-status.ts";
+import type { FastOpenStatus } from "../src/connect/status.ts";
 import type { Outcome } from "./scenarios/async-connect.ts";
 
 const suite = namespaceSuite("async.connect");
@@ -69,7 +69,7 @@ suite("lazy connect: the first write in open rides in the SYN", () => {
 });
 
 suite("lazy connect to a server that speaks first, client never writing", () => {
-  let result: { greetings: string[]; statuses: ConnectionFastOpenStatus[] };
+  let result: { greetings: string[]; statuses: FastOpenStatus[] };
   beforeAll(() => {
     result = runAsync<typeof result>("async-connect.ts", ["serverFirst"]);
   });

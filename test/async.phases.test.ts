@@ -13,7 +13,7 @@ import { beforeAll, expect, test } from "bun:test";
 import { namespaceSuite } from "./support/netns-suite.ts";
 import type { ErrorFields } from "./support/error-fields.ts";
 import { runAsync } from "./scenarios/async-run.ts";
-import type { FastOpenCounters } from "../src/netstat.ts";
+import type { FastOpenCounters } from "../src/lowlevel/netstat.ts";
 import type { ConnectOutcome, SocketOutcome } from "./scenarios/async-phases.ts";
 
 const suite = namespaceSuite("async.phases");

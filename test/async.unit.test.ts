@@ -8,7 +8,9 @@ import { beforeAll, describe, expect, test } from "bun:test";
 import { readdirSync } from "node:fs";
 import { settledFdCount } from "./support/netns.ts";
 import type { Socket } from "bun";
-import { connect, fastOpenStatus, interleave, linuxSupport, listen, resolveHost, support, type ConnectOptions, type ResolvedAddress } from "../src/index.ts";
+import { connect, fastOpenStatus, listen, support, type ConnectOptions } from "../src/index.ts";
+import { interleave, resolveHost, type ResolvedAddress } from "../src/connect/resolve.ts";
+import { linuxSupport } from "../src/support.ts";
 
 const openFds = (): number => readdirSync("/proc/self/fd").length;
 
@@ -106,10 +108,10 @@ describe("bad options are refused before any fd exists", () => {
     ["a handler not a function", { ...ok, socket: { data: 1 } }, TypeError],
     ["payload a number", { ...ok, payload: 5 }, TypeError],
     ["payload with tls", { ...ok, payload: "x", tls: true }, TypeError],
-    ["timeout negative", { ...ok, timeout: -1 }, RangeError],
-    ["timeout beyond the 2^31-1 ms a timer takes", { ...ok, timeout: 2 ** 31 }, RangeError],
+    ["connectTimeout negative", { ...ok, connectTimeout: -1 }, RangeError],
+    ["connectTimeout beyond the 2^31-1 ms a timer takes", { ...ok, connectTimeout: 2 ** 31 }, RangeError],
     ["attemptDelay beyond the 2^31-1 ms a timer takes", { ...ok, attemptDelay: 2 ** 31 }, RangeError],
-    ["timeout not a number", { ...ok, timeout: "1" }, TypeError],
+    ["connectTimeout not a number", { ...ok, connectTimeout: "1" }, TypeError],
     ["signal not an AbortSignal", { ...ok, signal: {} }, TypeError],
     ["fastOpen not a boolean", { ...ok, fastOpen: 1 }, TypeError],
     ["lazy not a boolean", { ...ok, lazy: "yes" }, TypeError],

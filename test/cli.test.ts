@@ -13,13 +13,13 @@ import { join } from "node:path";
 import { namespaceSuite } from "./support/netns-suite.ts";
 import { runAsync } from "./scenarios/async-run.ts";
 import { CLI_DROP_PORT } from "./scenarios/net-constants.ts";
-import type { ProbeReport } from "../src/cli-probe.ts";
+import type { ProbeReport } from "../src/cli/probe.ts";
 import type { SupportReport } from "../src/support.ts";
 import type { CliRun } from "./scenarios/cli-run.ts";
 
 const suite = namespaceSuite("cli");
 
-const CLI = join(import.meta.dir, "../src/cli.ts");
+const CLI = join(import.meta.dir, "../src/cli/main.ts");
 
 function probeJson(run: CliRun): ProbeReport {
   return run.json as ProbeReport;
@@ -96,7 +96,7 @@ suite("fastopen probe", () => {
     const report = probeJson(r.refusedData);
     expect(report).toMatchObject({ verdict: "no-fastopen", synDataAcked: false, cookieReceived: true });
     for (const c of report.connections) {
-      expect(c).toMatchObject({ ok: true, sent: true, acked: false, reason: "server-refused" });
+      expect(c).toMatchObject({ ok: true, sent: true, acked: false, reason: "data-not-acked" });
       expect(c.counters).toMatchObject({ TCPFastOpenActiveFail: 1, TCPFastOpenActive: 0 });
     }
   });

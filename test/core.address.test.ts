@@ -17,7 +17,7 @@ import {
   parseIp6,
   v4Mapped,
   v4Unmapped,
-} from "../src/index.ts";
+} from "../src/lowlevel.ts";
 
 const bytes = (...values: number[]): Uint8Array => Uint8Array.from(values);
 const hex = (ip: Uint8Array): string => Buffer.from(ip).toString("hex");

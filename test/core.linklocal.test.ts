@@ -9,7 +9,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { netnsUnavailable } from "./support/netns.ts";
 import { currentNetns, PARENT_NETNS_ENV, pattern, SCENARIO_DIR, sha256 } from "./scenarios/core-common.ts";
-import type { FastOpenCounters, FastOpenStatus } from "../src/index.ts";
+import type { FastOpenCounters, KernelFastOpenStatus } from "../src/lowlevel.ts";
 
 function ipNetnsUnavailable(): string | null {
   const probe = spawnSync("ip", ["netns", "list"], { stdio: "ignore" });
@@ -36,7 +36,7 @@ interface ClientConnection {
   error: string | null;
   pollEvents: number;
   connected: number;
-  status: FastOpenStatus | null;
+  status: KernelFastOpenStatus | null;
   delta: FastOpenCounters;
   local: string;
   remote: string;
@@ -44,7 +44,7 @@ interface ClientConnection {
 }
 interface ServerConnection {
   peer: string;
-  status: FastOpenStatus | null;
+  status: KernelFastOpenStatus | null;
   received: number;
   sha256: string;
   delta: FastOpenCounters;

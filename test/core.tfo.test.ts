@@ -5,12 +5,12 @@
  * TcpExt counter deltas; plain connect + write fails these tests.
  */
 import { beforeAll, expect, test } from "bun:test";
-import { POLLOUT } from "../src/index.ts";
+import { POLLOUT } from "../src/lowlevel.ts";
 import { namespaceSuite } from "./support/netns-suite.ts";
 import { ONE_MSS, viewVariants, type Exchange } from "./scenarios/core-common.ts";
 import { counters, expectCookieFetch, expectDelivered, expectTfo } from "./scenarios/core-expect.ts";
 import { runCoreCase } from "./scenarios/core-run.ts";
-import type { ErrnoInfo, FastOpenStatus } from "../src/index.ts";
+import type { ErrnoInfo, KernelFastOpenStatus } from "../src/lowlevel.ts";
 
 const suite = namespaceSuite("core.tfo");
 
@@ -44,7 +44,7 @@ suite("non-blocking contract", () => {
     pollEvents: number;
     connected: number;
     connectedError: ErrnoInfo | null;
-    status: FastOpenStatus | null;
+    status: KernelFastOpenStatus | null;
     blocking: number;
     blockingError: ErrnoInfo | null;
   };
@@ -243,7 +243,7 @@ suite("buffers of every shape through the SYN path", () => {
     name: string;
     returned: number;
     connected: number;
-    client: FastOpenStatus | null;
+    client: KernelFastOpenStatus | null;
     delta: Exchange["delta"];
     received: number[];
     largestRead: number;

@@ -7,8 +7,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { closeSync, openSync, readdirSync, readlinkSync } from "node:fs";
-import * as fo from "../src/index.ts";
-import * as lowlevel from "../src/lowlevel.ts";
+import * as fo from "../src/lowlevel.ts";
+import * as lowlevel from "../src/lowlevel/socket.ts";
 import { settledFdCount } from "./support/netns.ts";
 
 /**
@@ -171,7 +171,7 @@ const rows: Row[] = [
   },
   { fn: "socketShutdownWrite", call: call(fo.socketShutdownWrite), args: [0], bad: fdOnly },
   { fn: "socketClose", call: call(fo.socketClose), args: [0], bad: fdOnly },
-  { fn: "fastopenStatus", call: call(fo.fastopenStatus), args: [0], bad: { fd: { at: 0, values: badFd } } },
+  { fn: "socketFastopenStatus", call: call(fo.socketFastopenStatus), args: [0], bad: { fd: { at: 0, values: badFd } } },
 ];
 
 const cases = rows.flatMap((row) =>
@@ -259,14 +259,14 @@ describe("fds the kernel refuses: -1 with the errno, never a crash", () => {
     expect(fo.lastError()).toMatchObject({ code: "EBADF", syscall: "socket_close" });
   });
 
-  test("socketConnected answers 0 and fastopenStatus null, with the errno", () => {
+  test("socketConnected answers 0 and socketFastopenStatus null, with the errno", () => {
     expect(fo.socketConnected(NEVER_OPEN)).toBe(0);
     expect(fo.lastError()).toMatchObject({ code: "EBADF", syscall: "socket_connected" });
     expect(fo.socketConnected(notSocket)).toBe(0);
     expect(fo.lastError()).toMatchObject({ code: "ENOTSOCK", syscall: "socket_connected" });
-    expect(fo.fastopenStatus(NEVER_OPEN)).toBeNull();
+    expect(fo.socketFastopenStatus(NEVER_OPEN)).toBeNull();
     expect(fo.lastError()).toMatchObject({ code: "EBADF", syscall: "fastopen_status" });
-    expect(fo.fastopenStatus(notSocket)).toBeNull();
+    expect(fo.socketFastopenStatus(notSocket)).toBeNull();
     expect(fo.lastError()).toMatchObject({ code: "ENOTSOCK", syscall: "fastopen_status" });
   });
 

@@ -13,9 +13,9 @@ import { namespaceSuite } from "./support/netns-suite.ts";
 import type { ErrorFields } from "./support/error-fields.ts";
 import { ONE_MSS, runAsync } from "./scenarios/async-run.ts";
 import { BODY_SIZES, NET_DROP_PORT } from "./scenarios/net-constants.ts";
-import { MAX_PAYLOAD } from "../src/net.ts";
-import type { ConnectionFastOpenStatus } from "../src/fastopen-status.ts";
-import type { FastOpenCounters } from "../src/netstat.ts";
+import { MAX_PAYLOAD } from "../src/node/net.ts";
+import type { FastOpenStatus } from "../src/connect/status.ts";
+import type { FastOpenCounters } from "../src/lowlevel/netstat.ts";
 import type { Exchange } from "./scenarios/net-http.ts";
 
 const suite = namespaceSuite("net.http");
@@ -144,8 +144,8 @@ suite("createConnection to a listen() server", () => {
     interface Bare {
       delivered: boolean;
       receivedBytes: number;
-      client: ConnectionFastOpenStatus;
-      server: ConnectionFastOpenStatus;
+      client: FastOpenStatus;
+      server: FastOpenStatus;
       counters: FastOpenCounters;
       bytesWritten: number;
     }
@@ -163,7 +163,7 @@ suite("createConnection to a listen() server", () => {
   });
 
   test("a server that speaks first: nothing written, the socket connects plainly and reads the greeting", () => {
-    const r = run<{ connected: boolean; greeting: string; status: ConnectionFastOpenStatus }>(["serverFirst"], 3);
+    const r = run<{ connected: boolean; greeting: string; status: FastOpenStatus }>(["serverFirst"], 3);
     expect(r.connected).toBe(true);
     expect(r.greeting).toBe("220 hello\r\n");
     expect(r.status).toMatchObject({ sent: false, reason: "not-attempted", mode: "plain" });

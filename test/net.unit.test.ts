@@ -6,7 +6,7 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import http from "node:http";
 import { Duplex } from "node:stream";
-import { createConnection, FastOpenAgent, FastOpenSocket, type CreateConnectionOptions } from "../src/net.ts";
+import { createConnection, FastOpenAgent, FastOpenSocket, type CreateConnectionOptions } from "../src/node/net.ts";
 import { openFdCount, settledFdCount } from "./support/netns.ts";
 
 // Type-level: usable wherever node:http takes a socket factory.

@@ -7,9 +7,9 @@
  * (127.0.0.1), plain connect only: nothing here needs TFO.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import * as fo from "../src/lowlevel.ts";
-import { parseIp4, parseIp6, v4Mapped } from "../src/address.ts";
-import { lastError } from "../src/errors.ts";
+import * as fo from "../src/lowlevel/socket.ts";
+import { parseIp4, parseIp6, v4Mapped } from "../src/lowlevel/address.ts";
+import { lastError } from "../src/lowlevel/errors.ts";
 import { openFdCount, settledFdCount } from "./support/netns.ts";
 
 const LOOPBACK = v4Mapped(parseIp4("127.0.0.1"));

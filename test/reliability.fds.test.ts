@@ -11,9 +11,9 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { closeSync, openSync } from "node:fs";
 import { join } from "node:path";
-import * as fo from "../src/lowlevel.ts";
-import { parseIp4, parseIp6, v4Mapped } from "../src/address.ts";
-import { lastError } from "../src/errors.ts";
+import * as fo from "../src/lowlevel/socket.ts";
+import { parseIp4, parseIp6, v4Mapped } from "../src/lowlevel/address.ts";
+import { lastError } from "../src/lowlevel/errors.ts";
 import { fdTable, makePipe, rawClose, rawRead, rawSocket, rawWrite } from "./scenarios/rel-support.ts";
 import { netnsUnavailable, runScenario } from "./support/netns.ts";
 
@@ -42,7 +42,7 @@ const CALLS: [string, (fd: number) => number | object | null][] = [
   ["socketRecv", (fd) => fo.socketRecv(fd, new Uint8Array(8))],
   ["socketPoll", (fd) => fo.socketPoll(fd, fo.POLLIN | fo.POLLOUT, 0)],
   ["socketShutdownWrite", (fd) => fo.socketShutdownWrite(fd)],
-  ["fastopenStatus", (fd) => fo.fastopenStatus(fd)],
+  ["socketFastopenStatus", (fd) => fo.socketFastopenStatus(fd)],
 ];
 
 /** Runs every call on `fd`: name -> result code ("ok" for >= 0 or a status, else the errno name). */

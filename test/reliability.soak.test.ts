@@ -10,7 +10,7 @@ import { expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { netnsUnavailable } from "./support/netns.ts";
-import type { FastOpenCounters } from "../src/netstat.ts";
+import type { FastOpenCounters } from "../src/lowlevel/netstat.ts";
 
 interface SoakReport {
   connections: number;

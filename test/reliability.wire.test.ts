@@ -10,7 +10,7 @@ import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { netnsUnavailable, runScenario } from "./support/netns.ts";
 import type { Exchange } from "./scenarios/rel-exchange.ts";
-import type { FastOpenCounters } from "../src/netstat.ts";
+import type { FastOpenCounters } from "../src/lowlevel/netstat.ts";
 
 const SCRIPT = join(import.meta.dir, "scenarios", "rel-wire.ts");
 const skip = netnsUnavailable();

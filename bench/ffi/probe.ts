@@ -9,8 +9,8 @@
  *   bun bench/ffi/probe.ts count-raw <calls>  makes <calls> raw FFI calls (for callgrind)
  */
 import { closeSync, openSync } from "node:fs";
-import { socketFastopenConnect6 } from "../../src/lowlevel.ts";
-import { native } from "../../src/native.ts";
+import { socketFastopenConnect6 } from "../../src/lowlevel/socket.ts";
+import { native } from "../../src/native/library.ts";
 
 const REQUEST = new Uint8Array(64).fill(0x71);
 const IP = new Uint8Array(16);

@@ -12,14 +12,12 @@
  */
 import http from "node:http";
 import net from "node:net";
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import type { SocketHandler } from "bun";
-import { connect } from "../../src/connect.ts";
-import { fastOpenStatus } from "../../src/fastopen-status.ts";
-import * as fo from "../../src/lowlevel.ts";
-import { parseIp6 } from "../../src/address.ts";
-import { lastError } from "../../src/errors.ts";
+import { connect } from "../../src/connect/connect.ts";
+import { fastOpenStatus } from "../../src/connect/status.ts";
+import * as fo from "../../src/lowlevel/socket.ts";
+import { parseIp6 } from "../../src/lowlevel/address.ts";
+import { lastError } from "../../src/lowlevel/errors.ts";
 import { reply } from "../lib/proc.ts";
 import { MESSAGE_BYTES, type ClientSamples, type LatencyReport, type ServerPorts } from "./protocol.ts";
 
@@ -115,7 +113,7 @@ function lowLevel(): Promise<Sample> {
     if (sent !== MESSAGE_BYTES) throw new Error(`socketFastopenConnect6 gave ${sent}: ${lastError()?.code}`);
     if (fo.socketRecv(fd, buffer) <= 0) throw new Error(`socketRecv failed: ${lastError()?.code}`);
     const t1 = performance.now();
-    const status = fo.fastopenStatus(fd);
+    const status = fo.socketFastopenStatus(fd);
     return Promise.resolve({ ms: t1 - t0, tfo: status !== null && status.sent && status.acked });
   } finally {
     fo.socketClose(fd);
@@ -135,7 +133,7 @@ function nodeNet(): Promise<Sample> {
   });
 }
 
-/** What a FastOpenSocket (src/net.ts) reports about its connection. */
+/** What a FastOpenSocket (src/node/socket.ts) reports about its connection. */
 type StatusSource = { fastOpenStatus?: () => { sent: boolean; acked: boolean } | null };
 
 function httpGet(agent: http.Agent, watched: boolean): Promise<Sample> {
@@ -153,12 +151,10 @@ function httpGet(agent: http.Agent, watched: boolean): Promise<Sample> {
   });
 }
 
-/** `createConnection` from src/net.ts (written separately), when it exists. */
+/** `createConnection` from the package's node:net layer. */
 async function netModule(): Promise<{ createConnection: (...args: unknown[]) => net.Socket } | string> {
-  const path = join(import.meta.dir, "..", "..", "src", "net.ts");
-  if (!existsSync(path)) return "src/net.ts does not exist";
-  const loaded = (await import(path)) as Record<string, unknown>;
-  if (typeof loaded.createConnection !== "function") return "src/net.ts has no createConnection";
+  const loaded = (await import("../../src/index.ts")) as Record<string, unknown>;
+  if (typeof loaded.createConnection !== "function") return "fastopen has no createConnection";
   return loaded as { createConnection: (...args: unknown[]) => net.Socket };
 }
 

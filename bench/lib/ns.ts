@@ -7,7 +7,7 @@
 import { spawnSync } from "node:child_process";
 import type { Subprocess } from "bun";
 import { LineReader } from "./proc.ts";
-import { parseNetstat } from "../../src/netstat.ts";
+import { parseNetstat } from "../../src/lowlevel/netstat.ts";
 
 const created = new Set<string>();
 const children = new Set<Subprocess>();

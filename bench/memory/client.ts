@@ -10,7 +10,7 @@
  */
 import { readdirSync } from "node:fs";
 import { heapStats } from "bun:jsc";
-import { connect } from "../../src/connect.ts";
+import { connect } from "../../src/connect/connect.ts";
 import { reply } from "../lib/proc.ts";
 import { exchangeHandlers, REQUEST, waiter, writingHandlers, type Waiter } from "../lib/exchange.ts";
 

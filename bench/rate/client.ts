@@ -10,10 +10,10 @@
  *   bun bench/rate/client.ts <connect|lowlevel|bun|net> <ip6> <port>
  */
 import net from "node:net";
-import { connect } from "../../src/connect.ts";
-import * as fo from "../../src/lowlevel.ts";
-import { parseIp6 } from "../../src/address.ts";
-import { lastError } from "../../src/errors.ts";
+import { connect } from "../../src/connect/connect.ts";
+import * as fo from "../../src/lowlevel/socket.ts";
+import { parseIp6 } from "../../src/lowlevel/address.ts";
+import { lastError } from "../../src/lowlevel/errors.ts";
 import { eachStdinLine, reply } from "../lib/proc.ts";
 import { exchangeHandlers, REQUEST, waiter, writingHandlers, type Waiter } from "../lib/exchange.ts";
 

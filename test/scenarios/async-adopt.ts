@@ -8,11 +8,11 @@
 import net from "node:net";
 import { spawnSync } from "node:child_process";
 import type { Socket, SocketHandler } from "bun";
-import { connect, type ConnectOptions } from "../../src/connect.ts";
-import { fastOpenStatus, type ConnectionFastOpenStatus } from "../../src/fastopen-status.ts";
-import { parseNetstat } from "../../src/netstat.ts";
-import { parseIp6 } from "../../src/address.ts";
-import * as fo from "../../src/lowlevel.ts";
+import { connect, type ConnectOptions } from "../../src/connect/connect.ts";
+import { fastOpenStatus, type FastOpenStatus } from "../../src/connect/status.ts";
+import { parseNetstat } from "../../src/lowlevel/netstat.ts";
+import { parseIp6 } from "../../src/lowlevel/address.ts";
+import * as fo from "../../src/lowlevel/socket.ts";
 import { readFileSync } from "node:fs";
 import { assertPrivateNetns, fdCountBackTo, pattern, recordingServer, settledFdCount, sha256, type RecordingServer } from "./async-common.ts";
 import { runCase } from "../support/scenario-main.ts";
@@ -50,7 +50,7 @@ export interface DelayedOutcome {
   calls: string[];
   /** The kernel said the handshake was done when `open` ran. */
   openAfterHandshake: boolean | null;
-  client: ConnectionFastOpenStatus;
+  client: FastOpenStatus;
 }
 
 /** Connects with `extra`, records the calls, writes `openWrite` in `open`, and checks what `server` received. */
@@ -212,7 +212,7 @@ const cases: Record<string, () => Promise<object>> = {
       const calls: string[] = [];
       const controller = new AbortController();
       const timer = setTimeout(() => controller.abort(), 200);
-      const extra: Partial<ConnectOptions> = how === "timeout" ? { timeout: 200 } : { signal: controller.signal };
+      const extra: Partial<ConnectOptions> = how === "timeout" ? { connectTimeout: 200 } : { signal: controller.signal };
       try {
         const socket = await connect({ hostname: "::1", port, payload: new Uint8Array(64 << 20), socket: recorder(calls), ...extra });
         socket.terminate();

@@ -6,8 +6,8 @@
 import { readlinkSync } from "node:fs";
 import type { Socket } from "bun";
 import { listen, type FastOpenListener } from "../../src/listen.ts";
-import { fastOpenStatus, type ConnectionFastOpenStatus } from "../../src/fastopen-status.ts";
-import { counterDelta, fastOpenCounters, type FastOpenCounters } from "../../src/netstat.ts";
+import { fastOpenStatus, type FastOpenStatus } from "../../src/connect/status.ts";
+import { counterDelta, fastOpenCounters, type FastOpenCounters } from "../../src/lowlevel/netstat.ts";
 import { xorshiftBytes } from "../support/bytes.ts";
 
 export { sha256 } from "../support/bytes.ts";
@@ -37,7 +37,7 @@ export function pattern(len: number, seed: number): Uint8Array {
 export interface Received {
   bytes: Uint8Array;
   /** The accepted socket's TFO report, read when its first data arrived (or at end). */
-  status: ConnectionFastOpenStatus | null;
+  status: FastOpenStatus | null;
 }
 
 /** A `listen()` server that hands out each connection's full input once the client ends. */
@@ -52,7 +52,7 @@ export interface RecordingServer {
 /** Per-connection state of the recording server. */
 export interface ServerState {
   chunks: Uint8Array[];
-  status: ConnectionFastOpenStatus | null;
+  status: FastOpenStatus | null;
   done: PromiseWithResolvers<Received>;
 }
 

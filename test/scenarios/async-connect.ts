@@ -3,9 +3,9 @@
  * namespace: `bun async-connect.ts <case> [args...]` prints `{ case, ... }`.
  */
 import type { Socket } from "bun";
-import { connect, type ConnectOptions } from "../../src/connect.ts";
-import { fastOpenStatus, type ConnectionFastOpenStatus } from "../../src/fastopen-status.ts";
-import type { FastOpenCounters } from "../../src/netstat.ts";
+import { connect, type ConnectOptions } from "../../src/connect/connect.ts";
+import { fastOpenStatus, type FastOpenStatus } from "../../src/connect/status.ts";
+import type { FastOpenCounters } from "../../src/lowlevel/netstat.ts";
 import { EYEBALLS_PORT } from "./async-run.ts";
 import { assertPrivateNetns, counters, delta, fdCountBackTo, pattern, recordingServer, settledFdCount, sha256, type RecordingServer } from "./async-common.ts";
 import { runCase } from "../support/scenario-main.ts";
@@ -15,8 +15,8 @@ export interface Outcome {
   size: number;
   delivered: boolean;
   receivedBytes: number;
-  client: ConnectionFastOpenStatus;
-  server: ConnectionFastOpenStatus | null;
+  client: FastOpenStatus;
+  server: FastOpenStatus | null;
   counters: FastOpenCounters;
   ms: number;
 }
@@ -138,7 +138,7 @@ const cases: Record<string, (args: string[]) => Promise<object>> = {
   async serverFirst() {
     const server = recordingServer({ greeting: "220 hello\r\n" });
     const greetings: string[] = [];
-    const statuses: ConnectionFastOpenStatus[] = [];
+    const statuses: FastOpenStatus[] = [];
     for (let i = 0; i < 2; i++) {
       const got = Promise.withResolvers<string>();
       const socket = await connect({ hostname: "::1", port: server.port, lazy: true, socket: { data: (_s, d) => got.resolve(String(d)) } });

@@ -3,7 +3,7 @@
  * that drops SYNs (the test adds an iptables DROP rule for `DROP_PORT`),
  * abort, and fd accounting over many connections. Prints `{ case, ... }`.
  */
-import { connect, type ConnectOptions } from "../../src/connect.ts";
+import { connect, type ConnectOptions } from "../../src/connect/connect.ts";
 import { assertPrivateNetns, DROP_PORT, fdCountBackTo, recordingServer, settledFdCount } from "./async-common.ts";
 import { runCase } from "../support/scenario-main.ts";
 
@@ -99,7 +99,7 @@ const cases: Record<string, () => Promise<object>> = {
     const before = await settledFdCount();
     const results: Record<string, unknown> = {};
     for (const [mode, extra] of Object.entries(modes)) {
-      results[mode] = await rejection({ hostname: "127.0.0.1", port: DROP_PORT, timeout: 150, socket: handlers, ...extra });
+      results[mode] = await rejection({ hostname: "127.0.0.1", port: DROP_PORT, connectTimeout: 150, socket: handlers, ...extra });
     }
     return { results, fdsBefore: before, fdsAfter: await fdCountBackTo(before) };
   },

@@ -11,9 +11,9 @@
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import type { Socket, SocketHandler } from "bun";
-import { connect, type ConnectOptions } from "../../src/connect.ts";
-import { createConnection, type FastOpenSocket } from "../../src/net.ts";
-import { parseNetstat } from "../../src/netstat.ts";
+import { connect, type ConnectOptions } from "../../src/connect/connect.ts";
+import { createConnection, type FastOpenSocket } from "../../src/node/net.ts";
+import { parseNetstat } from "../../src/lowlevel/netstat.ts";
 import { assertPrivateNetns, counters, delta, fdCountBackTo, pattern, settledFdCount, sha256 } from "./async-common.ts";
 import { runCase } from "../support/scenario-main.ts";
 import { errorFields, type ErrorFields } from "../support/error-fields.ts";
@@ -85,7 +85,7 @@ async function stoppedConnect(peer: PhasePeer, mode: ConnectMode, how: "timeout"
   const index = peer.connections.length;
   let settled = false;
   let error: ErrorFields | null = null;
-  const stop = how === "timeout" ? { timeout: TIMEOUT_MS } : { signal: controller.signal };
+  const stop = how === "timeout" ? { connectTimeout: TIMEOUT_MS } : { signal: controller.signal };
   const promise = connect({ hostname: "::1", port: peer.port, socket: recorder(calls), ...stop, ...extra }).then(
     (socket) => {
       settled = true;

@@ -6,9 +6,9 @@
  */
 import { readFileSync } from "node:fs";
 import type { Socket, SocketHandler } from "bun";
-import { connect } from "../../src/connect.ts";
-import { fastOpenStatus, type ConnectionFastOpenStatus } from "../../src/fastopen-status.ts";
-import type { FastOpenCounters } from "../../src/netstat.ts";
+import { connect } from "../../src/connect/connect.ts";
+import { fastOpenStatus, type FastOpenStatus } from "../../src/connect/status.ts";
+import type { FastOpenCounters } from "../../src/lowlevel/netstat.ts";
 import { assertPrivateNetns, counters, delta, recordingServer, report } from "./async-common.ts";
 
 /** One TLS connection's outcome. */
@@ -18,8 +18,8 @@ export interface TlsOutcome {
   tlsVersion: string;
   authorized: boolean;
   serverReceived: string;
-  client: ConnectionFastOpenStatus;
-  server: ConnectionFastOpenStatus | null;
+  client: FastOpenStatus;
+  server: FastOpenStatus | null;
   counters: FastOpenCounters;
   ms: number;
 }

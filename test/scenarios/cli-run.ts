@@ -15,7 +15,7 @@ import { assertPrivateNetns, recordingServer } from "./async-common.ts";
 import { runCase } from "../support/scenario-main.ts";
 import { CLI_DROP_PORT } from "./net-constants.ts";
 
-const CLI = join(import.meta.dir, "../../src/cli.ts");
+const CLI = join(import.meta.dir, "../../src/cli/main.ts");
 
 /** One CLI run: exit code, stdout (parsed when `--json`), stderr. */
 export interface CliRun {

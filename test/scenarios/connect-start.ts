@@ -5,11 +5,11 @@
  * the SYN), proven by both ends' TCP_INFO and the namespace's TcpExt
  * counters. Prints one JSON report.
  */
-import * as fo from "../../src/lowlevel.ts";
-import { lastError } from "../../src/errors.ts";
-import { parseIp6 } from "../../src/address.ts";
-import { counterDelta, fastOpenCounters } from "../../src/netstat.ts";
-import { connectStart, START_PLAIN, START_SYN_DATA, type StartResult } from "../../src/connect-native.ts";
+import * as fo from "../../src/lowlevel/socket.ts";
+import { lastError } from "../../src/lowlevel/errors.ts";
+import { parseIp6 } from "../../src/lowlevel/address.ts";
+import { counterDelta, fastOpenCounters } from "../../src/lowlevel/netstat.ts";
+import { connectStart, START_PLAIN, START_SYN_DATA, type StartResult } from "../../src/connect/start.ts";
 import { fdCountBackTo, settledFdCount } from "../support/netns.ts";
 
 const PAYLOAD = new Uint8Array(100).map((_, i) => (i * 7) & 0xff);
@@ -52,8 +52,8 @@ async function exchange(listener: number, ip: Uint8Array, port: number, family: 
     refused: started.refused,
     sentAfter,
     exact: got.every((b, i) => b === PAYLOAD[i]),
-    client: fo.fastopenStatus(fd),
-    server: fo.fastopenStatus(server),
+    client: fo.socketFastopenStatus(fd),
+    server: fo.socketFastopenStatus(server),
   };
   fo.socketClose(fd);
   fo.socketClose(server);

@@ -8,7 +8,7 @@ import {
   counterDelta,
   fastOpenCounters,
   fastopenRefused,
-  fastopenStatus,
+  socketFastopenStatus,
   formatIp6,
   lastError,
   POLLIN,
@@ -35,8 +35,8 @@ import {
   socketTcp6b,
   type Endpoint6,
   type FastOpenCounters,
-  type FastOpenStatus,
-} from "../../src/index.ts";
+  type KernelFastOpenStatus,
+} from "../../src/lowlevel.ts";
 import { sha256, xorshiftBytes } from "../support/bytes.ts";
 
 export { sha256 };
@@ -160,10 +160,10 @@ export interface Exchange {
   arrivedWithConnect: number;
   /** Bytes the client sent with socketSend after the connect call. */
   sentAfter: number;
-  /** fastopenStatus of the client socket. */
-  client: FastOpenStatus | null;
-  /** fastopenStatus of the accepted socket. */
-  server: FastOpenStatus | null;
+  /** socketFastopenStatus of the client socket. */
+  client: KernelFastOpenStatus | null;
+  /** socketFastopenStatus of the accepted socket. */
+  server: KernelFastOpenStatus | null;
   /** TcpExt counter deltas of the namespace over this one connection. */
   delta: FastOpenCounters;
   /** Bytes the server read before end of stream, and their digest. */
@@ -275,8 +275,8 @@ export function exchange(listener: Listener, spec: ExchangeSpec): Exchange {
     connected,
     arrivedWithConnect,
     sentAfter,
-    client: fastopenStatus(client),
-    server: fastopenStatus(server),
+    client: socketFastopenStatus(client),
+    server: socketFastopenStatus(server),
     delta: counterDelta(before, fastOpenCounters()),
     received: received.byteLength,
     sha256: sha256(received),

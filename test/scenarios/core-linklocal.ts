@@ -12,7 +12,7 @@
 import {
   counterDelta,
   fastOpenCounters,
-  fastopenStatus,
+  socketFastopenStatus,
   formatIp6,
   lastError,
   parseIp6,
@@ -30,7 +30,7 @@ import {
   socketShutdownWrite,
   socketTcp6,
   type Endpoint6,
-} from "../../src/index.ts";
+} from "../../src/lowlevel.ts";
 import { assertPrivateNetns, listen6, must, pattern, report, sha256 } from "./core-common.ts";
 
 /** Hang guard only, never asserted. */
@@ -71,7 +71,7 @@ function server(address: string, count: number): object {
     const after = fastOpenCounters();
     connections.push({
       peer: formatIp6(peer.ip, peer.scopeId),
-      status: fastopenStatus(fd),
+      status: socketFastopenStatus(fd),
       received: received.byteLength,
       sha256: sha256(received),
       delta: counterDelta(before, after),
@@ -111,7 +111,7 @@ function connectOnce(ip: Uint8Array, scopeId: number, port: number, payload: Uin
     error,
     pollEvents,
     connected,
-    status: fastopenStatus(fd),
+    status: socketFastopenStatus(fd),
     delta: counterDelta(before, fastOpenCounters()),
     local: formatIp6(local.ip, local.scopeId),
     remote: formatIp6(remote.ip, remote.scopeId),

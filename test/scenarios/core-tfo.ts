@@ -9,7 +9,7 @@ import {
   fastOpenCounters,
   fastopenRefused,
   fastopenReset,
-  fastopenStatus,
+  socketFastopenStatus,
   lastError,
   parseIp4,
   parseIp6,
@@ -29,7 +29,7 @@ import {
   v4Mapped,
   socketLocal6,
   type Endpoint6,
-} from "../../src/index.ts";
+} from "../../src/lowlevel.ts";
 import {
   assertPrivateNetns,
   exchange,
@@ -83,7 +83,7 @@ const cases: Record<string, () => object> = {
     const pollEvents = socketPoll(fd, POLLOUT, 10_000);
     const connected = socketConnected(fd);
     const connectedError = lastError();
-    const status = fastopenStatus(fd);
+    const status = socketFastopenStatus(fd);
     must(socketClose(fd), "socketClose");
     const blockingFd = must(socketTcp6b(), "socketTcp6b");
     const blocking = socketFastopenConnect6(blockingFd, LOOPBACK6, local.port, 0, pattern(10, 1));
@@ -198,7 +198,7 @@ const cases: Record<string, () => object> = {
         name: variant.name,
         returned,
         connected,
-        client: fastopenStatus(fd),
+        client: socketFastopenStatus(fd),
         delta: counterDelta(before, fastOpenCounters()),
         received,
         largestRead,

@@ -9,9 +9,9 @@
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { createConnection, FastOpenAgent, FastOpenSocket, type CreateConnectionOptions } from "../../src/net.ts";
-import type { ConnectionFastOpenStatus } from "../../src/fastopen-status.ts";
-import type { FastOpenCounters } from "../../src/netstat.ts";
+import { createConnection, FastOpenAgent, FastOpenSocket, type CreateConnectionOptions } from "../../src/node/net.ts";
+import type { FastOpenStatus } from "../../src/connect/status.ts";
+import type { FastOpenCounters } from "../../src/lowlevel/netstat.ts";
 import { BODY_SIZES, NET_DROP_PORT } from "./net-constants.ts";
 import { assertPrivateNetns, counters, delta, fdCountBackTo, pattern, recordingServer, settledFdCount, sha256 } from "./async-common.ts";
 import { runCase } from "../support/scenario-main.ts";
@@ -28,7 +28,7 @@ export interface Exchange {
   /** The server's SHA-256 of the body it received equals the body's. */
   serverDigestOk: boolean;
   bytesWritten: number;
-  client: ConnectionFastOpenStatus | null;
+  client: FastOpenStatus | null;
   counters: FastOpenCounters;
   localPort: number | null;
 }

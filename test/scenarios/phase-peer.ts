@@ -6,9 +6,9 @@
  * the client's side ended (end of stream or reset).
  */
 import { createHash, type Hash } from "node:crypto";
-import * as fo from "../../src/lowlevel.ts";
-import { lastError } from "../../src/errors.ts";
-import { parseIp6 } from "../../src/address.ts";
+import * as fo from "../../src/lowlevel/socket.ts";
+import { lastError } from "../../src/lowlevel/errors.ts";
+import { parseIp6 } from "../../src/lowlevel/address.ts";
 import { listen6, type Listener } from "./core-common.ts";
 
 /** One accepted connection as the peer saw it. */

@@ -5,9 +5,9 @@
  * the reply; the server behaves as told (echoes a checksum, resets, closes,
  * half-closes). Everything it opens it closes, whatever happens.
  */
-import * as fo from "../../src/lowlevel.ts";
-import { counterDelta, fastOpenCounters, type FastOpenCounters } from "../../src/netstat.ts";
-import type { FastOpenStatus } from "../../src/status.ts";
+import * as fo from "../../src/lowlevel/socket.ts";
+import { counterDelta, fastOpenCounters, type FastOpenCounters } from "../../src/lowlevel/netstat.ts";
+import type { KernelFastOpenStatus } from "../../src/lowlevel/status.ts";
 import { checksum, lastCode, must, pollMany, setLingerZero } from "./rel-support.ts";
 
 /** How the server treats an accepted connection. */
@@ -45,9 +45,9 @@ export interface Exchange {
   /** The payload's own length and checksum. */
   length: number;
   checksum: string;
-  /** fastopenStatus of the client once the exchange ended, and of the accepted socket. */
-  clientStatus: FastOpenStatus | null;
-  serverStatus: FastOpenStatus | null;
+  /** socketFastopenStatus of the client once the exchange ended, and of the accepted socket. */
+  clientStatus: KernelFastOpenStatus | null;
+  serverStatus: KernelFastOpenStatus | null;
   /** TcpExt TFO counters during the exchange. */
   counters: FastOpenCounters;
   elapsedMs: number;
@@ -131,7 +131,7 @@ export function exchange(options: ExchangeOptions): Exchange {
         const accepted = fo.socketAccept6(options.listener);
         if (accepted >= 0) {
           server.fd = accepted;
-          result.serverStatus = fo.fastopenStatus(accepted);
+          result.serverStatus = fo.socketFastopenStatus(accepted);
           serverReadDone = startServer(server, options.behaviour);
         }
       }
@@ -175,7 +175,7 @@ export function exchange(options: ExchangeOptions): Exchange {
       }
     }
   } finally {
-    result.clientStatus = fo.fastopenStatus(client.fd);
+    result.clientStatus = fo.socketFastopenStatus(client.fd);
     fo.socketClose(client.fd);
     if (server.fd >= 0 && !server.done) fo.socketClose(server.fd);
   }

@@ -6,8 +6,8 @@
  * Proxies). Every value is drawn from the seeded `Rng`, so a seed replays the
  * same sequence of arguments.
  */
-import { parseIp6, v4Mapped } from "../../src/address.ts";
-import { POLLIN, POLLOUT } from "../../src/lowlevel.ts";
+import { parseIp6, v4Mapped } from "../../src/lowlevel/address.ts";
+import { POLLIN, POLLOUT } from "../../src/lowlevel/socket.ts";
 import type { Rng } from "./rel-support.ts";
 
 /** Guard bytes written around every receive buffer, checked after each call. */

@@ -16,10 +16,10 @@
  * Prints one JSON report.
  */
 import { closeSync, openSync } from "node:fs";
-import * as fo from "../../src/lowlevel.ts";
-import * as addr from "../../src/address.ts";
-import { lastError, type ErrnoInfo } from "../../src/errors.ts";
-import { connect } from "../../src/connect.ts";
+import * as fo from "../../src/lowlevel/socket.ts";
+import * as addr from "../../src/lowlevel/address.ts";
+import { lastError, type ErrnoInfo } from "../../src/lowlevel/errors.ts";
+import { connect } from "../../src/connect/connect.ts";
 import { listen } from "../../src/listen.ts";
 import { fdDiff, fdTable, makePipe, must, rawClose, rawRead, rawSocket, rawWrite, Rng, settledFdTable, tfoListener } from "./rel-support.ts";
 import * as gen from "./rel-fuzz-values.ts";
@@ -181,8 +181,8 @@ function lowLevelCase(): Case {
       return { name, args, call: () => fo.socketShutdownWrite(a(pickFd()) as number) };
     case "socketClose":
       return { name, args, call: () => fo.socketClose(a(fdArg(true)) as number) };
-    case "fastopenStatus":
-      return { name, args, call: () => fo.fastopenStatus(a(pickFd()) as number) };
+    case "socketFastopenStatus":
+      return { name, args, call: () => fo.socketFastopenStatus(a(pickFd()) as number) };
     case "fastopenRefused":
       return { name, args, call: () => fo.fastopenRefused() };
     default:
@@ -218,7 +218,7 @@ const LOW_LEVEL = [
   "socketPoll",
   "socketShutdownWrite",
   "socketClose",
-  "fastopenStatus",
+  "socketFastopenStatus",
   "fastopenRefused",
   "fastopenReset",
 ] as const;
@@ -333,7 +333,7 @@ function judgeLowLevel(c: Case, result: unknown, before: ErrnoInfo | null): stri
       return typeof result === "boolean" ? "ok" : null;
     case "fastopenReset":
       return result === undefined ? "ok" : null;
-    case "fastopenStatus":
+    case "socketFastopenStatus":
       if (result === null) return fresh ? lastError()!.code : null;
       return isStatus(result) ? "ok" : null;
     case "socketConnected":

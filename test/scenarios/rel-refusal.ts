@@ -6,8 +6,8 @@
  * Prints `{ sysctl, cases: { label: { result, code, refused } } }`.
  */
 import { readFileSync } from "node:fs";
-import { parseIp6 } from "../../src/address.ts";
-import * as fo from "../../src/lowlevel.ts";
+import { parseIp6 } from "../../src/lowlevel/address.ts";
+import * as fo from "../../src/lowlevel/socket.ts";
 import { lastCode, must, tfoListener, waitFor } from "./rel-support.ts";
 
 const LOOPBACK = parseIp6("::1").ip;
@@ -39,7 +39,7 @@ function reset(): number {
   fo.socketClose(own.fd);
   if (!waitFor(fd, fo.POLLIN, 5000)) throw new Error("no FIN");
   must(fo.socketSend(fd, "after the peer closed"), "send"); // answered with a RST
-  for (let i = 0; i < 100 && fo.fastopenStatus(fd)?.state !== 7; i++) Bun.sleepSync(10);
+  for (let i = 0; i < 100 && fo.socketFastopenStatus(fd)?.state !== 7; i++) Bun.sleepSync(10);
   return fd;
 }
 

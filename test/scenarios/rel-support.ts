@@ -6,8 +6,8 @@
  */
 import { dlopen, FFIType, ptr } from "bun:ffi";
 import { readdirSync, readlinkSync } from "node:fs";
-import * as fo from "../../src/lowlevel.ts";
-import { lastError } from "../../src/errors.ts";
+import * as fo from "../../src/lowlevel/socket.ts";
+import { lastError } from "../../src/lowlevel/errors.ts";
 
 const { i32, u32, u64, i64 } = FFIType;
 

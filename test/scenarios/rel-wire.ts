@@ -15,9 +15,9 @@
  *   half-close      the server shuts its sending side at once, then reads
  */
 import { readFileSync, writeFileSync } from "node:fs";
-import { parseIp6 } from "../../src/address.ts";
-import * as fo from "../../src/lowlevel.ts";
-import { fastOpenCounters, counterDelta } from "../../src/netstat.ts";
+import { parseIp6 } from "../../src/lowlevel/address.ts";
+import * as fo from "../../src/lowlevel/socket.ts";
+import { fastOpenCounters, counterDelta } from "../../src/lowlevel/netstat.ts";
 import { spawnSync } from "node:child_process";
 import { exchange, type Exchange, type ServerBehaviour } from "./rel-exchange.ts";
 import { fdDiff, Rng, settledFdTable, tfoListener } from "./rel-support.ts";

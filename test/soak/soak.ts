@@ -17,8 +17,8 @@
 import { spawn, spawnSync } from "node:child_process";
 import { createInterface } from "node:readline";
 import { join } from "node:path";
-import { connect } from "../../src/connect.ts";
-import { counterDelta, fastOpenCounters } from "../../src/netstat.ts";
+import { connect } from "../../src/connect/connect.ts";
+import { counterDelta, fastOpenCounters } from "../../src/lowlevel/netstat.ts";
 import { fdCountBackTo, namespacePrelude, settledFdCount } from "../support/netns.ts";
 import { checksum, fdTable, Rng } from "../scenarios/rel-support.ts";
 

@@ -7,11 +7,11 @@
  * be reached (refused, timed out, not found, TLS failure); 3 it was reached
  * but no SYN data was acknowledged (the report says why).
  */
-import { UsageError, takeFlag, takeOption, type Command } from "./cli-args.ts";
-import { connect } from "./connect.ts";
-import { fastOpenStatus, type FastOpenOutcome } from "./fastopen-status.ts";
-import { counterDelta, fastOpenCounters, type FastOpenCounters } from "./netstat.ts";
-import { support as readSupport, type SupportReport } from "./support.ts";
+import { UsageError, takeFlag, takeOption, type Command } from "./args.ts";
+import { connect } from "../connect/connect.ts";
+import { fastOpenStatus, type FastOpenOutcome } from "../connect/status.ts";
+import { counterDelta, fastOpenCounters, type FastOpenCounters } from "../lowlevel/netstat.ts";
+import { support as readSupport, type SupportReport } from "../support.ts";
 
 /** Where to probe. */
 export interface ProbeTarget {
@@ -172,7 +172,7 @@ async function probeOnce(options: ProbeOptions, attempt: 1 | 2): Promise<ProbeCo
     socket = await connect({
       hostname: options.host,
       port: options.port,
-      timeout: options.timeoutMs,
+      connectTimeout: options.timeoutMs,
       socket: { data() {} },
       ...(options.tls ? { tls: { rejectUnauthorized: false } } : { payload: options.payload }),
     });
@@ -201,7 +201,7 @@ async function probeOnce(options: ProbeOptions, attempt: 1 | 2): Promise<ProbeCo
 const WHY: Partial<Record<FastOpenOutcome, string>> = {
   disabled: "TFO is off on this host (client bit of the TFO setting), nothing was tried; see `fastopen support`",
   "no-cookie": "the server sent no TFO cookie: it has no TFO (or something on the path strips the option)",
-  "server-refused": "the SYN carried data with a cookie but the server did not acknowledge it (TFO off there now, or its key changed)",
+  "data-not-acked": "the SYN carried data with a cookie but the server did not acknowledge it (TFO off there now, or its key changed)",
   "syn-retransmitted": "the SYN with data was lost and resent without it (something on the path may drop SYN data)",
   blackhole: "the kernel turned TFO off after detecting a blackhole on the path",
 };

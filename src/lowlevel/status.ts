@@ -19,7 +19,7 @@ const REASONS: readonly FastOpenReason[] = [
 ];
 
 /** What the kernel says about TFO on one connection. */
-export interface FastOpenStatus {
+export interface KernelFastOpenStatus {
   /** The platform reports TFO state for this socket (false: the other fields are guesses). */
   known: boolean;
   /** Data rode in the SYN. */
@@ -35,7 +35,7 @@ export interface FastOpenStatus {
 }
 
 /** Decodes the packed status word returned by `fo_fastopen_status`. */
-export function decodeStatus(word: number): FastOpenStatus {
+export function decodeStatus(word: number): KernelFastOpenStatus {
   if (!Number.isInteger(word) || word < 0) throw new RangeError(`bad status word: ${word}`);
   return {
     known: (word & 1) !== 0,

@@ -9,9 +9,9 @@
  */
 import { spawnSync } from "node:child_process";
 import { formatDemo, runDemo } from "./demo.ts";
-import { UsageError, takeFlag, takeOption, type Command } from "./cli-args.ts";
-import { support } from "./cli-support.ts";
-import { probe } from "./cli-probe.ts";
+import { UsageError, takeFlag, takeOption, type Command } from "./args.ts";
+import { support } from "./support.ts";
+import { probe } from "./probe.ts";
 
 export { UsageError, takeFlag, takeOption, type Command };
 

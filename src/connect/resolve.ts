@@ -3,8 +3,8 @@
  * optional `%scope`, and names through Bun's DNS (AAAA and A), ordered for
  * Happy Eyeballs (RFC 8305: address families interleaved, IPv6 first).
  */
-import { formatIp6, isIp4, isIp6, parseIp6 } from "./address.ts";
-import { systemError } from "./errors.ts";
+import { formatIp6, isIp4, isIp6, parseIp6 } from "../lowlevel/address.ts";
+import { systemError } from "../lowlevel/errors.ts";
 
 /** One address to try, in the byte form the native layer takes. */
 export interface ResolvedAddress {

@@ -57,7 +57,7 @@ export function libraryCandidates(): string[] {
   const candidates: string[] = [];
   const override = process.env.FASTOPEN_LIB;
   if (override !== undefined && override !== "") candidates.push(override);
-  candidates.push(join(import.meta.dir, "..", "zig-out", "lib", libraryFileName()));
+  candidates.push(join(import.meta.dir, "..", "..", "zig-out", "lib", libraryFileName()));
   return candidates;
 }
 

@@ -5,8 +5,8 @@
  * those a `listen()` server accepts) are read through their fd while open.
  */
 import type { Socket } from "bun";
-import { fastopenRefused, fastopenStatus as nativeStatus } from "./lowlevel.ts";
-import type { FastOpenStatus } from "./status.ts";
+import { fastopenRefused, socketFastopenStatus as nativeStatus } from "../lowlevel/socket.ts";
+import type { KernelFastOpenStatus } from "../lowlevel/status.ts";
 
 /**
  * Why the data did not ride in the SYN or was not acknowledged:
@@ -14,7 +14,7 @@ import type { FastOpenStatus } from "./status.ts";
  * - `"not-attempted"`: nothing to send in the SYN (no payload, not lazy) or `fastOpen: false`;
  * - `"no-cookie"`: no cookie for this server yet, the SYN asked for one;
  * - `"disabled"`: the platform refused TFO (client bit of `net.ipv4.tcp_fastopen` off): plain connect + send;
- * - `"server-refused"`: data went in the SYN but the server did not take it (no TFO there, bad cookie);
+ * - `"data-not-acked"`: data went in the SYN but the server did not take it (no TFO there, bad cookie);
  * - `"syn-retransmitted"`: the SYN was lost and resent without data;
  * - `"blackhole"`: the kernel's blackhole detection turned TFO off;
  * - `"pending"`: lazy connection whose SYN has not left yet;
@@ -26,7 +26,7 @@ export type FastOpenOutcome =
   | "not-attempted"
   | "no-cookie"
   | "disabled"
-  | "server-refused"
+  | "data-not-acked"
   | "syn-retransmitted"
   | "blackhole"
   | "pending"
@@ -34,7 +34,7 @@ export type FastOpenOutcome =
   | "unknown";
 
 /** The TFO report of one connection. */
-export interface ConnectionFastOpenStatus {
+export interface FastOpenStatus {
   /** Data rode in the SYN. */
   sent: boolean;
   /** The peer acknowledged the SYN data (on an accepted socket: SYN data was received). */
@@ -48,7 +48,7 @@ export interface ConnectionFastOpenStatus {
   /** The connect mode used: `"syn-data"`, `"lazy"`, `"plain"`, or `"accepted"`/`"unknown"` for other sockets. */
   mode: "syn-data" | "lazy" | "plain" | "accepted" | "unknown";
   /** The kernel's raw report (TCP_INFO), or null when it could not be read. */
-  kernel: FastOpenStatus | null;
+  kernel: KernelFastOpenStatus | null;
   /** True when `kernel` is the last report read before the socket closed. */
   final: boolean;
 }
@@ -64,7 +64,7 @@ export interface ConnectionRecord {
   bytesInSyn: number;
   bytesAfterHandshake: number;
   /** Last kernel report; refreshed while the socket is open. */
-  last: FastOpenStatus | null;
+  last: KernelFastOpenStatus | null;
   closed: boolean;
 }
 
@@ -81,7 +81,7 @@ export function connectionRecord(socket: object): ConnectionRecord | undefined {
 }
 
 /** Reads the kernel report of a record's fd while the socket is open (kept after close). */
-export function refreshRecord(record: ConnectionRecord): FastOpenStatus | null {
+export function refreshRecord(record: ConnectionRecord): KernelFastOpenStatus | null {
   if (!record.closed) record.last = nativeStatus(record.fd) ?? record.last;
   return record.last;
 }
@@ -92,7 +92,7 @@ export function closeRecord(record: ConnectionRecord, readFirst: boolean): void 
   record.closed = true;
 }
 
-function outcome(kernel: FastOpenStatus | null, attempted: boolean, refused: boolean, mode: string): FastOpenOutcome {
+function outcome(kernel: KernelFastOpenStatus | null, attempted: boolean, refused: boolean, mode: string): FastOpenOutcome {
   if (!attempted) return "not-attempted";
   if (refused) return "disabled";
   if (kernel === null || !kernel.known) return "unknown";
@@ -101,7 +101,7 @@ function outcome(kernel: FastOpenStatus | null, attempted: boolean, refused: boo
     case "no-cookie":
       return "no-cookie";
     case "data-not-acked":
-      return "server-refused";
+      return "data-not-acked";
     case "syn-retransmitted":
       return "syn-retransmitted";
     case "blackhole":
@@ -110,13 +110,13 @@ function outcome(kernel: FastOpenStatus | null, attempted: boolean, refused: boo
       // Linux SYN_SENT (2) with nothing reported yet: a lazy SYN still waiting for data.
       if (mode === "lazy" && kernel.state === 2) return "pending";
       if (mode === "lazy" && !kernel.sent) return "no-data";
-      return kernel.sent ? "server-refused" : "unknown";
+      return kernel.sent ? "data-not-acked" : "unknown";
     default:
       return "unknown";
   }
 }
 
-function foreignOutcome(kernel: FastOpenStatus | null, accepted: boolean): FastOpenOutcome {
+function foreignOutcome(kernel: KernelFastOpenStatus | null, accepted: boolean): FastOpenOutcome {
   if (kernel === null) return "unknown";
   if (accepted) return kernel.acked ? "none" : "not-attempted";
   return outcome(kernel, true, fastopenRefused(), "unknown");
@@ -134,7 +134,7 @@ function fdOf(socket: object): number | null {
  * Throws a TypeError for a non-object; returns `reason: "unknown"` with a
  * null `kernel` when nothing can be read (a closed foreign socket).
  */
-export function fastOpenStatus<Data>(socket: Socket<Data>): ConnectionFastOpenStatus {
+export function fastOpenStatus<Data>(socket: Socket<Data>): FastOpenStatus {
   if (typeof socket !== "object" || socket === null) throw new TypeError("socket must be a Bun Socket");
   const record = records.get(socket);
   if (record !== undefined) {

@@ -3,11 +3,11 @@
  * connection the bytes that rode in the SYN, the cookie, whether the server
  * acknowledged the data, and the namespace's TcpExt TFO counters.
  */
-import * as fo from "./lowlevel.ts";
-import { parseIp6 } from "./address.ts";
-import { lastError } from "./errors.ts";
-import { counterDelta, fastOpenCounters, readTcpFastopenSysctl, TFO_BITS, type FastOpenCounters } from "./netstat.ts";
-import type { FastOpenStatus } from "./status.ts";
+import * as fo from "../lowlevel/socket.ts";
+import { parseIp6 } from "../lowlevel/address.ts";
+import { lastError } from "../lowlevel/errors.ts";
+import { counterDelta, fastOpenCounters, readTcpFastopenSysctl, TFO_BITS, type FastOpenCounters } from "../lowlevel/netstat.ts";
+import type { KernelFastOpenStatus } from "../lowlevel/status.ts";
 
 /** One demo connection's outcome. */
 export interface DemoConnection {
@@ -18,7 +18,7 @@ export interface DemoConnection {
   bytesAfterHandshake: number;
   /** "fetched" (this SYN asked for one), "used" (data rode with it), or "none". */
   cookie: "fetched" | "used" | "none";
-  status: FastOpenStatus | null;
+  status: KernelFastOpenStatus | null;
   /** What the server received equals the payload. */
   delivered: boolean;
   counters: FastOpenCounters;
@@ -100,7 +100,7 @@ function connectOnce(index: number, port: number, listener: number): DemoConnect
     const server = must(fo.socketAccept6(listener), "accept");
     const received = receive(server, payload.byteLength);
     fo.socketClose(server);
-    const status = fo.fastopenStatus(fd);
+    const status = fo.socketFastopenStatus(fd);
     const cookie = status?.sent ? "used" : status?.reason === "no-cookie" ? "fetched" : "none";
     const delivered = Buffer.from(received).equals(Buffer.from(payload));
     const counters = counterDelta(before, fastOpenCounters());

@@ -7,10 +7,10 @@
  * the payload written in order after the handshake, no polling.
  */
 import type { Socket, SocketHandler, TLSOptions } from "bun";
-import * as check from "./validate.ts";
+import * as check from "../lowlevel/validate.ts";
 import { isIpLiteral, resolveHost, type LookupFunction, type ResolvedAddress } from "./resolve.ts";
-import { abortError, connectMode, timeoutError } from "./fastopen-fd.ts";
-import { startAttempt, type AttemptOptions, type ConnectAttempt } from "./connect-attempt.ts";
+import { abortError, connectMode, timeoutError } from "./fd.ts";
+import { startAttempt, type AttemptOptions, type ConnectAttempt } from "./attempt.ts";
 
 /** Options of `connect`: those of `Bun.connect` (TCP form) plus the TFO ones. */
 export interface ConnectOptions<Data = undefined> {
@@ -41,7 +41,7 @@ export interface ConnectOptions<Data = undefined> {
    */
   lazy?: boolean;
   /** Connect timeout in ms (0 or absent: none). Rejects with ETIMEDOUT. */
-  timeout?: number;
+  connectTimeout?: number;
   /** Aborts the connect (rejects with ABORT_ERR). No effect once the promise has settled. */
   signal?: AbortSignal;
   /** Happy Eyeballs: ms before the next address is tried alongside (default 250; plain connects only). */
@@ -76,7 +76,7 @@ interface Checked<Data> {
   fastOpen: boolean;
   lazy: boolean;
   tls: TLSOptions | boolean | undefined;
-  timeout: number;
+  connectTimeout: number;
   signal: AbortSignal | undefined;
   attemptDelay: number;
   lookup: LookupFunction | undefined;
@@ -166,7 +166,7 @@ function checkOptions<Data>(options: ConnectOptions<Data>): Checked<Data> {
     fastOpen: optionalBoolean(options, "fastOpen", true),
     lazy: optionalBoolean(options, "lazy", false) || secure,
     tls: withServerName(tls, options.hostname),
-    timeout: optionalNumber(options, "timeout", 0),
+    connectTimeout: optionalNumber(options, "connectTimeout", 0),
     signal,
     attemptDelay: optionalNumber(options, "attemptDelay", DEFAULT_ATTEMPT_DELAY_MS),
     lookup: options.lookup,
@@ -316,7 +316,7 @@ function watch(signal: AbortSignal | undefined, deadline: number | null, stop: (
  * `Bun.connect` with the same handlers (`open`, `data`, `drain`, `close`,
  * `end`, `error`, `timeout`, `connectError`, `handshake`) and the same
  * `data`, `tls` and `allowHalfOpen` options, plus `payload`, `fastOpen`,
- * `lazy`, `timeout` and `signal`.
+ * `lazy`, `connectTimeout` and `signal`.
  *
  * Resolves to Bun's `Socket` once the connection is established and the
  * whole payload has been handed to the kernel, right after the user's `open`
@@ -369,7 +369,7 @@ const CLAIM_ALWAYS = (): boolean => true;
 async function connectChecked<Data>(options: ConnectOptions<Data>, checked: Checked<Data>): Promise<Socket<Data>> {
   const { signal, port } = checked;
   if (signal?.aborted === true) throw abortError(checked.hostname, port, signal.reason);
-  const deadline = checked.timeout > 0 ? performance.now() + checked.timeout : null;
+  const deadline = checked.connectTimeout > 0 ? performance.now() + checked.connectTimeout : null;
   const known = literals.get(checked.hostname);
   // The common case (a known literal, no deadline, no signal): one attempt, nothing to watch or race.
   if (known !== undefined && known.length === 1 && signal === undefined && deadline === null) {

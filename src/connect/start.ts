@@ -6,8 +6,8 @@
  * No family or socket-type checks are needed: the socket is new. Arguments
  * out of range give EINVAL, never a crash.
  */
-import { native } from "./native.ts";
-import { errnoNumber, fromNative } from "./errors.ts";
+import { native } from "../native/library.ts";
+import { errnoNumber, fromNative } from "../lowlevel/errors.ts";
 
 /** How the connect is started: plain, payload in the SYN, or lazy TFO. */
 export const START_PLAIN = 0;

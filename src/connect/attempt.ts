@@ -11,11 +11,11 @@
  * the SYN.
  */
 import type { Socket, SocketHandler, TLSOptions } from "bun";
-import * as fo from "./lowlevel.ts";
-import { lastError, systemError, type SystemError } from "./errors.ts";
+import * as fo from "../lowlevel/socket.ts";
+import { lastError, systemError, type SystemError } from "../lowlevel/errors.ts";
 import type { ResolvedAddress } from "./resolve.ts";
-import { nativeError, startFastOpenFd, type FastOpenFd } from "./fastopen-fd.ts";
-import { closeRecord, refreshRecord, registerConnection, type ConnectionRecord } from "./fastopen-status.ts";
+import { nativeError, startFastOpenFd, type FastOpenFd } from "./fd.ts";
+import { closeRecord, refreshRecord, registerConnection, type ConnectionRecord } from "./status.ts";
 
 /** What one attempt needs. */
 export interface AttemptOptions<Data> {
@@ -232,7 +232,7 @@ class Attempt<Data> implements ConnectAttempt<Data> {
    * still in progress, or failed (the attempt then fails with its error).
    */
   private connectedNow(): boolean {
-    const status = fo.fastopenStatus(this.opened.fd);
+    const status = fo.socketFastopenStatus(this.opened.fd);
     if (status !== null && status.established) {
       this.record.last = status;
       return true;

@@ -1,6 +1,6 @@
 /**
  * What every `fastopen` CLI command shares: the `Command` shape, the usage
- * error (exit code 2) and the option readers. Kept apart from cli.ts so that
+ * error (exit code 2) and the option readers. Kept apart from main.ts so that
  * command modules can use them without importing the command table.
  */
 

@@ -5,10 +5,10 @@
  * finishes the connection from Bun's events. Also the SystemErrors the
  * connect layers reject with.
  */
-import * as fo from "./lowlevel.ts";
-import { lastError, systemError, type SystemError } from "./errors.ts";
+import * as fo from "../lowlevel/socket.ts";
+import { lastError, systemError, type SystemError } from "../lowlevel/errors.ts";
 import type { ResolvedAddress } from "./resolve.ts";
-import { connectStart, START_LAZY, START_PLAIN, START_SYN_DATA, type StartResult } from "./connect-native.ts";
+import { connectStart, START_LAZY, START_PLAIN, START_SYN_DATA, type StartResult } from "./start.ts";
 
 /** How the connect was made. */
 export type ConnectMode = "syn-data" | "lazy" | "plain";

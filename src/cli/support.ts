@@ -5,8 +5,8 @@
  * Exit codes: 0 client and server TFO are on; 3 one of them is off; 1 the
  * setting cannot be read (unknown state, or a platform without TFO).
  */
-import { UsageError, takeFlag, type Command } from "./cli-args.ts";
-import { support as readSupport, type SupportReport } from "./support.ts";
+import { UsageError, takeFlag, type Command } from "./args.ts";
+import { support as readSupport, type SupportReport } from "../support.ts";
 
 /** Exit code of `fastopen support` for a report (see the module comment). */
 export function supportExitCode(report: SupportReport): number {

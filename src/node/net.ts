@@ -15,10 +15,10 @@
 import { Duplex } from "node:stream";
 import http from "node:http";
 import type { Socket } from "bun";
-import { connect } from "./connect.ts";
-import { fastOpenStatus, type ConnectionFastOpenStatus } from "./fastopen-status.ts";
-import { systemError } from "./errors.ts";
-import type { LookupFunction } from "./resolve.ts";
+import { connect } from "../connect/connect.ts";
+import { fastOpenStatus, type FastOpenStatus } from "../connect/status.ts";
+import { systemError } from "../lowlevel/errors.ts";
+import type { LookupFunction } from "../connect/resolve.ts";
 
 /** Options of `createConnection`: those of `net.createConnection` (TCP form) that apply, plus the TFO ones. */
 export interface CreateConnectionOptions {
@@ -259,7 +259,7 @@ export class FastOpenSocket extends Duplex {
    * first bytes rode in the SYN, were acknowledged, and why not. Null before
    * the connection exists. Still answers after close (the last report).
    */
-  fastOpenStatus(): ConnectionFastOpenStatus | null {
+  fastOpenStatus(): FastOpenStatus | null {
     return this.#socket === null ? null : fastOpenStatus(this.#socket);
   }
 
@@ -353,7 +353,7 @@ export class FastOpenSocket extends Duplex {
       port: options.port,
       payload,
       fastOpen: options.fastOpen,
-      timeout: options.connectTimeout,
+      connectTimeout: options.connectTimeout,
       signal,
       allowHalfOpen: true,
       ...(options.family === 0 ? {} : { lookup: familyLookup(options.family) }),
