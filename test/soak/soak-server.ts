@@ -7,7 +7,7 @@
  */
 import type { Socket } from "bun";
 import { listen } from "../../src/listen.ts";
-import { checksum, fdTable } from "../scenarios/rel-support.ts";
+import { checksum, fdTable } from "../support/raw.ts";
 
 const MAX = 65536 + 4;
 

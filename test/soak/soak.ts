@@ -20,7 +20,7 @@ import { join } from "node:path";
 import { connect } from "../../src/connect/connect.ts";
 import { counterDelta, fastOpenCounters } from "../../src/lowlevel/netstat.ts";
 import { fdCountBackTo, namespacePrelude, settledFdCount } from "../support/netns.ts";
-import { checksum, fdTable, Rng } from "../scenarios/rel-support.ts";
+import { checksum, fdTable, Rng } from "../support/raw.ts";
 
 const INSIDE = "FASTOPEN_SOAK_NETNS";
 

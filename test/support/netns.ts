@@ -6,7 +6,27 @@
  * line; `runScenario` returns it parsed.
  */
 import { spawnSync } from "node:child_process";
-import { readdirSync } from "node:fs";
+import { readdirSync, readlinkSync } from "node:fs";
+
+/** Environment variable through which a test tells its scenarios the network namespace the test runs in. */
+export const PARENT_NETNS_ENV = "FASTOPEN_TEST_PARENT_NETNS";
+
+/** The identity of this process's network namespace (`net:[inode]`). */
+export function currentNetns(): string {
+  return readlinkSync("/proc/self/ns/net");
+}
+
+/**
+ * Guard of every scenario script: scenarios read namespace-wide counters and
+ * set namespace sysctls, so they refuse to run unless they are in a namespace
+ * other than the test's.
+ */
+export function assertPrivateNetns(): void {
+  const parent = process.env[PARENT_NETNS_ENV];
+  if (parent === undefined || parent === "" || parent === currentNetns()) {
+    throw new Error(`scenarios run only in a private network namespace made by the test (${PARENT_NETNS_ENV})`);
+  }
+}
 
 /** Why namespace tests cannot run here, or null when they can. */
 export function netnsUnavailable(): string | null {
@@ -53,15 +73,15 @@ export function namespacePrelude(options: ScenarioOptions): string[] {
 }
 
 /**
- * Runs `bun <script> <args...>` in a fresh network namespace and parses the
- * last stdout line as JSON. Throws with the scenario's output when it fails.
+ * Runs `bun <script> <args...>` in a fresh network namespace (telling it the
+ * test's own through PARENT_NETNS_ENV) and parses the last stdout line as JSON. Throws with the scenario's output when it fails.
  */
 export function runScenario<T>(script: string, args: string[] = [], options: ScenarioOptions = {}): ScenarioResult<T> {
   const shell = [...namespacePrelude(options), 'exec "$@"'].join("\n");
   const run = spawnSync("unshare", ["-n", "--", "sh", "-c", shell, "scenario", process.execPath, script, ...args], {
     encoding: "utf8",
     timeout: options.timeoutMs ?? 30_000,
-    env: { ...process.env, ...options.env },
+    env: { ...process.env, [PARENT_NETNS_ENV]: currentNetns(), ...options.env },
   });
   const stdout = run.stdout ?? "";
   const stderr = run.stderr ?? "";

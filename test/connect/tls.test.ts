@@ -1,0 +1,75 @@
+/**
+ * Issue #3: `connect({ tls })` to a local TLS 1.3 `listen()` server in a
+ * private network namespace. With a cookie, the lazy connect puts the
+ * ClientHello in the SYN: proven by both ends' TCP_INFO and the counters.
+ */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { namespaceSuite } from "../support/netns-suite.ts";
+import { runScenarioCase } from "../support/run.ts";
+import type { TlsOutcome } from "./tls.scenario.ts";
+
+const suite = namespaceSuite("async.tls");
+
+/** A self-signed certificate for localhost, ::1 and 127.0.0.1, made with openssl. */
+function makeCertificate(dir: string): { cert: string; key: string } {
+  const cert = join(dir, "cert.pem");
+  const key = join(dir, "key.pem");
+  const run = spawnSync("openssl", [
+    "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+    "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=localhost",
+    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1",
+  ], { encoding: "utf8" });
+  if (run.status !== 0) throw new Error(`openssl could not make a test certificate (is openssl installed?): ${run.error ?? run.stderr}`);
+  return { cert, key };
+}
+
+suite("TLS 1.3 over TFO: the ClientHello rides in the SYN", () => {
+  let dir: string;
+  let connections: TlsOutcome[];
+  let identities: Array<{ hostname: string; authorized: boolean; error: string | null }>;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "fastopen-tls-"));
+    const { cert, key } = makeCertificate(dir);
+    ({ connections, identities } = runScenarioCase<{ connections: TlsOutcome[]; identities: typeof identities }>(`${import.meta.dir}/tls.scenario.ts`, [cert, key]));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  test("every connection completes a verified TLS 1.3 handshake and exchanges data", () => {
+    expect(connections).toHaveLength(3);
+    for (const c of connections) {
+      expect(c.tlsVersion).toBe("TLSv1.3");
+      expect(c.authorized).toBe(true);
+      expect(c.reply).toBe("pong");
+      expect(c.serverReceived).toBe("ping");
+    }
+  });
+
+  test("the first connection only fetches a cookie", () => {
+    const first = connections[0]!;
+    expect(first.client).toMatchObject({ sent: false, reason: "no-cookie", mode: "lazy" });
+    expect(first.counters.TCPFastOpenCookieReqd).toBe(1);
+    expect(first.counters.TCPFastOpenPassive).toBe(0);
+  });
+
+  test("later connections (with and without a handshake handler) put the ClientHello in the SYN, acked", () => {
+    for (const c of connections.slice(1)) {
+      expect(c.client).toMatchObject({ sent: true, acked: true, reason: "none", mode: "lazy" });
+      expect(c.server?.acked).toBe(true);
+      expect(c.counters.TCPFastOpenActive).toBe(1);
+      expect(c.counters.TCPFastOpenPassive).toBe(1);
+    }
+  });
+
+  test("the certificate is checked against the hostname when no serverName is given", () => {
+    expect(identities.map((i) => [i.hostname, i.authorized])).toEqual([
+      ["localhost", true],
+      ["127.0.0.1", true],
+      ["127.0.0.2", false],
+    ]);
+    expect(identities[2]!.error).toContain("127.0.0.2");
+  });
+});

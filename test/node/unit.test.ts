@@ -1,0 +1,121 @@
+/**
+ * node:net interop without a network: option checks (thrown synchronously,
+ * before any fd exists), the `createConnection(port, host, listener)` form,
+ * `destroy()` before the connect starts, and the types `node:http` expects.
+ */
+import { beforeAll, describe, expect, test } from "bun:test";
+import http from "node:http";
+import { Duplex } from "node:stream";
+import { createConnection, FastOpenAgent, FastOpenSocket, type CreateConnectionOptions } from "../../src/node/net.ts";
+import { openFdCount, settledFdCount } from "../support/netns.ts";
+
+// Type-level: usable wherever node:http takes a socket factory.
+const asRequestOption: NonNullable<http.ClientRequestArgs["createConnection"]> = createConnection;
+const asAgent: http.Agent = new FastOpenAgent({ keepAlive: true, fastOpen: { connectTimeout: 1000 } });
+
+describe("createConnection options", () => {
+  const bad: Array<[string, unknown, ErrorConstructor, RegExp]> = [
+    ["no port", {}, TypeError, /port must be a number or a numeric string/],
+    ["port 0", { port: 0 }, RangeError, /port must be an integer in 1\.\.65535, got 0/],
+    ["port 65536", { port: 65536 }, RangeError, /got 65536/],
+    ["port 1.5", { port: 1.5 }, RangeError, /got 1\.5/],
+    ["port 'http'", { port: "http" }, RangeError, /got "http"/],
+    ["port object", { port: {} }, TypeError, /port must be/],
+    ["host number", { port: 80, host: 5 }, TypeError, /host must be a string, got number/],
+    ["host empty", { port: 80, host: "" }, RangeError, /host must not be empty/],
+    ["family 5", { port: 80, family: 5 }, RangeError, /family must be 0, 4 or 6/],
+    ["timeout -1", { port: 80, timeout: -1 }, RangeError, /timeout must be a finite number >= 0/],
+    ["connectTimeout NaN", { port: 80, connectTimeout: Number.NaN }, RangeError, /connectTimeout/],
+    ["fastOpen string", { port: 80, fastOpen: "yes" }, TypeError, /fastOpen must be a boolean, got string/],
+    ["noDelay number", { port: 80, noDelay: 1 }, TypeError, /noDelay must be a boolean/],
+    ["signal object", { port: 80, signal: {} }, TypeError, /signal must be an AbortSignal/],
+    ["socketPath", { port: 80, socketPath: "/tmp/s" }, TypeError, /Unix domain sockets are not supported/],
+    ["localAddress", { port: 80, localAddress: "::1" }, TypeError, /localAddress is not supported/],
+    ["localPort", { port: 80, localPort: 1234 }, TypeError, /localPort is not supported/],
+  ];
+  // Let closes still in flight from earlier test files (a scenario's stdio,
+  // closed by the runtime on another thread) land before the counts below.
+  beforeAll(async () => {
+    await settledFdCount();
+  });
+  for (const [name, options, type, message] of bad) {
+    test(`${name}: ${type.name}, no fd opened`, () => {
+      const before = openFdCount();
+      expect(() => createConnection(options as CreateConnectionOptions)).toThrow(type);
+      expect(() => createConnection(options as CreateConnectionOptions)).toThrow(message);
+      expect(openFdCount()).toBe(before);
+    });
+  }
+
+  test("a bad port carries node's code ERR_SOCKET_BAD_PORT", () => {
+    let caught: unknown;
+    try {
+      createConnection({ port: 0 });
+    } catch (error) {
+      caught = error;
+    }
+    expect((caught as { code?: string }).code).toBe("ERR_SOCKET_BAD_PORT");
+  });
+
+  test("a non-function listener is a TypeError", () => {
+    expect(() => createConnection(80, "::1", "x" as unknown as () => void)).toThrow(TypeError);
+  });
+});
+
+describe("FastOpenSocket before it connects", () => {
+  test("createConnection(port, host, listener): a Duplex, opening, the listener on 'connect'", async () => {
+    const listener = (): void => {};
+    const socket = createConnection("80", "::1", listener);
+    expect(socket).toBeInstanceOf(FastOpenSocket);
+    expect(socket).toBeInstanceOf(Duplex);
+    expect(socket.listeners("connect")).toContain(listener);
+    expect(socket.connecting).toBe(true);
+    expect(socket.pending).toBe(true);
+    expect(socket.readyState).toBe("opening");
+    expect(socket.address()).toEqual({});
+    expect(socket.remoteAddress).toBeUndefined();
+    expect(socket.fastOpenStatus()).toBeNull();
+    const closed = new Promise<boolean>((resolve) => socket.once("close", resolve));
+    socket.destroy();
+    expect(await closed).toBe(false);
+  });
+
+  test("destroy() in the creating turn: no connect, no 'error', 'close' without error, no fd", async () => {
+    const before = await settledFdCount();
+    const socket = createConnection({ host: "127.0.0.1", port: 9 });
+    const events: string[] = [];
+    socket.on("connect", () => events.push("connect"));
+    socket.on("error", () => events.push("error"));
+    const closed = new Promise<boolean>((resolve) => socket.once("close", resolve));
+    socket.write("dropped");
+    socket.destroy();
+    expect(await closed).toBe(false);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(events).toEqual([]);
+    expect(socket.readyState).toBe("closed");
+    expect(openFdCount()).toBe(before);
+  });
+
+  test("setTimeout rejects a bad delay; setNoDelay/setKeepAlive/ref/unref chain before connecting", () => {
+    const socket = createConnection({ host: "::1", port: 9 });
+    expect(() => socket.setTimeout(-1)).toThrow(RangeError);
+    expect(socket.setNoDelay(true).setKeepAlive(true, 1000).unref().ref()).toBe(socket);
+    socket.setTimeout(1000);
+    expect(socket.timeout).toBe(1000);
+    socket.setTimeout(0);
+    expect(socket.timeout).toBeUndefined();
+    socket.destroy();
+  });
+});
+
+describe("FastOpenAgent", () => {
+  test("an http.Agent that keeps its TFO options apart from the agent's", () => {
+    const agent = new FastOpenAgent({ keepAlive: true, maxSockets: 4, fastOpen: { connectTimeout: 500, fastOpen: true } });
+    expect(agent).toBeInstanceOf(http.Agent);
+    expect(agent.fastOpenOptions).toEqual({ connectTimeout: 500, fastOpen: true });
+    expect(agent.maxSockets).toBe(4);
+    expect(typeof asRequestOption).toBe("function");
+    expect(asAgent).toBeInstanceOf(FastOpenAgent);
+    agent.destroy();
+  });
+});
