@@ -137,8 +137,12 @@ export function typeExports(file: string, visited: Set<string> = new Set()): Set
   if (visited.has(file)) return out;
   visited.add(file);
   const source = withoutComments(readFileSync(file, "utf8"));
-  for (const match of source.matchAll(/export\s+type\s*\{([^}]*)\}/g)) listNames(match[1]!, true).forEach((n) => out.add(n));
-  for (const match of source.matchAll(/export\s*\{([^}]*)\}/g)) listNames(match[1]!, false).forEach((n) => out.add(n));
+  for (const match of source.matchAll(/export\s+type\s*\{([^}]*)\}/g)) {
+    for (const name of listNames(match[1]!, true)) out.add(name);
+  }
+  for (const match of source.matchAll(/export\s*\{([^}]*)\}/g)) {
+    for (const name of listNames(match[1]!, false)) out.add(name);
+  }
   for (const match of source.matchAll(/export\s+(?:declare\s+)?interface\s+([\w$]+)/g)) out.add(match[1]!);
   for (const match of source.matchAll(/export\s+(?:declare\s+)?type\s+([\w$]+)/g)) out.add(match[1]!);
   for (const match of source.matchAll(/export\s+(?:type\s+)?\*\s+from\s+["']([^"']+)["']/g)) {
@@ -154,7 +158,10 @@ export function exportsOf(module: object, file: string): Set<string> {
 }
 
 /** The names in `expected` but not in `actual` (missing) and the other way round (extra), sorted. */
-export function difference(expected: Iterable<string>, actual: Iterable<string>): { missing: string[]; extra: string[] } {
+export function difference(
+  expected: Iterable<string>,
+  actual: Iterable<string>,
+): { missing: string[]; extra: string[] } {
   const want = new Set(expected);
   const have = new Set(actual);
   return {
