@@ -5,7 +5,6 @@
  * finishes the connection from Bun's events. Also the SystemErrors the
  * connect layers reject with.
  */
-import * as fo from "../lowlevel/socket.ts";
 import { lastError, systemError, type SystemError } from "../lowlevel/errors.ts";
 import type { ResolvedAddress } from "./resolve.ts";
 import { connectStart, START_LAZY, START_PLAIN, START_SYN_DATA, type StartResult } from "./start.ts";

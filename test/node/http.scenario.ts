@@ -114,16 +114,6 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-/** Reads everything a bare socket receives until it closes. */
-function readAll(socket: FastOpenSocket): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    socket.on("data", (chunk: Buffer) => chunks.push(chunk));
-    socket.on("error", reject);
-    socket.on("close", () => resolve(Buffer.concat(chunks)));
-  });
-}
-
 const cases: Record<string, (args: string[]) => Promise<object>> = {
   /**
    * Through `FastOpenAgent` (no keep-alive: one connection per request) to a
