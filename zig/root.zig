@@ -27,6 +27,15 @@ fn check_port_len(port: u32, len: u32) i32 {
     return if (port > 65535 or len > max_len) -E.INVAL else 0;
 }
 
+/// Checks the arguments one after the other: the first failure (-EBADF for
+/// the fd, then -EINVAL for port or length), else 0. Never a sum of two
+/// failures, which would be a third, unrelated errno.
+fn check_fd_port_len(fd: i32, port: u32, len: u32) i32 {
+    const bad_fd = check_fd(fd);
+    if (bad_fd != 0) return bad_fd;
+    return check_port_len(port, len);
+}
+
 /// ABI revision: bumped whenever an export changes shape.
 export fn fo_abi_version() i32 {
     return 1;
@@ -54,28 +63,28 @@ export fn fo_socket_tcp4b() i32 {
 
 /// Binds `fd` to `[ip]:port` (scope id for link-local). 0 or -errno.
 export fn fo_socket_bind6(fd: i32, ip: *const [16]u8, port: u32, scope_id: u32) i32 {
-    const bad = check_fd(fd) + check_port_len(port, 0);
+    const bad = check_fd_port_len(fd, port, 0);
     if (bad != 0) return bad;
     return socket.bind(fd, ip, @intCast(port), scope_id);
 }
 
 /// Binds `fd` to `ip:port`. 0 or -errno.
 export fn fo_socket_bind4(fd: i32, ip: *const [4]u8, port: u32) i32 {
-    const bad = check_fd(fd) + check_port_len(port, 0);
+    const bad = check_fd_port_len(fd, port, 0);
     if (bad != 0) return bad;
     return socket.bind(fd, &addr.v4_mapped(ip.*), @intCast(port), 0);
 }
 
 /// Plain connect to `[ip]:port`. 0 or -errno (-EINPROGRESS when non-blocking).
 export fn fo_socket_connect6(fd: i32, ip: *const [16]u8, port: u32, scope_id: u32) i32 {
-    const bad = check_fd(fd) + check_port_len(port, 0);
+    const bad = check_fd_port_len(fd, port, 0);
     if (bad != 0) return bad;
     return socket.connect(fd, ip, @intCast(port), scope_id);
 }
 
 /// Plain connect to `ip:port`. 0 or -errno.
 export fn fo_socket_connect4(fd: i32, ip: *const [4]u8, port: u32) i32 {
-    const bad = check_fd(fd) + check_port_len(port, 0);
+    const bad = check_fd_port_len(fd, port, 0);
     if (bad != 0) return bad;
     return socket.connect(fd, &addr.v4_mapped(ip.*), @intCast(port), 0);
 }
@@ -90,21 +99,21 @@ export fn fo_socket_fastopen_connect6(
     buf: [*]const u8,
     len: u32,
 ) i32 {
-    const bad = check_fd(fd) + check_port_len(port, len);
+    const bad = check_fd_port_len(fd, port, len);
     if (bad != 0) return bad;
     return socket.fastopen_connect(fd, ip, @intCast(port), scope_id, buf, len);
 }
 
 /// libowfat's socket_fastopen_connect4.
 export fn fo_socket_fastopen_connect4(fd: i32, ip: *const [4]u8, port: u32, buf: [*]const u8, len: u32) i32 {
-    const bad = check_fd(fd) + check_port_len(port, len);
+    const bad = check_fd_port_len(fd, port, len);
     if (bad != 0) return bad;
     return socket.fastopen_connect(fd, &addr.v4_mapped(ip.*), @intCast(port), 0, buf, len);
 }
 
 /// Lazy TFO connect: the SYN leaves with the first write. 0 or -errno.
 export fn fo_socket_fastopen_lazy6(fd: i32, ip: *const [16]u8, port: u32, scope_id: u32) i32 {
-    const bad = check_fd(fd) + check_port_len(port, 0);
+    const bad = check_fd_port_len(fd, port, 0);
     if (bad != 0) return bad;
     return socket.fastopen_lazy(fd, ip, @intCast(port), scope_id);
 }
@@ -169,14 +178,14 @@ fn write_endpoint(ep: *const addr.Endpoint, ip: *[16]u8, meta: *[2]u32) void {
 
 /// send(2) without SIGPIPE: bytes sent or -errno.
 export fn fo_socket_send(fd: i32, buf: [*]const u8, len: u32) i32 {
-    const bad = check_fd(fd) + check_port_len(0, len);
+    const bad = check_fd_port_len(fd, 0, len);
     if (bad != 0) return bad;
     return socket.send(fd, buf, len);
 }
 
 /// recv(2): bytes read, 0 at end of stream, or -errno.
 export fn fo_socket_recv(fd: i32, buf: [*]u8, len: u32) i32 {
-    const bad = check_fd(fd) + check_port_len(0, len);
+    const bad = check_fd_port_len(fd, 0, len);
     if (bad != 0) return bad;
     return socket.recv(fd, buf, len);
 }
@@ -264,6 +273,23 @@ test "negative fd and bad port are refused before any syscall" {
     try std.testing.expectEqual(-E.INVAL, fo_socket_fastopen_connect6(0, &ip, 65536, 0, &buf, 1));
     try std.testing.expectEqual(-E.INVAL, fo_socket_send(0, &buf, 0x8000_0000));
     try std.testing.expectEqual(-E.BADF, fo_socket_close(-5));
+}
+
+test "two bad arguments give the first check's errno, not their sum" {
+    const ip: [16]u8 = @splat(0);
+    const ip4: [4]u8 = @splat(0);
+    const buf = [_]u8{0};
+    var out: [1]u8 = undefined;
+    const too_long: u32 = 0x8000_0000;
+    try std.testing.expectEqual(-E.BADF, fo_socket_bind6(-1, &ip, 70000, 0));
+    try std.testing.expectEqual(-E.BADF, fo_socket_bind4(-1, &ip4, 70000));
+    try std.testing.expectEqual(-E.BADF, fo_socket_connect6(-1, &ip, 70000, 0));
+    try std.testing.expectEqual(-E.BADF, fo_socket_connect4(-1, &ip4, 70000));
+    try std.testing.expectEqual(-E.BADF, fo_socket_fastopen_connect6(-1, &ip, 70000, 0, &buf, too_long));
+    try std.testing.expectEqual(-E.BADF, fo_socket_fastopen_connect4(-1, &ip4, 70000, &buf, too_long));
+    try std.testing.expectEqual(-E.BADF, fo_socket_fastopen_lazy6(-1, &ip, 70000, 0));
+    try std.testing.expectEqual(-E.BADF, fo_socket_send(-1, &buf, too_long));
+    try std.testing.expectEqual(-E.BADF, fo_socket_recv(-1, &out, too_long));
 }
 
 test "socket, bind, listen, local address on loopback" {
