@@ -20,8 +20,11 @@ export interface Built {
   bun: string;
 }
 
-function stale(output: string, source: string): boolean {
-  return !existsSync(output) || statSync(output).mtimeMs < statSync(source).mtimeMs;
+/** True when `output` is missing or older than any of `sources`. */
+function stale(output: string, ...sources: string[]): boolean {
+  if (!existsSync(output)) return true;
+  const built = statSync(output).mtimeMs;
+  return sources.some((source) => built < statSync(source).mtimeMs);
 }
 
 function run(command: string, args: string[]): void {
@@ -49,9 +52,10 @@ export function build(log: (line: string) => void): Built {
   }
   const tfo = join(OUT, "tfo");
   const tfoSource = join(ROOT, "bench", "c", "tfo.c");
-  if (stale(tfo, tfoSource)) {
+  const include = join(ROOT, "include");
+  if (stale(tfo, tfoSource, join(include, "fastopen.h"))) {
     log("building the C reference client/server (cc -O2)...");
-    run(process.env.CC ?? "cc", ["-O2", "-Wall", "-Wextra", "-o", tfo, tfoSource, "-ldl"]);
+    run(process.env.CC ?? "cc", ["-O2", "-Wall", "-Wextra", "-I", include, "-o", tfo, tfoSource, "-ldl"]);
   }
   return { relay, tfo, library, bun: process.execPath };
 }
