@@ -3,6 +3,7 @@
 //!   zig build -Doptimize=ReleaseSafe   shared library for the host, in zig-out/lib
 //!   zig build test                unit tests of the native library
 //!   zig build cross               the library for every supported platform, in zig-out/cross/<triple>
+//!   zig build relay               the benchmark's delay relay (Linux), in zig-out/bench/relay
 const std = @import("std");
 
 /// Platforms the library is cross-built for by `zig build cross`.
@@ -35,6 +36,28 @@ pub fn build(b: *std.Build) void {
         });
         cross_step.dependOn(&install.step);
     }
+
+    const relay_step = b.step("relay", "Build the benchmark's delay relay into zig-out/bench/relay");
+    relay_step.dependOn(&add_relay(b, target, optimize).step);
+}
+
+/// The benchmark's delay relay (bench/relay/relay.zig, Linux TUN devices),
+/// installed as <prefix>/bench/relay, where bench/lib/build.ts runs it from.
+fn add_relay(
+    b: *std.Build,
+    target: std.Build.ResolvedTarget,
+    optimize: std.builtin.OptimizeMode,
+) *std.Build.Step.InstallArtifact {
+    const relay = b.addExecutable(.{
+        .name = "relay",
+        .root_module = b.createModule(.{
+            .root_source_file = b.path("bench/relay/relay.zig"),
+            .target = target,
+            .optimize = optimize,
+            .link_libc = true,
+        }),
+    });
+    return b.addInstallArtifact(relay, .{ .dest_dir = .{ .override = .{ .custom = "bench" } } });
 }
 
 fn root_module(

@@ -4,6 +4,7 @@ const std = @import("std");
 const assert = std.debug.assert;
 const sys = @import("sys.zig");
 const platform = sys.platform;
+const Error = @import("errno.zig").Error;
 
 /// `struct sockaddr_in6`: 28 bytes on every supported platform. BSDs start it
 /// with a length byte and a one-byte family; Linux with a two-byte family.
@@ -105,6 +106,40 @@ pub fn decode(storage: *const Storage) ?Endpoint {
     return null;
 }
 
+/// A destination or local address in the form a socket needs: an IPv4
+/// address on an IPv4 socket takes a `sockaddr_in`, anything on an IPv6
+/// socket a `sockaddr_in6` (IPv4 as v4-mapped).
+pub const Target = union(enum) {
+    v6: SockAddr6,
+    v4: SockAddr4,
+
+    /// The sockaddr, for bind/connect/sendto.
+    pub fn ptr(self: *const Target) *const anyopaque {
+        return switch (self.*) {
+            .v6 => |*sa| sa,
+            .v4 => |*sa| sa,
+        };
+    }
+
+    /// The sockaddr's length in bytes.
+    pub fn len(self: *const Target) u32 {
+        return switch (self.*) {
+            .v6 => @sizeOf(SockAddr6),
+            .v4 => @sizeOf(SockAddr4),
+        };
+    }
+};
+
+/// `[ip]:port` in the form a socket of `family` needs. error.AFNOSUPPORT for
+/// a family other than AF_INET6 / AF_INET, or an IPv4 socket and an `ip` that
+/// is not v4-mapped.
+pub fn target(family: c_int, ip: *const [16]u8, port: u16, scope_id: u32) Error!Target {
+    if (family == platform.AF_INET6) return .{ .v6 = ip6(ip, port, scope_id) };
+    if (family != platform.AF_INET) return error.AFNOSUPPORT;
+    if (!is_v4_mapped(ip)) return error.AFNOSUPPORT;
+    return .{ .v4 = ip4(ip[12..16], port) };
+}
+
 test "ip6 round-trips through decode" {
     const ip = [_]u8{ 0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 };
     const sa = ip6(&ip, 8080, 7);
@@ -133,4 +168,51 @@ test "unknown family decodes as null" {
     storage.bytes[0] = 1;
     storage.bytes[1] = 1;
     try std.testing.expect(decode(&storage) == null);
+}
+
+test "v4_mapped and is_v4_mapped" {
+    const mapped = v4_mapped(.{ 192, 0, 2, 1 });
+    try std.testing.expectEqualSlices(u8, &.{ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 1 }, &mapped);
+    try std.testing.expect(is_v4_mapped(&mapped));
+    var loopback6: [16]u8 = @splat(0);
+    loopback6[15] = 1;
+    try std.testing.expect(!is_v4_mapped(&loopback6));
+    var compat = mapped; // ::a.b.c.d (deprecated IPv4-compatible) is not mapped
+    compat[10] = 0;
+    compat[11] = 0;
+    try std.testing.expect(!is_v4_mapped(&compat));
+}
+
+test "sockaddr heads: length byte on BSDs, two-byte family on Linux" {
+    const sa6 = ip6(&@as([16]u8, @splat(0)), 0, 0);
+    const sa4 = ip4(&.{ 0, 0, 0, 0 }, 0);
+    if (platform.has_sa_len) {
+        try std.testing.expectEqual([2]u8{ 28, @intCast(platform.AF_INET6) }, sa6.head);
+        try std.testing.expectEqual([2]u8{ 16, @intCast(platform.AF_INET) }, sa4.head);
+    } else {
+        try std.testing.expectEqual(@as(u16, @intCast(platform.AF_INET6)), @as(u16, @bitCast(sa6.head)));
+        try std.testing.expectEqual(@as(u16, @intCast(platform.AF_INET)), @as(u16, @bitCast(sa4.head)));
+    }
+}
+
+test "ip4 lays out port and address in network order" {
+    const sa = ip4(&.{ 10, 1, 2, 3 }, 0x1234);
+    const bytes = std.mem.asBytes(&sa);
+    try std.testing.expectEqualSlices(u8, &.{ 0x12, 0x34, 10, 1, 2, 3 }, bytes[2..8]);
+    try std.testing.expectEqualSlices(u8, &@as([8]u8, @splat(0)), bytes[8..16]);
+}
+
+test "target: IPv6 socket takes any address, IPv4 socket only v4-mapped" {
+    const mapped = v4_mapped(.{ 127, 0, 0, 1 });
+    var loopback6: [16]u8 = @splat(0);
+    loopback6[15] = 1;
+    const v6 = try target(platform.AF_INET6, &mapped, 80, 3);
+    try std.testing.expectEqual(@as(u32, @sizeOf(SockAddr6)), v6.len());
+    try std.testing.expectEqual(@as(u32, 3), v6.v6.scope_id);
+    const v4 = try target(platform.AF_INET, &mapped, 80, 3);
+    try std.testing.expectEqual(@as(u32, @sizeOf(SockAddr4)), v4.len());
+    try std.testing.expectEqualSlices(u8, &.{ 127, 0, 0, 1 }, &v4.v4.ip);
+    try std.testing.expectEqual(@intFromPtr(&v4.v4), @intFromPtr(v4.ptr()));
+    try std.testing.expectError(error.AFNOSUPPORT, target(platform.AF_INET, &loopback6, 80, 0));
+    try std.testing.expectError(error.AFNOSUPPORT, target(1, &mapped, 80, 0)); // AF_UNIX
 }

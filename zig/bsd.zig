@@ -14,8 +14,9 @@ pub const IPV6_V6ONLY: c_int = 27;
 pub const O_NONBLOCK: c_int = 0x4;
 pub const TCPS_ESTABLISHED: u8 = 4;
 
-/// The errno values the library acts on. EOPNOTSUPP differs: 102 on
-/// Darwin (which also has ENOTSUP 45), 45 on FreeBSD (ENOTSUP its alias).
+/// The errno values the library acts on; errno.zig checks them against its
+/// table. EOPNOTSUPP differs: 102 on Darwin (which also has ENOTSUP 45), 45
+/// on FreeBSD (ENOTSUP its alias).
 pub fn Errno(comptime opnotsupp: i32) type {
     return struct {
         pub const INTR: i32 = 4;

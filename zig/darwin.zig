@@ -19,6 +19,8 @@ const assert = std.debug.assert;
 const sys = @import("sys.zig");
 const bsd = @import("bsd.zig");
 const status = @import("status.zig");
+const errno = @import("errno.zig");
+const Error = errno.Error;
 
 pub const name = "darwin";
 pub const has_sa_len = bsd.has_sa_len;
@@ -60,9 +62,13 @@ const TCPS_ESTABLISHED = bsd.TCPS_ESTABLISHED;
 /// The errno values the library acts on (see bsd.zig).
 pub const E = bsd.Errno(102);
 
-/// ENOTSUP, returned by setsockopt(TCP_FASTOPEN) when the
-/// net.inet.tcp.fastopen sysctl has the server bit off.
-const ENOTSUP: i32 = 45;
+/// <sys/errno.h>: ENOTSUP is 45 and EOPNOTSUPP 102, where std.c.E calls 45
+/// OPNOTSUPP and lacks 102. ENOTSUP is what setsockopt(TCP_FASTOPEN) returns
+/// when the net.inet.tcp.fastopen sysctl has the server bit off.
+pub const errno_fixes = [_]errno.Fix{
+    .{ .name = "NOTSUP", .number = 45 },
+    .{ .name = "OPNOTSUPP", .number = 102 },
+};
 
 pub const errno_location = bsd.errno_location;
 
@@ -110,23 +116,23 @@ fn endpoints_for(sa: *const anyopaque, sa_len: u32) Endpoints {
 }
 
 /// SO_NOSIGPIPE: a write to a closed peer returns EPIPE instead of raising SIGPIPE.
-pub fn prepare_socket(fd: i32) i32 {
+pub fn prepare_socket(fd: i32) Error!void {
     assert(fd >= 0);
-    return sys.set_int_option(fd, SOL_SOCKET, SO_NOSIGPIPE, 1);
+    try sys.set_int_option(fd, SOL_SOCKET, SO_NOSIGPIPE, 1);
 }
 
 /// Keeps Darwin's TFO heuristics from disabling TFO after losses. Best effort:
 /// the option is private, the kernel takes it only in TCPS_CLOSED, and older
 /// kernels lack it; TFO then works as the system decides.
 fn force_enable(fd: i32) void {
-    _ = sys.set_int_option(fd, sys.IPPROTO_TCP, TCP_FASTOPEN_FORCE_ENABLE, 1);
+    sys.set_int_option(fd, sys.IPPROTO_TCP, TCP_FASTOPEN_FORCE_ENABLE, 1) catch {};
 }
 
-/// connectx with the data: bytes queued (>= 0) or `-errno`. A non-blocking
-/// socket gets EINPROGRESS from the kernel with *len set to the bytes queued
+/// connectx with the data: the bytes queued. A non-blocking socket gets
+/// EINPROGRESS from the kernel with *len set to the bytes queued
 /// (tcp_usr_connectx_common turns the send's EWOULDBLOCK into EINPROGRESS);
-/// that is reported as the byte count, or as -EINPROGRESS when nothing was queued.
-pub fn fastopen_connect(fd: i32, sa: *const anyopaque, sa_len: u32, buf: [*]const u8, len: u32) i32 {
+/// that is reported as the byte count, or as error.INPROGRESS when nothing was queued.
+pub fn fastopen_connect(fd: i32, sa: *const anyopaque, sa_len: u32, buf: [*]const u8, len: u32) Error!u32 {
     assert(fd >= 0);
     force_enable(fd);
     const endpoints = endpoints_for(sa, sa_len);
@@ -139,19 +145,19 @@ pub fn fastopen_connect(fd: i32, sa: *const anyopaque, sa_len: u32, buf: [*]cons
     assert(sent <= len);
     if (rc == 0) return @intCast(sent);
     assert(rc == -1);
-    const e = sys.errno();
-    if (e == E.INPROGRESS and sent > 0) return @intCast(sent);
-    return if (e == 0) -E.IO else -e;
+    const err = sys.fail();
+    if (err == error.INPROGRESS and sent > 0) return @intCast(sent);
+    return err;
 }
 
 /// connectx with no data and RESUME_ON_READ_WRITE: the SYN leaves with the
-/// first write. 0 or `-errno` (the kernel returns 0 here, even non-blocking).
-pub fn fastopen_lazy(fd: i32, sa: *const anyopaque, sa_len: u32) i32 {
+/// first write (the kernel succeeds here, even non-blocking).
+pub fn fastopen_lazy(fd: i32, sa: *const anyopaque, sa_len: u32) Error!void {
     assert(fd >= 0);
     force_enable(fd);
     const endpoints = endpoints_for(sa, sa_len);
     const flags = CONNECT_RESUME_ON_READ_WRITE | CONNECT_DATA_IDEMPOTENT;
-    return sys.check(connectx(fd, &endpoints, SAE_ASSOCID_ANY, flags, null, 0, null, null));
+    try sys.check(connectx(fd, &endpoints, SAE_ASSOCID_ANY, flags, null, 0, null, null));
 }
 
 /// Server side: TCP_FASTOPEN 1/0. Darwin takes an on/off value, not a queue
@@ -159,17 +165,18 @@ pub fn fastopen_lazy(fd: i32, sa: *const anyopaque, sa_len: u32) i32 {
 /// (EINVAL before). ENOTSUP (server TFO off in net.inet.tcp.fastopen) is
 /// reported as EOPNOTSUPP. No FORCE_ENABLE here: the kernel takes it only in
 /// TCPS_CLOSED.
-pub fn fastopen_listen(fd: i32, queue_length: u32) i32 {
+pub fn fastopen_listen(fd: i32, queue_length: u32) Error!void {
     assert(fd >= 0);
-    const rc = sys.set_int_option(fd, sys.IPPROTO_TCP, TCP_FASTOPEN, @intFromBool(queue_length > 0));
-    if (rc == -ENOTSUP) return -E.OPNOTSUPP;
-    return rc;
+    const on: c_int = @intFromBool(queue_length > 0);
+    sys.set_int_option(fd, sys.IPPROTO_TCP, TCP_FASTOPEN, on) catch |err| {
+        return if (err == error.NOTSUP) error.OPNOTSUPP else err;
+    };
 }
 
 /// Darwin has no no-cookie mode.
-pub fn fastopen_no_cookie(fd: i32) i32 {
+pub fn fastopen_no_cookie(fd: i32) Error!void {
     assert(fd >= 0);
-    return -E.OPNOTSUPP;
+    return error.OPNOTSUPP;
 }
 
 /// The head of `struct tcp_connection_info` (<netinet/tcp.h>) up to the TFO
@@ -219,17 +226,17 @@ const tfo_send_blackhole: u32 = 1 << 12;
 const tfo_recv_blackhole: u32 = 1 << 13;
 const tfo_onebyte_proxy: u32 = 1 << 14;
 
-/// Reads the TFO outcome from TCP_CONNECTION_INFO, encoded by `status.encode`.
-pub fn fastopen_status(fd: i32) i32 {
+/// Reads the TFO outcome from TCP_CONNECTION_INFO.
+pub fn fastopen_status(fd: i32) Error!status.Status {
     assert(fd >= 0);
     var info: [256]u8 = @splat(0);
     var len: sys.socklen_t = info.len;
-    if (sys.getsockopt(fd, sys.IPPROTO_TCP, TCP_CONNECTION_INFO, &info, &len) == -1) return sys.fail();
-    if (len < @sizeOf(ConnectionInfoHead)) return -E.IO;
+    try sys.check(sys.getsockopt(fd, sys.IPPROTO_TCP, TCP_CONNECTION_INFO, &info, &len));
+    if (len < @sizeOf(ConnectionInfoHead)) return error.IO;
     return decode_connection_info(info[0], std.mem.readInt(u32, info[tfo_bits_offset..][0..4], .little));
 }
 
-fn decode_connection_info(state: u8, bits: u32) i32 {
+fn decode_connection_info(state: u8, bits: u32) status.Status {
     const received = bits & tfo_syn_data_rcv != 0;
     const acked = bits & tfo_syn_data_acked != 0 or received;
     const sent = bits & tfo_syn_data_sent != 0 or acked;
@@ -245,26 +252,26 @@ fn decode_connection_info(state: u8, bits: u32) i32 {
         .no_cookie
     else
         .none;
-    return status.encode(.{
+    return .{
         .known = true,
         .sent = sent,
         .acked = acked,
         .established = state >= TCPS_ESTABLISHED,
         .reason = reason,
         .state = state,
-    });
+    };
 }
 
 test "decode_connection_info" {
-    const acked = status.decode(decode_connection_info(TCPS_ESTABLISHED, tfo_syn_data_sent | tfo_syn_data_acked));
+    const acked = decode_connection_info(TCPS_ESTABLISHED, tfo_syn_data_sent | tfo_syn_data_acked);
     try std.testing.expect(acked.sent and acked.acked and acked.established);
-    const cookie = status.decode(decode_connection_info(TCPS_ESTABLISHED, tfo_cookie_req | tfo_cookie_rcv));
+    const cookie = decode_connection_info(TCPS_ESTABLISHED, tfo_cookie_req | tfo_cookie_rcv);
     try std.testing.expectEqual(status.Reason.no_cookie, cookie.reason);
     try std.testing.expect(!cookie.sent);
-    const lost = status.decode(decode_connection_info(TCPS_ESTABLISHED, tfo_syn_data_sent | tfo_syn_loss));
+    const lost = decode_connection_info(TCPS_ESTABLISHED, tfo_syn_data_sent | tfo_syn_loss);
     try std.testing.expect(lost.sent and !lost.acked);
     try std.testing.expectEqual(status.Reason.syn_retransmitted, lost.reason);
-    const server = status.decode(decode_connection_info(TCPS_ESTABLISHED, tfo_syn_data_rcv | tfo_cookie_sent));
+    const server = decode_connection_info(TCPS_ESTABLISHED, tfo_syn_data_rcv | tfo_cookie_sent);
     try std.testing.expect(server.sent and server.acked);
 }
 

@@ -18,6 +18,8 @@ const assert = std.debug.assert;
 const sys = @import("sys.zig");
 const bsd = @import("bsd.zig");
 const status = @import("status.zig");
+const errno = @import("errno.zig");
+const Error = errno.Error;
 
 pub const name = "freebsd";
 pub const has_sa_len = bsd.has_sa_len;
@@ -49,54 +51,53 @@ const TCPS_ESTABLISHED = bsd.TCPS_ESTABLISHED;
 /// The errno values the library acts on (see bsd.zig).
 pub const E = bsd.Errno(45);
 
-/// EPERM, returned by setsockopt(TCP_FASTOPEN) when the
-/// net.inet.tcp.fastopen.{client,server}_enable sysctls forbid it.
-const EPERM: i32 = 1;
+/// std.c.E's errno numbers are right for FreeBSD.
+pub const errno_fixes = [_]errno.Fix{};
 
 pub const errno_location = bsd.errno_location;
 
 /// SO_NOSIGPIPE as a second guard beside MSG_NOSIGNAL.
-pub fn prepare_socket(fd: i32) i32 {
+pub fn prepare_socket(fd: i32) Error!void {
     assert(fd >= 0);
-    return sys.set_int_option(fd, SOL_SOCKET, SO_NOSIGPIPE, 1);
+    try sys.set_int_option(fd, SOL_SOCKET, SO_NOSIGPIPE, 1);
 }
 
-/// setsockopt(TCP_FASTOPEN) with EPERM (TFO turned off by sysctl) reported
+/// setsockopt(TCP_FASTOPEN) with EPERM (the
+/// net.inet.tcp.fastopen.{client,server}_enable sysctls forbid TFO) reported
 /// as EOPNOTSUPP, which callers treat as "no TFO here" and fall back.
-fn set_fastopen(fd: i32, enable: bool) i32 {
+fn set_fastopen(fd: i32, enable: bool) Error!void {
     assert(fd >= 0);
-    const rc = sys.set_int_option(fd, sys.IPPROTO_TCP, TCP_FASTOPEN, @intFromBool(enable));
-    if (rc == -EPERM) return -E.OPNOTSUPP;
-    return rc;
+    sys.set_int_option(fd, sys.IPPROTO_TCP, TCP_FASTOPEN, @intFromBool(enable)) catch |err| {
+        return if (err == error.PERM) error.OPNOTSUPP else err;
+    };
 }
 
-/// TCP_FASTOPEN on the client socket, then sendto with the address: bytes
-/// queued (>= 0) or `-errno`. The kernel takes the option only in TCPS_CLOSED.
-pub fn fastopen_connect(fd: i32, sa: *const anyopaque, sa_len: u32, buf: [*]const u8, len: u32) i32 {
+/// TCP_FASTOPEN on the client socket, then sendto with the address: the bytes
+/// queued. The kernel takes the option only in TCPS_CLOSED.
+pub fn fastopen_connect(fd: i32, sa: *const anyopaque, sa_len: u32, buf: [*]const u8, len: u32) Error!u32 {
     assert(fd >= 0);
-    const rc = set_fastopen(fd, true);
-    if (rc < 0) return rc;
+    try set_fastopen(fd, true);
     return sys.byte_count(sys.sendto(fd, buf, len, MSG_NOSIGNAL, sa, sa_len));
 }
 
 /// FreeBSD has no lazy TFO: a plain connect (callers learn it from the status).
-pub fn fastopen_lazy(fd: i32, sa: *const anyopaque, sa_len: u32) i32 {
+pub fn fastopen_lazy(fd: i32, sa: *const anyopaque, sa_len: u32) Error!void {
     assert(fd >= 0);
-    return sys.check(sys.connect(fd, sa, sa_len));
+    try sys.check(sys.connect(fd, sa, sa_len));
 }
 
 /// Server side: TCP_FASTOPEN on/off (FreeBSD takes on/off; the pending limit is
 /// half the listen backlog). Works before or after listen(): set before, the
 /// flag is kept and listen() allocates the pending counter.
-pub fn fastopen_listen(fd: i32, queue_length: u32) i32 {
+pub fn fastopen_listen(fd: i32, queue_length: u32) Error!void {
     assert(fd >= 0);
-    return set_fastopen(fd, queue_length > 0);
+    try set_fastopen(fd, queue_length > 0);
 }
 
 /// FreeBSD has no per-socket no-cookie mode (it is the PSK sysctl).
-pub fn fastopen_no_cookie(fd: i32) i32 {
+pub fn fastopen_no_cookie(fd: i32) Error!void {
     assert(fd >= 0);
-    return -E.OPNOTSUPP;
+    return error.OPNOTSUPP;
 }
 
 /// The head of `struct tcp_info` (<netinet/tcp.h>): tcpi_state at byte 0,
@@ -122,31 +123,31 @@ comptime {
 /// TFO is on for the connection: a client that sent a bare cookie request
 /// keeps it too, and it is cleared when the path is disabled. So the report
 /// is a guess (`known` false): sent and acked follow the flag.
-pub fn fastopen_status(fd: i32) i32 {
+pub fn fastopen_status(fd: i32) Error!status.Status {
     assert(fd >= 0);
     var info: [256]u8 = @splat(0);
     var len: sys.socklen_t = info.len;
-    if (sys.getsockopt(fd, sys.IPPROTO_TCP, TCP_INFO, &info, &len) == -1) return sys.fail();
-    if (len < @sizeOf(TcpInfoHead)) return -E.IO;
+    try sys.check(sys.getsockopt(fd, sys.IPPROTO_TCP, TCP_INFO, &info, &len));
+    if (len < @sizeOf(TcpInfoHead)) return error.IO;
     return decode_tcp_info(info[@offsetOf(TcpInfoHead, "state")], info[@offsetOf(TcpInfoHead, "options")]);
 }
 
-fn decode_tcp_info(state: u8, options: u8) i32 {
+fn decode_tcp_info(state: u8, options: u8) status.Status {
     const used = options & TCPI_OPT_TFO != 0;
-    return status.encode(.{
+    return .{
         .known = false,
         .sent = used,
         .acked = used,
         .established = state >= TCPS_ESTABLISHED,
         .reason = if (used) .none else .unknown,
         .state = state,
-    });
+    };
 }
 
 test "decode_tcp_info" {
-    const used = status.decode(decode_tcp_info(TCPS_ESTABLISHED, TCPI_OPT_TFO | 0x07));
+    const used = decode_tcp_info(TCPS_ESTABLISHED, TCPI_OPT_TFO | 0x07);
     try std.testing.expect(!used.known and used.sent and used.acked and used.established);
-    const plain = status.decode(decode_tcp_info(2, 0x07));
+    const plain = decode_tcp_info(2, 0x07);
     try std.testing.expect(!plain.sent and !plain.acked and !plain.established);
     try std.testing.expectEqual(status.Reason.unknown, plain.reason);
 }

@@ -4,6 +4,8 @@ const std = @import("std");
 const assert = std.debug.assert;
 const sys = @import("sys.zig");
 const status = @import("status.zig");
+const errno = @import("errno.zig");
+const Error = errno.Error;
 
 pub const name = "linux";
 pub const has_sa_len = false;
@@ -26,7 +28,11 @@ const TCP_FASTOPEN_CONNECT: c_int = 30;
 const TCP_FASTOPEN_NO_COOKIE: c_int = 34;
 const TCPI_OPT_SYN_DATA: u8 = 32;
 
-/// The errno values the library acts on.
+/// std.c.E's errno numbers are right for Linux.
+pub const errno_fixes = [_]errno.Fix{};
+
+/// The errno values the library acts on (<asm-generic/errno*.h>); errno.zig
+/// checks them against its table.
 pub const E = struct {
     pub const IO: i32 = 5;
     pub const INTR: i32 = 4;
@@ -53,50 +59,48 @@ pub fn errno_location() *c_int {
 }
 
 /// Nothing to do: every send passes MSG_NOSIGNAL.
-pub fn prepare_socket(fd: i32) i32 {
+pub fn prepare_socket(fd: i32) Error!void {
     assert(fd >= 0);
-    return 0;
 }
 
 /// `sendto(MSG_FASTOPEN)`: connects and puts `buf` in the SYN when a cookie is
-/// known. Bytes queued (>= 0) or `-errno`; a non-blocking socket without a
-/// cookie gives -EINPROGRESS with nothing queued.
-pub fn fastopen_connect(fd: i32, sa: *const anyopaque, sa_len: u32, buf: [*]const u8, len: u32) i32 {
+/// known. The bytes queued; a non-blocking socket without a cookie gives
+/// error.INPROGRESS with nothing queued.
+pub fn fastopen_connect(fd: i32, sa: *const anyopaque, sa_len: u32, buf: [*]const u8, len: u32) Error!u32 {
     assert(fd >= 0);
     const n = sys.sendto(fd, buf, len, MSG_FASTOPEN | MSG_NOSIGNAL, sa, sa_len);
     return sys.byte_count(n);
 }
 
 /// `TCP_FASTOPEN_CONNECT` + `connect`: the SYN waits for the first write when
-/// a cookie is known. 0 (deferred or connected) or `-errno` (-EINPROGRESS when
-/// a plain SYN, carrying a cookie request, went out).
-pub fn fastopen_lazy(fd: i32, sa: *const anyopaque, sa_len: u32) i32 {
+/// a cookie is known. Succeeds when deferred or connected; error.INPROGRESS
+/// when a plain SYN, carrying a cookie request, went out.
+pub fn fastopen_lazy(fd: i32, sa: *const anyopaque, sa_len: u32) Error!void {
     assert(fd >= 0);
-    const rc = sys.set_int_option(fd, sys.IPPROTO_TCP, TCP_FASTOPEN_CONNECT, 1);
-    if (rc < 0) return rc;
-    return sys.check(sys.connect(fd, sa, sa_len));
+    try sys.set_int_option(fd, sys.IPPROTO_TCP, TCP_FASTOPEN_CONNECT, 1);
+    try sys.check(sys.connect(fd, sa, sa_len));
 }
 
 /// Enables TFO on a listening socket with a pending-request queue of `queue_length`.
-pub fn fastopen_listen(fd: i32, queue_length: u32) i32 {
+pub fn fastopen_listen(fd: i32, queue_length: u32) Error!void {
     assert(fd >= 0);
     assert(queue_length <= std.math.maxInt(c_int));
-    return sys.set_int_option(fd, sys.IPPROTO_TCP, TCP_FASTOPEN, @intCast(queue_length));
+    try sys.set_int_option(fd, sys.IPPROTO_TCP, TCP_FASTOPEN, @intCast(queue_length));
 }
 
 /// `TCP_FASTOPEN_NO_COOKIE`: send SYN data without a cookie (the server must allow it).
-pub fn fastopen_no_cookie(fd: i32) i32 {
+pub fn fastopen_no_cookie(fd: i32) Error!void {
     assert(fd >= 0);
-    return sys.set_int_option(fd, sys.IPPROTO_TCP, TCP_FASTOPEN_NO_COOKIE, 1);
+    try sys.set_int_option(fd, sys.IPPROTO_TCP, TCP_FASTOPEN_NO_COOKIE, 1);
 }
 
-/// Reads the TFO outcome of `fd` from `TCP_INFO`, encoded by `status.encode`.
-pub fn fastopen_status(fd: i32) i32 {
+/// Reads the TFO outcome of `fd` from `TCP_INFO`.
+pub fn fastopen_status(fd: i32) Error!status.Status {
     assert(fd >= 0);
     var info: [256]u8 = @splat(0);
     var len: sys.socklen_t = info.len;
-    if (sys.getsockopt(fd, sys.IPPROTO_TCP, TCP_INFO, &info, &len) == -1) return sys.fail();
-    if (len < 8) return -E.IO;
+    try sys.check(sys.getsockopt(fd, sys.IPPROTO_TCP, TCP_INFO, &info, &len));
+    if (len < 8) return error.IO;
     return decode_tcp_info(info[0..8]);
 }
 
@@ -114,7 +118,7 @@ fn handshake_done(state: u8) bool {
 
 /// tcpi_state (byte 0), tcpi_options (byte 5) and the 2-bit
 /// tcpi_fastopen_client_fail after delivery_rate_app_limited in byte 7.
-fn decode_tcp_info(head: *const [8]u8) i32 {
+fn decode_tcp_info(head: *const [8]u8) status.Status {
     const state = head[0];
     const acked = head[5] & TCPI_OPT_SYN_DATA != 0;
     const client_fail: u8 = (head[7] >> 1) & 0b11;
@@ -125,40 +129,40 @@ fn decode_tcp_info(head: *const [8]u8) i32 {
         3 => .syn_retransmitted,
         else => unreachable,
     };
-    return status.encode(.{
+    return .{
         .known = true,
         .sent = acked or reason == .data_not_acked or reason == .syn_retransmitted,
         .acked = acked,
         .established = handshake_done(state),
         .reason = reason,
         .state = state,
-    });
+    };
 }
 
 test "decode_tcp_info: data acked" {
-    const s = status.decode(decode_tcp_info(&.{ 1, 0, 0, 0, 0, 39, 0x77, 1 }));
+    const s = decode_tcp_info(&.{ 1, 0, 0, 0, 0, 39, 0x77, 1 });
     try std.testing.expect(s.known and s.sent and s.acked and s.established);
     try std.testing.expectEqual(status.Reason.none, s.reason);
 }
 
 test "decode_tcp_info: cookie unavailable" {
-    const s = status.decode(decode_tcp_info(&.{ 1, 0, 0, 0, 0, 7, 0x77, 3 }));
+    const s = decode_tcp_info(&.{ 1, 0, 0, 0, 0, 7, 0x77, 3 });
     try std.testing.expect(!s.sent and !s.acked);
     try std.testing.expectEqual(status.Reason.no_cookie, s.reason);
 }
 
 test "decode_tcp_info: data not acked" {
-    const s = status.decode(decode_tcp_info(&.{ 1, 0, 0, 0, 0, 7, 0x77, 4 }));
+    const s = decode_tcp_info(&.{ 1, 0, 0, 0, 0, 7, 0x77, 4 });
     try std.testing.expect(s.sent and !s.acked);
     try std.testing.expectEqual(status.Reason.data_not_acked, s.reason);
 }
 
 test "decode_tcp_info: a refused connect (TCP_CLOSE) or a listener is not established" {
-    const refused = status.decode(decode_tcp_info(&.{ 7, 0, 0, 0, 0, 0, 0x77, 2 }));
+    const refused = decode_tcp_info(&.{ 7, 0, 0, 0, 0, 0, 0x77, 2 });
     try std.testing.expect(!refused.established and !refused.sent);
     try std.testing.expectEqual(status.Reason.no_cookie, refused.reason);
-    const listener = status.decode(decode_tcp_info(&.{ 10, 0, 0, 0, 0, 0, 0, 0 }));
+    const listener = decode_tcp_info(&.{ 10, 0, 0, 0, 0, 0, 0, 0 });
     try std.testing.expect(!listener.established);
-    const closing = status.decode(decode_tcp_info(&.{ 8, 0, 0, 0, 0, 0, 0, 0 }));
+    const closing = decode_tcp_info(&.{ 8, 0, 0, 0, 0, 0, 0, 0 });
     try std.testing.expect(closing.established);
 }

@@ -8,23 +8,58 @@
 //! - pointers are only read or written during the call, never kept;
 //! - arguments out of range give -EBADF (fd) or -EINVAL, never a crash.
 const std = @import("std");
+const assert = std.debug.assert;
 const sys = @import("sys.zig");
+const errno = @import("errno.zig");
 const addr = @import("addr.zig");
 const socket = @import("socket.zig");
+const policy = @import("policy.zig");
 const status = @import("status.zig");
-const E = sys.platform.E;
+const platform = sys.platform;
+const E = platform.E;
+const Error = errno.Error;
+
+// The C ABI edge. Each export checks its arguments one after the other (the
+// first bad one is the result), then calls into the library, whose failures
+// are `Error`s; `code` and `result` turn them into `-errno` here and nowhere
+// else.
 
 /// Largest byte count one call accepts (the i32 result must hold it).
 const max_len: u32 = std.math.maxInt(i32);
 
-/// Returns -EBADF for an fd that cannot be one, else 0.
-fn check_fd(fd: i32) i32 {
-    return if (fd < 0) -E.BADF else 0;
+/// error.BADF for an fd that cannot be one.
+fn check_fd(fd: i32) Error!void {
+    if (fd < 0) return error.BADF;
 }
 
-/// Returns -EINVAL for a port outside 0..65535 or a length beyond `max_len`, else 0.
-fn check_port_len(port: u32, len: u32) i32 {
-    return if (port > 65535 or len > max_len) -E.INVAL else 0;
+/// The port as a u16; error.INVAL outside 0..65535.
+fn check_port(port: u32) Error!u16 {
+    if (port > 65535) return error.INVAL;
+    return @intCast(port);
+}
+
+/// error.INVAL for a byte count beyond `max_len`.
+fn check_len(len: u32) Error!void {
+    if (len > max_len) return error.INVAL;
+}
+
+/// `-errno` for `err`: the C ABI's failure result (always < 0).
+fn code(err: Error) i32 {
+    const number: i32 = errno.number(err);
+    assert(number > 0);
+    return -number;
+}
+
+/// The C ABI result of a library call: its value (void as 0, a bool as 0 or
+/// 1, a count or fd as itself, >= 0), or `-errno`.
+fn result(outcome: anytype) i32 {
+    const value = outcome catch |err| return code(err);
+    const T = @TypeOf(value);
+    if (T == void) return 0;
+    if (T == bool) return @intFromBool(value);
+    assert(value >= 0);
+    assert(value <= std.math.maxInt(i32));
+    return @intCast(value);
 }
 
 /// ABI revision: bumped whenever an export changes shape.
@@ -34,50 +69,54 @@ export fn fo_abi_version() i32 {
 
 /// Non-blocking IPv6 TCP socket (accepts v4-mapped peers): fd or -errno.
 export fn fo_socket_tcp6() i32 {
-    return socket.create(sys.platform.AF_INET6, false);
+    return result(socket.open(platform.AF_INET6, .{ .blocking = false, .dual_stack = true }));
 }
 
 /// Blocking IPv6 TCP socket: fd or -errno.
 export fn fo_socket_tcp6b() i32 {
-    return socket.create(sys.platform.AF_INET6, true);
+    return result(socket.open(platform.AF_INET6, .{ .blocking = true, .dual_stack = true }));
 }
 
 /// Non-blocking IPv4 TCP socket: fd or -errno.
 export fn fo_socket_tcp4() i32 {
-    return socket.create(sys.platform.AF_INET, false);
+    return result(socket.open(platform.AF_INET, .{ .blocking = false, .dual_stack = false }));
 }
 
 /// Blocking IPv4 TCP socket: fd or -errno.
 export fn fo_socket_tcp4b() i32 {
-    return socket.create(sys.platform.AF_INET, true);
+    return result(socket.open(platform.AF_INET, .{ .blocking = true, .dual_stack = false }));
 }
 
 /// Binds `fd` to `[ip]:port` (scope id for link-local). 0 or -errno.
 export fn fo_socket_bind6(fd: i32, ip: *const [16]u8, port: u32, scope_id: u32) i32 {
-    const bad = check_fd(fd) + check_port_len(port, 0);
-    if (bad != 0) return bad;
-    return socket.bind(fd, ip, @intCast(port), scope_id);
+    return result(bind(fd, ip, port, scope_id));
 }
 
 /// Binds `fd` to `ip:port`. 0 or -errno.
 export fn fo_socket_bind4(fd: i32, ip: *const [4]u8, port: u32) i32 {
-    const bad = check_fd(fd) + check_port_len(port, 0);
-    if (bad != 0) return bad;
-    return socket.bind(fd, &addr.v4_mapped(ip.*), @intCast(port), 0);
+    return result(bind(fd, &addr.v4_mapped(ip.*), port, 0));
+}
+
+/// bind6/bind4: the fd, then the port, then the bind.
+fn bind(fd: i32, ip: *const [16]u8, port: u32, scope_id: u32) Error!void {
+    try check_fd(fd);
+    try socket.bind(fd, ip, try check_port(port), scope_id);
 }
 
 /// Plain connect to `[ip]:port`. 0 or -errno (-EINPROGRESS when non-blocking).
 export fn fo_socket_connect6(fd: i32, ip: *const [16]u8, port: u32, scope_id: u32) i32 {
-    const bad = check_fd(fd) + check_port_len(port, 0);
-    if (bad != 0) return bad;
-    return socket.connect(fd, ip, @intCast(port), scope_id);
+    return result(connect(fd, ip, port, scope_id));
 }
 
 /// Plain connect to `ip:port`. 0 or -errno.
 export fn fo_socket_connect4(fd: i32, ip: *const [4]u8, port: u32) i32 {
-    const bad = check_fd(fd) + check_port_len(port, 0);
-    if (bad != 0) return bad;
-    return socket.connect(fd, &addr.v4_mapped(ip.*), @intCast(port), 0);
+    return result(connect(fd, &addr.v4_mapped(ip.*), port, 0));
+}
+
+/// connect6/connect4: the fd, then the port, then the connect.
+fn connect(fd: i32, ip: *const [16]u8, port: u32, scope_id: u32) Error!void {
+    try check_fd(fd);
+    try socket.connect(fd, ip, try check_port(port), scope_id);
 }
 
 /// libowfat's socket_fastopen_connect6: connect with `buf[0..len]` in the SYN.
@@ -90,78 +129,89 @@ export fn fo_socket_fastopen_connect6(
     buf: [*]const u8,
     len: u32,
 ) i32 {
-    const bad = check_fd(fd) + check_port_len(port, len);
-    if (bad != 0) return bad;
-    return socket.fastopen_connect(fd, ip, @intCast(port), scope_id, buf, len);
+    return result(fastopen_connect(fd, ip, port, scope_id, buf, len));
 }
 
 /// libowfat's socket_fastopen_connect4.
 export fn fo_socket_fastopen_connect4(fd: i32, ip: *const [4]u8, port: u32, buf: [*]const u8, len: u32) i32 {
-    const bad = check_fd(fd) + check_port_len(port, len);
-    if (bad != 0) return bad;
-    return socket.fastopen_connect(fd, &addr.v4_mapped(ip.*), @intCast(port), 0, buf, len);
+    return result(fastopen_connect(fd, &addr.v4_mapped(ip.*), port, 0, buf, len));
+}
+
+/// fastopen_connect6/4: the fd, then the port, then the length, then the TFO connect.
+fn fastopen_connect(fd: i32, ip: *const [16]u8, port: u32, scope_id: u32, buf: [*]const u8, len: u32) Error!u32 {
+    try check_fd(fd);
+    const port16 = try check_port(port);
+    try check_len(len);
+    return policy.fastopen_connect(fd, ip, port16, scope_id, buf, len);
 }
 
 /// Lazy TFO connect: the SYN leaves with the first write. 0 or -errno.
 export fn fo_socket_fastopen_lazy6(fd: i32, ip: *const [16]u8, port: u32, scope_id: u32) i32 {
-    const bad = check_fd(fd) + check_port_len(port, 0);
-    if (bad != 0) return bad;
-    return socket.fastopen_lazy(fd, ip, @intCast(port), scope_id);
+    return result(fastopen_lazy(fd, ip, port, scope_id));
+}
+
+/// fastopen_lazy6: the fd, then the port, then the lazy connect.
+fn fastopen_lazy(fd: i32, ip: *const [16]u8, port: u32, scope_id: u32) Error!void {
+    try check_fd(fd);
+    try policy.fastopen_lazy(fd, ip, try check_port(port), scope_id);
 }
 
 /// 1 connected, 0 still connecting, -errno when the connect failed.
 export fn fo_socket_connected(fd: i32) i32 {
-    if (fd < 0) return -E.BADF;
-    return socket.connected(fd);
+    check_fd(fd) catch |err| return code(err);
+    return result(socket.connected(fd));
 }
 
 /// Enables server-side TFO on `fd` with a queue of `queue_length` pending requests.
 export fn fo_socket_fastopen(fd: i32, queue_length: u32) i32 {
-    if (fd < 0) return -E.BADF;
-    if (queue_length > std.math.maxInt(c_int)) return -E.INVAL;
-    return sys.platform.fastopen_listen(fd, queue_length);
+    return result(fastopen_listen(fd, queue_length));
+}
+
+/// fo_socket_fastopen: the fd, then the queue length (a C int), then the option.
+fn fastopen_listen(fd: i32, queue_length: u32) Error!void {
+    try check_fd(fd);
+    if (queue_length > std.math.maxInt(c_int)) return error.INVAL;
+    try platform.fastopen_listen(fd, queue_length);
 }
 
 /// Lets `fd` send SYN data without a cookie (Linux TCP_FASTOPEN_NO_COOKIE).
 export fn fo_socket_fastopen_no_cookie(fd: i32) i32 {
-    if (fd < 0) return -E.BADF;
-    return sys.platform.fastopen_no_cookie(fd);
+    check_fd(fd) catch |err| return code(err);
+    return result(platform.fastopen_no_cookie(fd));
 }
 
 /// listen(2). 0 or -errno.
 export fn fo_socket_listen(fd: i32, backlog: u32) i32 {
-    if (fd < 0) return -E.BADF;
-    return socket.listen(fd, backlog);
+    check_fd(fd) catch |err| return code(err);
+    return result(socket.listen(fd, backlog));
 }
 
 /// Accepts a connection: new fd or -errno. The peer's address goes to `ip`
 /// and `meta[0]` = port, `meta[1]` = scope id.
 export fn fo_socket_accept6(fd: i32, ip: *[16]u8, meta: *[2]u32) i32 {
-    if (fd < 0) return -E.BADF;
-    var ep: addr.Endpoint = undefined;
-    const client = socket.accept(fd, &ep);
-    if (client >= 0) write_endpoint(&ep, ip, meta);
-    return client;
+    check_fd(fd) catch |err| return code(err);
+    const accepted = socket.accept(fd) catch |err| return code(err);
+    write_endpoint(&accepted.peer, ip, meta);
+    return accepted.fd;
 }
 
 /// Local address of `fd` into `ip`, `meta` (port, scope id). 0 or -errno.
 export fn fo_socket_local6(fd: i32, ip: *[16]u8, meta: *[2]u32) i32 {
-    return endpoint(fd, false, ip, meta);
+    return result(endpoint(fd, false, ip, meta));
 }
 
 /// Peer address of `fd` into `ip`, `meta` (port, scope id). 0 or -errno.
 export fn fo_socket_remote6(fd: i32, ip: *[16]u8, meta: *[2]u32) i32 {
-    return endpoint(fd, true, ip, meta);
+    return result(endpoint(fd, true, ip, meta));
 }
 
-fn endpoint(fd: i32, remote: bool, ip: *[16]u8, meta: *[2]u32) i32 {
-    if (fd < 0) return -E.BADF;
-    var ep: addr.Endpoint = undefined;
-    const rc = socket.endpoint(fd, remote, &ep);
-    if (rc == 0) write_endpoint(&ep, ip, meta);
-    return rc;
+/// local6/remote6: the fd, then the address, written only on success.
+fn endpoint(fd: i32, remote: bool, ip: *[16]u8, meta: *[2]u32) Error!void {
+    try check_fd(fd);
+    write_endpoint(&try socket.endpoint(fd, remote), ip, meta);
 }
 
+/// Copies an endpoint into the caller's `ip` and `meta` (port, scope id).
 fn write_endpoint(ep: *const addr.Endpoint, ip: *[16]u8, meta: *[2]u32) void {
     ip.* = ep.ip;
     meta.* = .{ ep.port, ep.scope_id };
@@ -169,36 +219,51 @@ fn write_endpoint(ep: *const addr.Endpoint, ip: *[16]u8, meta: *[2]u32) void {
 
 /// send(2) without SIGPIPE: bytes sent or -errno.
 export fn fo_socket_send(fd: i32, buf: [*]const u8, len: u32) i32 {
-    const bad = check_fd(fd) + check_port_len(0, len);
-    if (bad != 0) return bad;
+    return result(send(fd, buf, len));
+}
+
+/// send: the fd, then the length, then send(2).
+fn send(fd: i32, buf: [*]const u8, len: u32) Error!u32 {
+    try check_fd(fd);
+    try check_len(len);
     return socket.send(fd, buf, len);
 }
 
 /// recv(2): bytes read, 0 at end of stream, or -errno.
 export fn fo_socket_recv(fd: i32, buf: [*]u8, len: u32) i32 {
-    const bad = check_fd(fd) + check_port_len(0, len);
-    if (bad != 0) return bad;
+    return result(recv(fd, buf, len));
+}
+
+/// recv: the fd, then the length, then recv(2).
+fn recv(fd: i32, buf: [*]u8, len: u32) Error!u32 {
+    try check_fd(fd);
+    try check_len(len);
     return socket.recv(fd, buf, len);
 }
 
 /// Waits up to `timeout_ms` (-1: forever) for `events` (POLLIN 1, POLLOUT 4)
 /// on `fd`: the events that occurred, 0 on timeout, or -errno.
 export fn fo_socket_poll(fd: i32, events: u32, timeout_ms: i32) i32 {
-    if (fd < 0) return -E.BADF;
-    if (events > 0x7fff) return -E.INVAL;
+    return result(poll(fd, events, timeout_ms));
+}
+
+/// poll: the fd, then the events (an i16 mask), then poll(2).
+fn poll(fd: i32, events: u32, timeout_ms: i32) Error!u16 {
+    try check_fd(fd);
+    if (events > 0x7fff) return error.INVAL;
     return socket.poll(fd, @intCast(events), timeout_ms);
 }
 
 /// shutdown(SHUT_WR). 0 or -errno.
 export fn fo_socket_shutdown_write(fd: i32) i32 {
-    if (fd < 0) return -E.BADF;
-    return socket.shutdown_write(fd);
+    check_fd(fd) catch |err| return code(err);
+    return result(socket.shutdown_write(fd));
 }
 
 /// close(2). 0 or -errno.
 export fn fo_socket_close(fd: i32) i32 {
-    if (fd < 0) return -E.BADF;
-    return socket.close(fd);
+    check_fd(fd) catch |err| return code(err);
+    return result(socket.close(fd));
 }
 
 /// One call for the start of a non-blocking connect: a new socket of
@@ -219,42 +284,61 @@ export fn fo_connect_start(
     out: *[2]i32,
 ) i32 {
     out.* = .{ 0, 0 };
-    if (port == 0 or port > 65535 or len > max_len or mode > 2) return -E.INVAL;
-    if (family != 4 and family != 6) return -E.INVAL;
-    var started: socket.Started = undefined;
-    var stage: socket.Stage = .socket;
-    const start_mode: socket.StartMode = @fromBackingInt(@intCast(mode));
-    const fd = socket.open_connect(ip, @intCast(port), scope_id, family == 4, start_mode, buf, len, &started, &stage);
-    if (fd < 0) {
+    var stage: policy.Stage = .socket;
+    const started = connect_start(ip, port, scope_id, family, mode, buf, len, &stage) catch |err| {
         out[0] = @backingInt(stage);
-        return fd;
-    }
-    out.* = .{ started.queued, @intFromBool(started.refused) };
-    return fd;
+        return code(err);
+    };
+    const queued: i32 = if (started.queued) |n| @intCast(n) else code(error.INPROGRESS);
+    out.* = .{ queued, @intFromBool(started.refused) };
+    return started.fd;
+}
+
+/// fo_connect_start's checks (port 1..65535, length, mode, family), then `policy.start`.
+fn connect_start(
+    ip: *const [16]u8,
+    port: u32,
+    scope_id: u32,
+    family: u32,
+    mode: u32,
+    buf: [*]const u8,
+    len: u32,
+    stage: *policy.Stage,
+) Error!policy.Started {
+    if (port == 0) return error.INVAL;
+    const port16 = try check_port(port);
+    try check_len(len);
+    if (mode > 2) return error.INVAL;
+    if (family != 4 and family != 6) return error.INVAL;
+    const start_mode: policy.Mode = @fromBackingInt(mode);
+    return policy.start(ip, port16, scope_id, family == 4, start_mode, buf, len, stage);
 }
 
 /// The TFO outcome of a connection, packed as described in status.zig, or -errno.
 export fn fo_fastopen_status(fd: i32) i32 {
-    if (fd < 0) return -E.BADF;
-    return sys.platform.fastopen_status(fd);
+    check_fd(fd) catch |err| return code(err);
+    const report = platform.fastopen_status(fd) catch |err| return code(err);
+    return status.encode(report);
 }
 
 /// 1 when this process fell back to plain connect because the platform refused TFO.
 export fn fo_fastopen_refused() i32 {
-    return @intFromBool(socket.fastopen_refused());
+    return @intFromBool(policy.refused());
 }
 
 /// Forgets an earlier refusal so the next connect tries TFO again.
 export fn fo_fastopen_reset() i32 {
-    socket.fastopen_reset();
+    policy.reset();
     return 0;
 }
 
 test {
     _ = addr;
+    _ = errno;
     _ = status;
     _ = sys.platform;
     _ = socket;
+    _ = policy;
 }
 
 test "negative fd and bad port are refused before any syscall" {
@@ -264,6 +348,23 @@ test "negative fd and bad port are refused before any syscall" {
     try std.testing.expectEqual(-E.INVAL, fo_socket_fastopen_connect6(0, &ip, 65536, 0, &buf, 1));
     try std.testing.expectEqual(-E.INVAL, fo_socket_send(0, &buf, 0x8000_0000));
     try std.testing.expectEqual(-E.BADF, fo_socket_close(-5));
+}
+
+test "two bad arguments give the first check's errno, not their sum" {
+    const ip: [16]u8 = @splat(0);
+    const ip4: [4]u8 = @splat(0);
+    const buf = [_]u8{0};
+    var out: [1]u8 = undefined;
+    const too_long: u32 = 0x8000_0000;
+    try std.testing.expectEqual(-E.BADF, fo_socket_bind6(-1, &ip, 70000, 0));
+    try std.testing.expectEqual(-E.BADF, fo_socket_bind4(-1, &ip4, 70000));
+    try std.testing.expectEqual(-E.BADF, fo_socket_connect6(-1, &ip, 70000, 0));
+    try std.testing.expectEqual(-E.BADF, fo_socket_connect4(-1, &ip4, 70000));
+    try std.testing.expectEqual(-E.BADF, fo_socket_fastopen_connect6(-1, &ip, 70000, 0, &buf, too_long));
+    try std.testing.expectEqual(-E.BADF, fo_socket_fastopen_connect4(-1, &ip4, 70000, &buf, too_long));
+    try std.testing.expectEqual(-E.BADF, fo_socket_fastopen_lazy6(-1, &ip, 70000, 0));
+    try std.testing.expectEqual(-E.BADF, fo_socket_send(-1, &buf, too_long));
+    try std.testing.expectEqual(-E.BADF, fo_socket_recv(-1, &out, too_long));
 }
 
 test "socket, bind, listen, local address on loopback" {

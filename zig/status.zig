@@ -24,6 +24,7 @@ pub const Reason = enum(u8) {
     unknown = 5,
 };
 
+/// One connection's TFO outcome, as the platform file reads it.
 pub const Status = struct {
     known: bool,
     sent: bool,
@@ -33,6 +34,7 @@ pub const Status = struct {
     state: u8,
 };
 
+/// Packs `s` into the word described above (never negative; acked implies sent).
 pub fn encode(s: Status) i32 {
     assert(!s.acked or s.sent);
     const flags: u32 = @as(u32, @intFromBool(s.known)) |
@@ -44,6 +46,7 @@ pub fn encode(s: Status) i32 {
     return @intCast(word);
 }
 
+/// Unpacks a word made by `encode`.
 pub fn decode(word: i32) Status {
     assert(word >= 0);
     const w: u32 = @intCast(word);
@@ -67,4 +70,52 @@ test "encode and decode round-trip" {
         .state = 1,
     };
     try std.testing.expectEqual(s, decode(encode(s)));
+}
+
+test "encode puts each field at its documented bits" {
+    const all = Status{
+        .known = true,
+        .sent = true,
+        .acked = true,
+        .established = true,
+        .reason = .blackhole,
+        .state = 0xab,
+    };
+    try std.testing.expectEqual(@as(i32, 0x00ab_040f), encode(all));
+    const none = Status{
+        .known = false,
+        .sent = false,
+        .acked = false,
+        .established = false,
+        .reason = .none,
+        .state = 0,
+    };
+    try std.testing.expectEqual(@as(i32, 0), encode(none));
+}
+
+test "decode reads each bit on its own" {
+    try std.testing.expect(decode(1).known and !decode(1).sent);
+    try std.testing.expect(decode(2).sent and !decode(2).known);
+    try std.testing.expect(decode(2 | 4).acked);
+    try std.testing.expect(decode(8).established and !decode(8).acked);
+    try std.testing.expectEqual(@as(u8, 0xff), decode(0x00ff_0000).state);
+    try std.testing.expectEqual(Reason.none, decode(0x00ff_0000).reason);
+}
+
+test "every reason and state round-trips, the word stays non-negative" {
+    for ([_]Reason{ .none, .no_cookie, .data_not_acked, .syn_retransmitted, .blackhole, .unknown }) |reason| {
+        for ([_]u8{ 0, 1, 7, 10, 255 }) |state| {
+            const s = Status{
+                .known = state % 2 == 0,
+                .sent = true,
+                .acked = reason == .none,
+                .established = state == 1,
+                .reason = reason,
+                .state = state,
+            };
+            const word = encode(s);
+            try std.testing.expect(word >= 0);
+            try std.testing.expectEqual(s, decode(word));
+        }
+    }
 }

@@ -2,8 +2,15 @@
 //!
 //! Declared here rather than taken from `std.c`/`std.posix`, whose shapes churn
 //! between Zig versions. Platform constants live in the platform files.
+//! The libc edge: a failed call becomes an `Error` here (`fail`, `check`),
+//! and nowhere else.
 const std = @import("std");
+const assert = std.debug.assert;
 const builtin = @import("builtin");
+const errno = @import("errno.zig");
+const status = @import("status.zig");
+
+pub const Error = errno.Error;
 
 /// The branch for the platform being compiled: constants, errno, sockaddr
 /// layout and the TCP Fast Open syscalls.
@@ -71,45 +78,64 @@ pub const SHUT_WR: c_int = 1;
 pub const POLLIN: i16 = 0x1;
 pub const POLLOUT: i16 = 0x4;
 
-/// The calling thread's errno, as a positive number.
-pub fn errno() i32 {
+/// The calling thread's errno as an `Error`: the one place errno is read.
+/// A failed call that left errno 0 reads as EIO rather than as success.
+pub fn fail() Error {
     const value: i32 = platform.errno_location().*;
-    std.debug.assert(value >= 0);
-    return value;
+    assert(value >= 0);
+    return errno.from_number(value);
 }
 
-/// `-errno`, the library's failure result. Never 0: a failing call that left
-/// errno unset is reported as EIO rather than as success.
-pub fn fail() i32 {
-    const value = errno();
-    const result: i32 = if (value == 0) -platform.E.IO else -value;
-    std.debug.assert(result < 0);
-    return result;
-}
-
-/// Returns 0 when a libc call that returns -1 on failure succeeded, else `-errno`.
-pub fn check(rc: c_int) i32 {
+/// Nothing when a libc call that returns -1 on failure succeeded, else its error.
+pub fn check(rc: c_int) Error!void {
     if (rc == -1) return fail();
-    std.debug.assert(rc >= 0);
-    return 0;
+    assert(rc >= 0);
 }
 
-/// Sets an integer socket option; 0 or `-errno`.
-pub fn set_int_option(fd: i32, level: c_int, name: c_int, value: c_int) i32 {
-    std.debug.assert(fd >= 0);
+/// The fd a libc call (socket, accept) returned, or its error.
+pub fn new_fd(rc: c_int) Error!i32 {
+    if (rc == -1) return fail();
+    assert(rc >= 0);
+    return rc;
+}
+
+/// Sets an integer socket option.
+pub fn set_int_option(fd: i32, level: c_int, name: c_int, value: c_int) Error!void {
+    assert(fd >= 0);
     return check(setsockopt(fd, level, name, &value, @sizeOf(c_int)));
 }
 
-/// Reads an integer socket option into `value`; 0 or `-errno`.
-pub fn get_int_option(fd: i32, level: c_int, name: c_int, value: *c_int) i32 {
-    std.debug.assert(fd >= 0);
+/// Reads an integer socket option.
+pub fn get_int_option(fd: i32, level: c_int, name: c_int) Error!c_int {
+    assert(fd >= 0);
+    var value: c_int = 0;
     var len: socklen_t = @sizeOf(c_int);
-    return check(getsockopt(fd, level, name, value, &len));
+    try check(getsockopt(fd, level, name, &value, &len));
+    return value;
 }
 
-/// Clamps a byte count returned by send/recv into the i32 result space.
-pub fn byte_count(n: isize) i32 {
+/// The byte count send/recv/sendto returned (it fits the i32 result), or its error.
+pub fn byte_count(n: isize) Error!u32 {
     if (n < 0) return fail();
-    std.debug.assert(n <= std.math.maxInt(i32));
+    assert(n <= std.math.maxInt(i32));
     return @intCast(n);
+}
+
+// The surface every platform file (linux.zig, darwin.zig, freebsd.zig) provides.
+comptime {
+    const int_constants = .{
+        "AF_INET",      "AF_INET6",      "SOL_SOCKET", "SO_ERROR",     "SO_TYPE", "IPV6_V6ONLY",
+        "SOCK_CLOEXEC", "SOCK_NONBLOCK", "O_NONBLOCK", "MSG_NOSIGNAL",
+    };
+    for (int_constants) |constant| assert(@TypeOf(@field(platform, constant)) == c_int);
+    assert(@TypeOf(platform.has_sa_len) == bool);
+    assert(@TypeOf(platform.errno_location) == fn () *c_int);
+    assert(@TypeOf(platform.errno_fixes) == [platform.errno_fixes.len]errno.Fix);
+    assert(@TypeOf(platform.prepare_socket) == fn (i32) Error!void);
+    assert(@TypeOf(platform.fastopen_connect) ==
+        fn (i32, *const anyopaque, u32, [*]const u8, u32) Error!u32);
+    assert(@TypeOf(platform.fastopen_lazy) == fn (i32, *const anyopaque, u32) Error!void);
+    assert(@TypeOf(platform.fastopen_listen) == fn (i32, u32) Error!void);
+    assert(@TypeOf(platform.fastopen_no_cookie) == fn (i32) Error!void);
+    assert(@TypeOf(platform.fastopen_status) == fn (i32) Error!status.Status);
 }

@@ -1,5 +1,6 @@
 /*
- * Native reference programs of the benchmarks (built by bench/run.ts with cc).
+ * Native reference programs of the benchmarks (built by bench/lib/build.ts
+ * with cc -I include: the fo_* prototypes come from include/fastopen.h).
  *
  *   tfo server <port>                          epoll TFO server on [::]:port: reads 64 B, answers 64 B, closes on
  *                                              EOF; exits when its stdin (a pipe) closes
@@ -24,6 +25,8 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "fastopen.h"
 
 #define MSG_LEN 64
 #define MAX_CONC 1024
@@ -254,10 +257,10 @@ static int cmd_rate(const char *ip, const char *port, int conc, double ms, doubl
 
 /* ---- the same loop through libfastopen ---- */
 
-typedef int32_t (*fo_socket_fn)(void);
-typedef int32_t (*fo_connect_fn)(int32_t, const uint8_t *, uint32_t, uint32_t, const uint8_t *, uint32_t);
-typedef int32_t (*fo_recv_fn)(int32_t, uint8_t *, uint32_t);
-typedef int32_t (*fo_close_fn)(int32_t);
+/* The library is loaded at run time (its path is an argument): each fo_*
+ * function is looked up with dlsym into a pointer of the type fastopen.h
+ * declares for it. */
+#define FO_SYMBOL(lib, name) ((__typeof__(&name))symbol(lib, #name))
 
 static void *symbol(void *lib, const char *name) {
   void *fn = dlsym(lib, name);
@@ -279,10 +282,10 @@ static void *open_lib(const char *path) {
 
 static int cmd_librate(const char *path, const char *ip, const char *port, double ms, double warm) {
   void *lib = open_lib(path);
-  fo_socket_fn tcp6b = (fo_socket_fn)symbol(lib, "fo_socket_tcp6b");
-  fo_connect_fn fastopen = (fo_connect_fn)symbol(lib, "fo_socket_fastopen_connect6");
-  fo_recv_fn recv6 = (fo_recv_fn)symbol(lib, "fo_socket_recv");
-  fo_close_fn close6 = (fo_close_fn)symbol(lib, "fo_socket_close");
+  __typeof__(&fo_socket_tcp6b) tcp6b = FO_SYMBOL(lib, fo_socket_tcp6b);
+  __typeof__(&fo_socket_fastopen_connect6) fastopen = FO_SYMBOL(lib, fo_socket_fastopen_connect6);
+  __typeof__(&fo_socket_recv) recv6 = FO_SYMBOL(lib, fo_socket_recv);
+  __typeof__(&fo_socket_close) close6 = FO_SYMBOL(lib, fo_socket_close);
   struct sockaddr_in6 sa = address(ip, port);
   uint8_t ip16[16];
   memcpy(ip16, &sa.sin6_addr, 16);
@@ -326,7 +329,7 @@ static int cmd_librate(const char *path, const char *ip, const char *port, doubl
 
 static int cmd_ffi(const char *path, long calls) {
   void *lib = open_lib(path);
-  fo_connect_fn fastopen = (fo_connect_fn)symbol(lib, "fo_socket_fastopen_connect6");
+  __typeof__(&fo_socket_fastopen_connect6) fastopen = FO_SYMBOL(lib, fo_socket_fastopen_connect6);
   int fd = socket(AF_INET6, SOCK_STREAM, 0);
   if (fd < 0) die("socket");
   close(fd); /* a closed fd: the library's first syscall fails with EBADF */

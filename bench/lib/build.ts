@@ -1,12 +1,14 @@
 /**
  * Builds the benchmark's native helpers into zig-out/bench/: the delay relay
- * (Zig, bench/relay/relay.zig) and the C reference programs (bench/c/tfo.c,
- * with the machine's `cc`). Each is rebuilt only when its source is newer.
+ * (Zig, bench/relay/relay.zig, by build.zig's `relay` step) and the C
+ * reference programs (bench/c/tfo.c, with the machine's `cc`). Each is
+ * rebuilt only when one of its sources is newer.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ZIG } from "../../scripts/toolchain.mjs";
 
 /** Root of the repository. */
 export const ROOT = join(import.meta.dir, "..", "..");
@@ -20,8 +22,11 @@ export interface Built {
   bun: string;
 }
 
-function stale(output: string, source: string): boolean {
-  return !existsSync(output) || statSync(output).mtimeMs < statSync(source).mtimeMs;
+/** True when `output` is missing or older than any of `sources`. */
+function stale(output: string, ...sources: string[]): boolean {
+  if (!existsSync(output)) return true;
+  const built = statSync(output).mtimeMs;
+  return sources.some((source) => built < statSync(source).mtimeMs);
 }
 
 function run(command: string, args: string[]): void {
@@ -30,10 +35,9 @@ function run(command: string, args: string[]): void {
   if (result.status !== 0) throw new Error(`${command} ${args.join(" ")} failed:\n${result.stdout}${result.stderr}`);
 }
 
-/** The zig to build the relay with: $ZIG, the project's pinned one, or `zig` on PATH. */
+/** The zig to build the relay with: $ZIG, the project's pinned one (scripts/toolchain.mjs), or `zig` on PATH. */
 function zig(): string {
-  const pinned = join(ROOT, ".toolchain", "zig", "ziglang", "zig");
-  return process.env.ZIG ?? (existsSync(pinned) ? pinned : "zig");
+  return process.env.ZIG ?? (existsSync(ZIG) ? ZIG : "zig");
 }
 
 /** Builds what is stale and returns the paths; throws when the library is not built. */
@@ -41,17 +45,18 @@ export function build(log: (line: string) => void): Built {
   mkdirSync(OUT, { recursive: true });
   const library = process.env.FASTOPEN_LIB ?? join(ROOT, "zig-out", "lib", "libfastopen.so");
   if (!existsSync(library)) throw new Error(`${library} not found: build the library first (npm run build)`);
+  // Where build.zig's `relay` step installs it: <prefix>/bench/relay.
   const relay = join(OUT, "relay");
-  const relaySource = join(ROOT, "bench", "relay", "relay.zig");
-  if (stale(relay, relaySource)) {
-    log("building the delay relay (zig build-exe, once)...");
-    run(zig(), ["build-exe", relaySource, "-O", "ReleaseSafe", "-lc", `-femit-bin=${relay}`, "--cache-dir", join(ROOT, ".zig-cache")]);
+  if (stale(relay, join(ROOT, "bench", "relay", "relay.zig"), join(ROOT, "build.zig"))) {
+    log("building the delay relay (zig build relay, once)...");
+    run(zig(), ["build", "relay", "-Doptimize=ReleaseSafe", "--prefix", join(ROOT, "zig-out")]);
   }
   const tfo = join(OUT, "tfo");
   const tfoSource = join(ROOT, "bench", "c", "tfo.c");
-  if (stale(tfo, tfoSource)) {
+  const include = join(ROOT, "include");
+  if (stale(tfo, tfoSource, join(include, "fastopen.h"))) {
     log("building the C reference client/server (cc -O2)...");
-    run(process.env.CC ?? "cc", ["-O2", "-Wall", "-Wextra", "-o", tfo, tfoSource, "-ldl"]);
+    run(process.env.CC ?? "cc", ["-O2", "-Wall", "-Wextra", "-I", include, "-o", tfo, tfoSource, "-ldl"]);
   }
   return { relay, tfo, library, bun: process.execPath };
 }

@@ -10,7 +10,7 @@ import { join } from "node:path";
 const { i32, u32, ptr } = FFIType;
 
 /** The C ABI of libfastopen (see zig/root.zig). Every result is `>= 0` or `-errno`. */
-const symbols = {
+export const symbols = {
   fo_abi_version: { args: [], returns: i32 },
   fo_socket_tcp6: { args: [], returns: i32 },
   fo_socket_tcp6b: { args: [], returns: i32 },
