@@ -7,7 +7,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import { constants } from "node:os";
-import { native } from "../../src/native.ts";
+import { native } from "../../src/native/library.ts";
 
 const { EBADF, EINVAL } = constants.errno;
 const lib = native();

@@ -1,7 +1,7 @@
 /**
  * The C ABI is declared three times: the `export fn`s of zig/root.zig (the
  * library), the prototypes of include/fastopen.h (C callers) and the Bun
- * loader's symbol table (src/native.ts). They name the same functions, with
+ * loader's symbol table (src/native/library.ts). They name the same functions, with
  * the same arguments (kind by kind: i32, u32 or pointer) and an i32 result.
  * Pure text checks: the library is not loaded.
  */
@@ -9,7 +9,7 @@ import { describe, expect, test } from "bun:test";
 import { FFIType } from "bun:ffi";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { symbols } from "../../src/native.ts";
+import { symbols } from "../../src/native/library.ts";
 
 type Kind = "i32" | "u32" | "ptr";
 
@@ -87,7 +87,7 @@ function loaderSymbols(): Map<string, Signature> {
   for (const [name, { args, returns }] of Object.entries(symbols)) {
     const kind = (type: number): Kind => {
       const value = ffiKind.get(type);
-      if (value === undefined) throw new Error(`src/native.ts: ${name} uses FFI type ${type}`);
+      if (value === undefined) throw new Error(`src/native/library.ts: ${name} uses FFI type ${type}`);
       return value;
     };
     found.set(name, { args: (args as readonly number[]).map(kind), returns: kind(returns) });
