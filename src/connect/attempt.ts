@@ -35,6 +35,31 @@ export interface AttemptOptions<Data> {
    * its socket quietly and reject with ECANCELED.
    */
   claim: () => boolean;
+  /** Shared by the attempts of one connect() call: the user's lazy `open` runs once, its first flight replayed by the others. */
+  shared: SharedFlight;
+}
+
+/**
+ * What the attempts of one connect() call share: whether the user's `open`
+ * has run (on a deferred lazy attempt), and what it wrote while the SYN
+ * waited (the first flight), which a later attempt of a race sends instead
+ * of running `open` again.
+ */
+export interface SharedFlight {
+  opened: boolean;
+  flight: Uint8Array | null;
+}
+
+/** The bytes of a `socket.write(data, byteOffset?, byteLength?)` argument. */
+function writtenBytes(data: unknown, offset: unknown, length: unknown): Uint8Array | null {
+  let bytes: Uint8Array;
+  if (typeof data === "string") bytes = new TextEncoder().encode(data);
+  else if (data instanceof ArrayBuffer) bytes = new Uint8Array(data);
+  else if (ArrayBuffer.isView(data)) bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  else return null;
+  const start = typeof offset === "number" && typeof data !== "string" ? offset : 0;
+  const end = typeof length === "number" && typeof data !== "string" ? start + length : bytes.byteLength;
+  return bytes.subarray(start, end);
 }
 
 /** A running attempt: its outcome, and a way to stop it. */
@@ -43,7 +68,7 @@ export interface ConnectAttempt<Data> {
   /** Resolves with the established socket (the user's `open` has run); rejects with a SystemError. */
   readonly promise: Promise<Socket<Data>>;
   /** Ends a still-connecting attempt (its socket terminated, its fd closed) and rejects it with `error`. */
-  cancel(error: Error): void;
+  cancel(error: Error, quiet?: boolean): void;
 }
 
 type Phase = "connecting" | "established" | "failed";
@@ -92,6 +117,17 @@ function closedEarly(error: Error | undefined, opened: FastOpenFd, secure: boole
   });
 }
 
+/** The bytes of `parts`, one after another, on an ArrayBuffer of their own. */
+function concat(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(new ArrayBuffer(parts.reduce((n, p) => n + p.byteLength, 0)));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.byteLength;
+  }
+  return out;
+}
+
 class Attempt<Data> implements ConnectAttempt<Data> {
   readonly address: ResolvedAddress;
   readonly promise: Promise<Socket<Data>>;
@@ -109,6 +145,8 @@ class Attempt<Data> implements ConnectAttempt<Data> {
   private readonly held: unknown[] = [];
   private endHeld = false;
   private reported: Error | undefined;
+  /** Another attempt of this connect ran the user's `open`: this one sends its first flight instead. */
+  private readonly replay: boolean;
 
   constructor(
     private readonly opened: FastOpenFd,
@@ -117,8 +155,10 @@ class Attempt<Data> implements ConnectAttempt<Data> {
     this.address = opened.address;
     this.user = options.handlers;
     this.secure = options.tls !== undefined && options.tls !== false;
-    this.early = opened.deferred && !this.secure;
-    this.remainder = opened.remainder;
+    const shared = options.shared;
+    this.replay = shared.opened && shared.flight !== null && !this.secure;
+    this.early = opened.deferred && !this.secure && !this.replay;
+    this.remainder = this.replay ? concat(shared.flight!, opened.remainder) : opened.remainder;
     this.record = {
       fd: opened.fd,
       mode: opened.mode,
@@ -145,7 +185,9 @@ class Attempt<Data> implements ConnectAttempt<Data> {
     }
   }
 
-  cancel(error: Error): void {
+  cancel(error: Error, quiet = false): void {
+    // A race's loser: the user never hears of it again (a lazy `open` may have seen it).
+    if (quiet && this.phase === "connecting") this.forwarding = false;
     this.fail(error);
   }
 
@@ -189,14 +231,54 @@ class Attempt<Data> implements ConnectAttempt<Data> {
     }
     registerConnection(socket, this.record);
     if (this.secure) return; // The TLS handshake tells when the connection is up.
+    // A replayed empty first flight on a deferred fd: send the SYN now.
+    if (this.replay && this.opened.deferred && this.remainder.byteLength === 0) fo.socketSend(this.opened.fd, EMPTY);
     if (this.early) {
       fillPeer(socket, this.opened);
       this.forwarding = true;
-      this.user.open?.call(this.user, socket);
+      this.openCapturing(socket);
       // Nothing written in `open`: send the SYN empty, so a server that speaks first is reached.
       if (this.phase === "connecting" && this.alive(socket)) fo.socketSend(this.opened.fd, EMPTY);
     }
     this.progress(socket);
+  }
+
+  /**
+   * Runs the user's `open` on a deferred lazy attempt, recording what it
+   * wrote (what the kernel took) as the connect's first flight, for a later
+   * attempt of a race to send instead of running `open` again.
+   */
+  private openCapturing(socket: Socket<Data>): void {
+    const shared = this.options.shared;
+    shared.opened = true;
+    const parts: Uint8Array[] = [];
+    const write = socket.write;
+    let captured = true;
+    try {
+      Object.defineProperty(socket, "write", {
+        configurable: true,
+        writable: true,
+        value: (data: unknown, offset?: unknown, length?: unknown): number => {
+          const n = (write as (...args: unknown[]) => number).call(socket, data, offset, length);
+          const bytes = n > 0 ? writtenBytes(data, offset, length) : null;
+          if (bytes !== null) parts.push(bytes.slice(0, n));
+          else if (n > 0) captured = false;
+          return n;
+        },
+      });
+    } catch {
+      captured = false;
+    }
+    try {
+      this.user.open?.call(this.user, socket);
+    } finally {
+      try {
+        delete (socket as unknown as { write?: unknown }).write;
+      } catch {
+        // Not an own property: nothing to undo.
+      }
+      shared.flight = captured ? concat(...parts) : null;
+    }
   }
 
   /**
@@ -271,7 +353,7 @@ class Attempt<Data> implements ConnectAttempt<Data> {
     this.outcome.resolve(socket);
     if (this.forwarding) return;
     this.forwarding = true;
-    this.user.open?.call(this.user, socket);
+    if (!this.replay) this.user.open?.call(this.user, socket);
     const userData = this.user.data;
     if (this.held.length > 0) {
       for (const chunk of this.held.splice(0)) {

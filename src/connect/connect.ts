@@ -9,8 +9,8 @@
 import type { Socket, SocketHandler, TLSOptions } from "bun";
 import * as check from "../lowlevel/validate.ts";
 import { isIpLiteral, resolveHost, type LookupFunction, type ResolvedAddress } from "./resolve.ts";
-import { abortError, connectMode, timeoutError } from "./fd.ts";
-import { startAttempt, type AttemptOptions, type ConnectAttempt } from "./attempt.ts";
+import { abortError, timeoutError } from "./fd.ts";
+import { startAttempt, type AttemptOptions, type ConnectAttempt, type SharedFlight } from "./attempt.ts";
 
 /** Options of `connect`: those of `Bun.connect` (TCP form) plus the TFO ones. */
 export interface ConnectOptions<Data = undefined> {
@@ -44,7 +44,14 @@ export interface ConnectOptions<Data = undefined> {
   connectTimeout?: number;
   /** Aborts the connect (rejects with ABORT_ERR). No effect once the promise has settled. */
   signal?: AbortSignal;
-  /** Happy Eyeballs: ms before the next address is tried alongside (default 250; plain connects only). */
+  /**
+   * Happy Eyeballs: ms before the next address is tried alongside (default
+   * 250), in every mode. With `payload`, `lazy` or `tls` the next attempt
+   * carries the same first flight (the payload, what a lazy `open` wrote,
+   * the ClientHello): when both hosts answer within the race, the first
+   * flight may reach two hosts (the loser's connection is reset), a window
+   * bounded by `attemptDelay`.
+   */
   attemptDelay?: number;
   /** The DNS lookup to use (default `Bun.dns.lookup`). */
   lookup?: LookupFunction;
@@ -215,25 +222,13 @@ function tryNext(error: unknown): boolean {
 /** Starts attempts to one address each; all of them stop at the deadline or on abort. */
 type Starter<Data> = (address: ResolvedAddress, claim: () => boolean) => ConnectAttempt<Data>;
 
-/** Tries the addresses one after another (used when data may ride in the SYN: never twice at once). */
-async function inTurn<Data>(addresses: ResolvedAddress[], start: Starter<Data>): Promise<Socket<Data>> {
-  let first: unknown;
-  for (const address of addresses) {
-    try {
-      return await start(address, () => true).promise;
-    } catch (error) {
-      first ??= error;
-      if (!tryNext(error)) throw error;
-    }
-  }
-  throw first;
-}
-
 /**
  * Happy Eyeballs (RFC 8305): starts the next address when the current
  * attempt has not connected within `delayMs` or has failed; the first to
  * connect wins (claims the connection before the user sees it) and the
- * others are cancelled (their sockets terminated, their fds closed).
+ * others are cancelled (their sockets terminated, their fds closed). Used
+ * in every mode: data riding in the SYN goes with every attempt, so a first
+ * flight may reach two hosts when both answer within the race.
  */
 function race<Data>(addresses: ResolvedAddress[], start: Starter<Data>, delayMs: number): Promise<Socket<Data>> {
   return new Promise((resolve, reject) => {
@@ -247,7 +242,7 @@ function race<Data>(addresses: ResolvedAddress[], start: Starter<Data>, delayMs:
       done = true;
       clearTimeout(timer);
       attempts.forEach((attempt, i) => {
-        if (i !== winner) attempt.cancel(new Error("lost the race"));
+        if (i !== winner) attempt.cancel(new Error("lost the race"), true);
       });
     };
     const failed = (error: unknown): void => {
@@ -349,7 +344,13 @@ export async function connect<Data = undefined>(options: ConnectOptions<Data>): 
 }
 
 /** The attempt's options for `address` (one object per attempt: the attempt keeps it). */
-function attemptOptions<Data>(options: ConnectOptions<Data>, checked: Checked<Data>, address: ResolvedAddress, claim: () => boolean): AttemptOptions<Data> {
+function attemptOptions<Data>(
+  options: ConnectOptions<Data>,
+  checked: Checked<Data>,
+  address: ResolvedAddress,
+  claim: () => boolean,
+  shared: SharedFlight = { opened: false, flight: null },
+): AttemptOptions<Data> {
   return {
     address,
     port: checked.port,
@@ -361,6 +362,7 @@ function attemptOptions<Data>(options: ConnectOptions<Data>, checked: Checked<Da
     data: options.data,
     allowHalfOpen: options.allowHalfOpen ?? false,
     claim,
+    shared,
   };
 }
 
@@ -379,12 +381,13 @@ async function connectChecked<Data>(options: ConnectOptions<Data>, checked: Chec
   // The attempts that the deadline or the signal must stop.
   const watched = signal !== undefined || deadline !== null;
   const live = new Set<ConnectAttempt<Data>>();
+  const shared: SharedFlight = { opened: false, flight: null };
   let stopped: ((address: string, port: number) => Error) | null = null;
   const start: Starter<Data> = (address, claim) => {
     if (stopped !== null) throw stopped(address.address, port);
     // Watched before Bun adopts the fd: a lazy connect runs `open` during the
     // adoption, and an abort or deadline there must reach this attempt.
-    const attempt = startAttempt<Data>(attemptOptions(options, checked, address, claim), (created) => {
+    const attempt = startAttempt<Data>(attemptOptions(options, checked, address, claim, shared), (created) => {
       if (!watched) return;
       live.add(created);
       const forget = (): boolean => live.delete(created);
@@ -397,8 +400,7 @@ async function connectChecked<Data>(options: ConnectOptions<Data>, checked: Chec
     for (const attempt of live) attempt.cancel(error(attempt.address.address, port));
   });
   try {
-    const mode = connectMode(checked.payload, checked.fastOpen, checked.lazy);
-    return mode === "plain" && addresses.length > 1 ? await race(addresses, start, checked.attemptDelay) : await inTurn(addresses, start);
+    return addresses.length > 1 ? await race(addresses, start, checked.attemptDelay) : await start(addresses[0]!, CLAIM_ALWAYS).promise;
   } finally {
     unwatch();
   }

@@ -116,6 +116,67 @@ const cases: Record<string, (args: string[]) => Promise<object>> = {
     return { remoteAddress, ms, fdsBefore: before, fdsAfter: after };
   },
 
+  /**
+   * Issue 11: Happy Eyeballs when data rides in the SYN. Cookies for ::1 (a
+   * server there for a moment) and 127.0.0.1 are fetched first; then ::1
+   * drops SYNs to the port and a lookup gives [::1, 127.0.0.1]: the race
+   * (default attemptDelay) reaches 127.0.0.1 with the same first flight in
+   * its SYN, which the server gets exactly once, `open` runs once, no fd is left.
+   */
+  async raceFirstFlight([mode = "payload"]) {
+    const port = EYEBALLS_PORT;
+    const request = new TextEncoder().encode("GET / HTTP/1.1\r\nHost: dual.test\r\n\r\n");
+    const six = recordingServer({ hostname: "::1", port });
+    await sendPayload(six, "::1", request);
+    six.stop();
+    const server = recordingServer({ hostname: "127.0.0.1", port });
+    await sendPayload(server, "127.0.0.1", request);
+    const drop = Bun.spawnSync(["ip6tables", "-A", "INPUT", "-p", "tcp", "--dport", String(port), "--syn", "-j", "DROP"]);
+    if (drop.exitCode !== 0) throw new Error(`ip6tables: ${drop.stderr.toString()}`);
+    const lookup = async (): Promise<Array<{ address: string; family: number }>> => [
+      { address: "::1", family: 6 },
+      { address: "127.0.0.1", family: 4 },
+    ];
+    const before = await settledFdCount();
+    const counted = counters();
+    let opens = 0;
+    const t0 = performance.now();
+    const socket = await connect({
+      hostname: "dual.test",
+      port,
+      lookup,
+      ...(mode === "payload" ? { payload: request } : { lazy: true }),
+      socket: {
+        open(s) {
+          opens++;
+          if (mode === "lazy") s.write(request);
+        },
+        data() {},
+      },
+    });
+    const ms = performance.now() - t0;
+    const remoteAddress = socket.remoteAddress;
+    const client = fastOpenStatus(socket);
+    const pending = server.next();
+    socket.end();
+    const received = await pending;
+    await Bun.sleep(300);
+    // A second connection to the server would be queued by now.
+    const extra = await Promise.race([server.next().then(() => true), Bun.sleep(100).then(() => false)]);
+    const after = await fdCountBackTo(before);
+    server.stop();
+    return {
+      ms,
+      opens,
+      remoteAddress,
+      client,
+      counters: delta(counted),
+      exactlyOnce: sha256(received.bytes) === sha256(request) && !extra,
+      fdsBefore: before,
+      fdsAfter: after,
+    };
+  },
+
   /** Two connects with a payload: the first fetches a cookie, the second carries the payload in the SYN. */
   async payload([hostname = "::1"]) {
     const server = recordingServer({ hostname });

@@ -147,6 +147,29 @@ suite("hostname resolution and address fallback", () => {
     ]);
   });
 
+  for (const mode of ["payload", "lazy"]) {
+    test(`Happy Eyeballs with data in the SYN (${mode}): ::1 drops SYNs, 127.0.0.1 gets the first flight in its SYN exactly once, within 1 s`, () => {
+      const o = runScenarioCase<{
+        ms: number;
+        opens: number;
+        remoteAddress: string;
+        client: FastOpenStatus;
+        counters: { TCPFastOpenActive: number; TCPFastOpenPassive: number };
+        exactlyOnce: boolean;
+        fdsBefore: number;
+        fdsAfter: number;
+      }>(`${import.meta.dir}/connect.scenario.ts`, ["raceFirstFlight", mode]);
+      expect(o.ms).toBeLessThan(1000);
+      expect(o.remoteAddress).toBe("127.0.0.1");
+      expect(o.opens).toBe(1);
+      expect(o.exactlyOnce).toBe(true);
+      expect(o.client).toMatchObject({ sent: true, acked: true, reason: "none" });
+      expect(o.counters.TCPFastOpenActive).toBe(1);
+      expect(o.counters.TCPFastOpenPassive).toBe(1);
+      expect(o.fdsAfter).toBe(o.fdsBefore);
+    }, 20_000);
+  }
+
   test("Happy Eyeballs: an address that drops SYNs loses to the next one, and its fd is closed", () => {
     const setup = [`ip6tables -A INPUT -p tcp --dport ${EYEBALLS_PORT} --syn -j DROP`];
     const result = runScenarioCase<{ remoteAddress: string; fdsBefore: number; fdsAfter: number }>(`${import.meta.dir}/connect.scenario.ts`, ["happyEyeballs"], 3, setup);
