@@ -55,9 +55,13 @@ function outer(): void {
     "echo '1024 65535' > /proc/sys/net/ipv4/ip_local_port_range",
     'exec "$@"',
   ].join("\n");
-  const run = spawnSync("unshare", ["-n", "--", "sh", "-c", shell, "bench", process.execPath, import.meta.path, INSIDE, ...process.argv.slice(2)], {
-    stdio: "inherit",
-  });
+  const run = spawnSync(
+    "unshare",
+    ["-n", "--", "sh", "-c", shell, "bench", process.execPath, import.meta.path, INSIDE, ...process.argv.slice(2)],
+    {
+      stdio: "inherit",
+    },
+  );
   process.exit(run.status ?? 1);
 }
 
@@ -157,7 +161,11 @@ async function latency(clients: Client[], port: number, samples: number): Promis
   }
   return times.map((t, c) => {
     const sorted = t.sort((a, b) => a - b);
-    return { median: quantile(sorted, 0.5), p99: quantile(sorted, 0.99), tfoShare: clients[c]!.tfo ? active[c]! / samples : null };
+    return {
+      median: quantile(sorted, 0.5),
+      p99: quantile(sorted, 0.99),
+      tfoShare: clients[c]!.tfo ? active[c]! / samples : null,
+    };
   });
 }
 
@@ -168,7 +176,12 @@ interface RateRow {
 }
 
 /** Completed connections, errors and SYN-data connects of `concurrency` loops running for `seconds`. */
-async function burst(client: Client, port: number, concurrency: number, seconds: number): Promise<{ done: number; errors: number; active: number; elapsed: number }> {
+async function burst(
+  client: Client,
+  port: number,
+  concurrency: number,
+  seconds: number,
+): Promise<{ done: number; errors: number; active: number; elapsed: number }> {
   const before = fastOpenCounters();
   const end = performance.now() + seconds * 1000;
   let done = 0;
@@ -194,7 +207,13 @@ async function burst(client: Client, port: number, concurrency: number, seconds:
  * bursts of `seconds / rounds` each, the clients taking turns (order
  * rotating), so that noise from the machine falls on all of them alike.
  */
-async function rates(clients: Client[], port: number, concurrency: number, seconds: number, rounds: number): Promise<RateRow[]> {
+async function rates(
+  clients: Client[],
+  port: number,
+  concurrency: number,
+  seconds: number,
+  rounds: number,
+): Promise<RateRow[]> {
   const totals = clients.map(() => ({ done: 0, errors: 0, active: 0, elapsed: 0 }));
   for (let r = 0; r < rounds; r++) {
     for (let k = 0; k < clients.length; k++) {
@@ -207,7 +226,11 @@ async function rates(clients: Client[], port: number, concurrency: number, secon
       t.elapsed += b.elapsed;
     }
   }
-  return totals.map((t, c) => ({ perSecond: t.done / t.elapsed, errors: t.errors, tfoShare: clients[c]!.tfo ? t.active / Math.max(1, t.done) : null }));
+  return totals.map((t, c) => ({
+    perSecond: t.done / t.elapsed,
+    errors: t.errors,
+    tfoShare: clients[c]!.tfo ? t.active / Math.max(1, t.done) : null,
+  }));
 }
 
 async function inside(): Promise<void> {
@@ -215,7 +238,11 @@ async function inside(): Promise<void> {
   const seconds = flag("--seconds", 6);
   const rounds = flag("--rounds", 3);
   const warm = flag("--warm", 3);
-  const child = Bun.spawn([process.execPath, import.meta.path, INSIDE, "--server"], { stdin: "pipe", stdout: "pipe", stderr: "inherit" });
+  const child = Bun.spawn([process.execPath, import.meta.path, INSIDE, "--server"], {
+    stdin: "pipe",
+    stdout: "pipe",
+    stderr: "inherit",
+  });
   const reader = child.stdout.getReader();
   const line = new TextDecoder().decode((await reader.read()).value);
   const { port } = JSON.parse(line) as { port: number };
@@ -245,12 +272,17 @@ async function inside(): Promise<void> {
     "c=1 / Bun": (rateRows[1]![i]!.perSecond / rateRows[1]![bun]!.perSecond).toFixed(2),
     "conn/s c=64": Math.round(rateRows[64]![i]!.perSecond),
     "c=64 / Bun": (rateRows[64]![i]!.perSecond / rateRows[64]![bun]!.perSecond).toFixed(2),
-    "in SYN (lat/c1/c64)": c.tfo ? `${pct(lat[i]!.tfoShare)}/${pct(rateRows[1]![i]!.tfoShare)}/${pct(rateRows[64]![i]!.tfoShare)}` : "-",
+    "in SYN (lat/c1/c64)": c.tfo
+      ? `${pct(lat[i]!.tfoShare)}/${pct(rateRows[1]![i]!.tfoShare)}/${pct(rateRows[64]![i]!.tfoShare)}`
+      : "-",
     errors: rateRows[1]![i]!.errors + rateRows[64]![i]!.errors,
   }));
-  console.log(`loopback ::1, ${warm} s warm-up, ${samples} latency samples and ${seconds} s of rate runs (${rounds} rounds) per client, Bun ${Bun.version}`);
+  console.log(
+    `loopback ::1, ${warm} s warm-up, ${samples} latency samples and ${seconds} s of rate runs (${rounds} rounds) per client, Bun ${Bun.version}`,
+  );
   console.table(rows);
-  if (process.argv.includes("--json")) console.log(JSON.stringify({ date: new Date().toISOString(), warm, samples, seconds, rounds, rows }));
+  if (process.argv.includes("--json"))
+    console.log(JSON.stringify({ date: new Date().toISOString(), warm, samples, seconds, rounds, rows }));
 }
 
 if (!process.argv.includes(INSIDE)) outer();

@@ -15,19 +15,19 @@
  * `--render` redraws the tables and the chart from the last JSON.
  */
 import { spawnSync } from "node:child_process";
-import { cpus, loadavg, release } from "node:os";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, release } from "node:os";
 import { join } from "node:path";
 import { build, makeCertificate } from "./lib/build.ts";
 import { installCleanup } from "./lib/ns.ts";
-import { runLatency, type LatencyOptions } from "./sections/latency.ts";
-import { runRate, type RateOptions } from "./sections/rate.ts";
-import { runFfi, type FfiOptions } from "./sections/ffi.ts";
-import { runMemory, type MemoryOptions } from "./sections/memory.ts";
-import { checkTargets } from "./report/targets.ts";
-import { fullReport } from "./report/table.ts";
 import { renderChart } from "./report/chart.ts";
+import { fullReport } from "./report/table.ts";
+import { checkTargets } from "./report/targets.ts";
 import type { BenchResults, Machine } from "./report/types.ts";
+import { type FfiOptions, runFfi } from "./sections/ffi.ts";
+import { type LatencyOptions, runLatency } from "./sections/latency.ts";
+import { type MemoryOptions, runMemory } from "./sections/memory.ts";
+import { type RateOptions, runRate } from "./sections/rate.ts";
 
 interface Plan {
   latency: Omit<LatencyOptions, "cert">;
@@ -62,12 +62,21 @@ function machine(): Machine {
   } catch {
     // Keep os.cpus()'s name.
   }
-  return { date: new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC", cpu, cores: cpus().length, kernel: release(), bun: Bun.version, loadAtStart: loadavg()[0]!, ...source() };
+  return {
+    date: `${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC`,
+    cpu,
+    cores: cpus().length,
+    kernel: release(),
+    bun: Bun.version,
+    loadAtStart: loadavg()[0]!,
+    ...source(),
+  };
 }
 
 /** The commit measured, and the library files that differed from it (uncommitted work measured too). */
 function source(): { commit: string; uncommitted: string[] } {
-  const git = (...args: string[]): string => spawnSync("git", args, { cwd: join(import.meta.dir, ".."), encoding: "utf8" }).stdout ?? "";
+  const git = (...args: string[]): string =>
+    spawnSync("git", args, { cwd: join(import.meta.dir, ".."), encoding: "utf8" }).stdout ?? "";
   const uncommitted = git("status", "--porcelain", "--", "src", "zig", "build.zig")
     .split("\n")
     .filter((line) => line.trim() !== "")
@@ -132,7 +141,9 @@ async function main(): Promise<void> {
     targets: checkTargets(latency, rate, memory),
   };
   console.log(write(results));
-  log(`done in ${results.seconds.toFixed(0)} s: bench/results/${mode}.json, ${mode}.md, ${mode === "full" ? "chart" : "quick"}.svg`);
+  log(
+    `done in ${results.seconds.toFixed(0)} s: bench/results/${mode}.json, ${mode}.md, ${mode === "full" ? "chart" : "quick"}.svg`,
+  );
 }
 
 await main();

@@ -31,8 +31,16 @@ function have(cmd) {
 
 if (installedZig() !== ZIG_VERSION) {
   run("python3", [
-    "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-warn-script-location",
-    "--upgrade", "--target", ZIG_HOME, `ziglang==${ZIG_VERSION}`,
+    "-m",
+    "pip",
+    "install",
+    "--quiet",
+    "--disable-pip-version-check",
+    "--no-warn-script-location",
+    "--upgrade",
+    "--target",
+    ZIG_HOME,
+    `ziglang==${ZIG_VERSION}`,
   ]);
 }
 run("npm", [existsSync(`${ROOT}/package-lock.json`) ? "ci" : "install", "--no-audit", "--no-fund"]);

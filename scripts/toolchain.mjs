@@ -1,5 +1,5 @@
 // Pinned toolchain locations shared by the set-up and wrapper scripts.
-import { join, dirname } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** Zig version from PyPI's `ziglang` package that the project builds with. */

@@ -7,17 +7,18 @@
  * first bytes rode in the SYN; `support()` says whether this host allows it.
  * The libowfat-style fd layer is the separate entry `fastopen/lowlevel`.
  */
-export { connect, DEFAULT_ATTEMPT_DELAY_MS } from "./connect/connect.ts";
+
 export type { ConnectOptions } from "./connect/connect.ts";
+export { connect, DEFAULT_ATTEMPT_DELAY_MS } from "./connect/connect.ts";
 export type { ConnectMode } from "./connect/fd.ts";
 export type { LookupFunction } from "./connect/resolve.ts";
-export { listen } from "./listen.ts";
-export type { ListenOptions, FastOpenListener } from "./listen.ts";
-export { DEFAULT_FASTOPEN_QUEUE } from "./lowlevel/socket.ts";
+export type { FastOpenOutcome, FastOpenStatus } from "./connect/status.ts";
 export { fastOpenStatus } from "./connect/status.ts";
-export type { FastOpenStatus, FastOpenOutcome } from "./connect/status.ts";
-export { support } from "./support.ts";
-export type { SupportReport } from "./support.ts";
+export type { FastOpenListener, ListenOptions } from "./listen.ts";
+export { listen } from "./listen.ts";
 export type { SystemError } from "./lowlevel/errors.ts";
-export { createConnection, FastOpenAgent, FastOpenSocket, MAX_PAYLOAD } from "./node/net.ts";
+export { DEFAULT_FASTOPEN_QUEUE } from "./lowlevel/socket.ts";
 export type { CreateConnectionOptions, FastOpenAgentOptions, SocketReadyState } from "./node/net.ts";
+export { createConnection, FastOpenAgent, FastOpenSocket, MAX_PAYLOAD } from "./node/net.ts";
+export type { SupportReport } from "./support.ts";
+export { support } from "./support.ts";

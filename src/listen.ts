@@ -5,9 +5,9 @@
  * `listen(2)`, the order macOS requires and Linux accepts.
  */
 import type { TCPSocketListener, TCPSocketListenOptions } from "bun";
+import { lastError, systemError } from "./lowlevel/errors.ts";
 import * as fo from "./lowlevel/socket.ts";
 import * as check from "./lowlevel/validate.ts";
-import { lastError, systemError } from "./lowlevel/errors.ts";
 
 /** Default TFO queue length of `listen` (pending SYN-data requests). */
 export const DEFAULT_FASTOPEN_QUEUE = fo.DEFAULT_FASTOPEN_QUEUE;
@@ -34,9 +34,13 @@ export type FastOpenListener<Data = undefined> = TCPSocketListener<Data> & {
  */
 export function listen<Data = undefined>(options: ListenOptions<Data>): FastOpenListener<Data> {
   if (typeof options !== "object" || options === null) throw new TypeError("listen() needs an options object");
-  if (typeof options.hostname !== "string") throw new TypeError(`hostname must be a string, got ${typeof options.hostname}`);
+  if (typeof options.hostname !== "string")
+    throw new TypeError(`hostname must be a string, got ${typeof options.hostname}`);
   check.port(options.port);
-  const queue = options.fastOpen === undefined ? DEFAULT_FASTOPEN_QUEUE : check.integer("fastOpen", options.fastOpen, 0, 0x7fffffff);
+  const queue =
+    options.fastOpen === undefined
+      ? DEFAULT_FASTOPEN_QUEUE
+      : check.integer("fastOpen", options.fastOpen, 0, 0x7fffffff);
   const { fastOpen: _omit, ...bunOptions } = options;
   const listener = Bun.listen<Data>(bunOptions);
   const fd = (listener as { fd?: unknown }).fd;

@@ -6,11 +6,12 @@
  * `socketFastopenStatus(fd)`, IPv4/IPv6 address helpers, and the namespace's
  * TcpExt counters that prove TFO happened.
  */
-export * from "./lowlevel/socket.ts";
+
 export * from "./lowlevel/address.ts";
-export { lastError, errnoName, errnoNumber } from "./lowlevel/errors.ts";
 export type { ErrnoInfo } from "./lowlevel/errors.ts";
-export type { KernelFastOpenStatus, FastOpenReason } from "./lowlevel/status.ts";
-export { fastOpenCounters, counterDelta, readTcpFastopenSysctl, TFO_BITS } from "./lowlevel/netstat.ts";
+export { errnoName, errnoNumber, lastError } from "./lowlevel/errors.ts";
 export type { FastOpenCounters } from "./lowlevel/netstat.ts";
+export { counterDelta, fastOpenCounters, readTcpFastopenSysctl, TFO_BITS } from "./lowlevel/netstat.ts";
+export * from "./lowlevel/socket.ts";
+export type { FastOpenReason, KernelFastOpenStatus } from "./lowlevel/status.ts";
 export type { BufferSource } from "./lowlevel/validate.ts";

@@ -4,8 +4,9 @@
  * missing piece. Linux: the `net.ipv4.tcp_fastopen` bits and the kernel
  * version; macOS: `net.inet.tcp.fastopen`; FreeBSD: `net.inet.tcp.fastopen.*`.
  */
-import { release } from "node:os";
+
 import { spawnSync } from "node:child_process";
+import { release } from "node:os";
 import { readTcpFastopenSysctl, TFO_BITS } from "./lowlevel/netstat.ts";
 
 /** What this host allows. */
@@ -55,10 +56,22 @@ export function linuxSupport(setting: number | null, kernel: string): SupportRep
     return report;
   }
   const want = bits | TFO_BITS.client | TFO_BITS.server;
-  if (!client) report.advice.push(`client TFO is off (bit 0x1 of net.ipv4.tcp_fastopen=${setting}): connections fall back to connect + send; enable with: sysctl -w net.ipv4.tcp_fastopen=${want}`);
-  if (!server) report.advice.push(`server TFO is off (bit 0x2 of net.ipv4.tcp_fastopen=${setting}): listen() ignores SYN data; enable with: sysctl -w net.ipv4.tcp_fastopen=${want}`);
-  if (client && !lazyKernel) report.advice.push(`kernel ${kernel} predates TCP_FASTOPEN_CONNECT (4.11): lazy and TLS connects send the ClientHello after the handshake`);
-  if (!report.noCookie) report.advice.push("no-cookie TFO is off (bit 0x4, client; needs a server that allows it): the first connection to each server only fetches a cookie (normal)");
+  if (!client)
+    report.advice.push(
+      `client TFO is off (bit 0x1 of net.ipv4.tcp_fastopen=${setting}): connections fall back to connect + send; enable with: sysctl -w net.ipv4.tcp_fastopen=${want}`,
+    );
+  if (!server)
+    report.advice.push(
+      `server TFO is off (bit 0x2 of net.ipv4.tcp_fastopen=${setting}): listen() ignores SYN data; enable with: sysctl -w net.ipv4.tcp_fastopen=${want}`,
+    );
+  if (client && !lazyKernel)
+    report.advice.push(
+      `kernel ${kernel} predates TCP_FASTOPEN_CONNECT (4.11): lazy and TLS connects send the ClientHello after the handshake`,
+    );
+  if (!report.noCookie)
+    report.advice.push(
+      "no-cookie TFO is off (bit 0x4, client; needs a server that allows it): the first connection to each server only fetches a cookie (normal)",
+    );
   return report;
 }
 
@@ -82,7 +95,10 @@ function darwinSupport(): SupportReport {
     advice: [],
   };
   if (setting === null) report.advice.push("net.inet.tcp.fastopen cannot be read: TFO state unknown");
-  else if (!report.client || !report.server) report.advice.push(`net.inet.tcp.fastopen=${setting}: enable client and server with: sudo sysctl -w net.inet.tcp.fastopen=3`);
+  else if (!report.client || !report.server)
+    report.advice.push(
+      `net.inet.tcp.fastopen=${setting}: enable client and server with: sudo sysctl -w net.inet.tcp.fastopen=3`,
+    );
   report.advice.push("macOS has no no-cookie TFO");
   return report;
 }

@@ -15,11 +15,11 @@ import net from "node:net";
 import type { SocketHandler } from "bun";
 import { connect } from "../../src/connect/connect.ts";
 import { fastOpenStatus } from "../../src/connect/status.ts";
-import * as fo from "../../src/lowlevel/socket.ts";
 import { parseIp6 } from "../../src/lowlevel/address.ts";
 import { lastError } from "../../src/lowlevel/errors.ts";
+import * as fo from "../../src/lowlevel/socket.ts";
 import { reply } from "../lib/proc.ts";
-import { MESSAGE_BYTES, type ClientSamples, type LatencyReport, type ServerPorts } from "./protocol.ts";
+import { type ClientSamples, type LatencyReport, MESSAGE_BYTES, type ServerPorts } from "./protocol.ts";
 
 interface Config {
   host: string;
@@ -49,7 +49,11 @@ const SECURE = "Bun.connect TLS";
 const SECURE_X25519 = "Bun.connect TLS x25519";
 
 /** Resolves with the first-byte time; rejects on error or a close before any byte. */
-function firstByte(watched: boolean): { handlers: SocketHandler<undefined>; at: Promise<number>; tfo: () => boolean | null } {
+function firstByte(watched: boolean): {
+  handlers: SocketHandler<undefined>;
+  at: Promise<number>;
+  tfo: () => boolean | null;
+} {
   const done = Promise.withResolvers<number>();
   let proven: boolean | null = null;
   const handlers: SocketHandler<undefined> = {
@@ -95,7 +99,11 @@ async function bunConnect(tls: object | null): Promise<Sample> {
   const handlers: SocketHandler<undefined> = { ...probe.handlers, open: (socket) => void socket.write(REQUEST) };
   const t0 = performance.now();
   const port = tls !== null ? config.ports.tls : config.ports.plain;
-  await Bun.connect(tls !== null ? { hostname: config.host, port, tls, socket: handlers } : { hostname: config.host, port, socket: handlers });
+  await Bun.connect(
+    tls !== null
+      ? { hostname: config.host, port, tls, socket: handlers }
+      : { hostname: config.host, port, socket: handlers },
+  );
   const t1 = await probe.at;
   return { ms: t1 - t0, tfo: null };
 }
@@ -114,7 +122,7 @@ function lowLevel(): Promise<Sample> {
     if (fo.socketRecv(fd, buffer) <= 0) throw new Error(`socketRecv failed: ${lastError()?.code}`);
     const t1 = performance.now();
     const status = fo.socketFastopenStatus(fd);
-    return Promise.resolve({ ms: t1 - t0, tfo: status !== null && status.sent && status.acked });
+    return Promise.resolve({ ms: t1 - t0, tfo: status?.sent === true && status.acked });
   } finally {
     fo.socketClose(fd);
   }
@@ -139,14 +147,19 @@ type StatusSource = { fastOpenStatus?: () => { sent: boolean; acked: boolean } |
 function httpGet(agent: http.Agent, watched: boolean): Promise<Sample> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const request = http.get({ host: config.host, port: config.ports.http, path: "/", agent, headers: { connection: "close" } }, (response) => {
-      const ms = performance.now() - t0;
-      const status = watched ? ((request.socket ?? response.socket) as unknown as StatusSource | null)?.fastOpenStatus?.() : undefined;
-      const tfo = status === undefined ? null : status !== null && status.sent && status.acked;
-      response.resume();
-      response.once("end", () => resolve({ ms, tfo }));
-      response.once("error", reject);
-    });
+    const request = http.get(
+      { host: config.host, port: config.ports.http, path: "/", agent, headers: { connection: "close" } },
+      (response) => {
+        const ms = performance.now() - t0;
+        const status = watched
+          ? ((request.socket ?? response.socket) as unknown as StatusSource | null)?.fastOpenStatus?.()
+          : undefined;
+        const tfo = status === undefined ? null : status?.sent === true && status.acked;
+        response.resume();
+        response.once("end", () => resolve({ ms, tfo }));
+        response.once("error", reject);
+      },
+    );
     request.once("error", reject);
   });
 }
@@ -167,7 +180,12 @@ async function clients(skipped: LatencyReport["skipped"]): Promise<Client[]> {
     { name: "connect TFO", limitRtts: 1, baseline: PLAIN, once: connectTfo },
     { name: PLAIN, limitRtts: 2, baseline: PLAIN, once: () => bunConnect(null) },
     { name: "node:net", limitRtts: 2, baseline: PLAIN, once: nodeNet },
-    { name: "http.Agent", limitRtts: 2, baseline: PLAIN, once: () => httpGet(new http.Agent({ keepAlive: false }), false) },
+    {
+      name: "http.Agent",
+      limitRtts: 2,
+      baseline: PLAIN,
+      once: () => httpGet(new http.Agent({ keepAlive: false }), false),
+    },
     { name: "connect lazy TLS", limitRtts: 2, baseline: SECURE, once: () => connectTls(TLS) },
     { name: SECURE, limitRtts: 3, baseline: SECURE, once: () => bunConnect(TLS) },
     { name: "connect lazy TLS x25519", limitRtts: 2, baseline: SECURE_X25519, once: () => connectTls(TLS_X25519) },
@@ -195,7 +213,13 @@ function selected(list: Client[]): Client[] {
 async function main(): Promise<void> {
   const skipped: LatencyReport["skipped"] = [];
   const list = selected(await clients(skipped));
-  const results: ClientSamples[] = list.map((c) => ({ name: c.name, limitRtts: c.limitRtts, baseline: c.baseline, samples: [], tfoProven: null }));
+  const results: ClientSamples[] = list.map((c) => ({
+    name: c.name,
+    limitRtts: c.limitRtts,
+    baseline: c.baseline,
+    samples: [],
+    tfoProven: null,
+  }));
   for (let round = 0; round < config.warm + config.samples; round++) {
     for (let k = 0; k < list.length; k++) {
       const index = (k + round) % list.length;

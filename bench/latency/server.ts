@@ -7,8 +7,9 @@
  *
  *   bun bench/latency/server.ts <host> <cert.pem> <key.pem>
  */
-import type { Socket, SocketHandler } from "bun";
+
 import { readFileSync } from "node:fs";
+import type { Socket, SocketHandler } from "bun";
 import { listen } from "../../src/listen.ts";
 import { eachStdinLine, reply } from "../lib/proc.ts";
 import { MESSAGE_BYTES } from "./protocol.ts";
@@ -20,7 +21,9 @@ if (host === undefined || certPath === undefined || keyPath === undefined) {
 
 const RESPONSE = new Uint8Array(MESSAGE_BYTES).fill(0x72);
 const HTTP_RESPONSE = Buffer.concat([
-  Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${MESSAGE_BYTES}\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n`),
+  Buffer.from(
+    `HTTP/1.1 200 OK\r\nContent-Length: ${MESSAGE_BYTES}\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n`,
+  ),
   RESPONSE,
 ]);
 

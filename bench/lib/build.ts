@@ -66,7 +66,10 @@ const temporary: string[] = [];
 /** A fresh temporary folder, removed when the process exits. */
 export function tempDir(prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  if (temporary.length === 0) process.on("exit", () => temporary.forEach((d) => rmSync(d, { recursive: true, force: true })));
+  if (temporary.length === 0)
+    process.on("exit", () => {
+      for (const d of temporary) rmSync(d, { recursive: true, force: true });
+    });
   temporary.push(dir);
   return dir;
 }
@@ -79,8 +82,23 @@ export function makeCertificate(): { cert: string; key: string } {
   const config = join(dir, "openssl.cnf");
   writeFileSync(config, "[req]\ndistinguished_name=dn\n[dn]\n");
   run("openssl", [
-    "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-    "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=fastopen-bench", "-config", config,
+    "req",
+    "-x509",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:prime256v1",
+    "-nodes",
+    "-keyout",
+    key,
+    "-out",
+    cert,
+    "-days",
+    "2",
+    "-subj",
+    "/CN=fastopen-bench",
+    "-config",
+    config,
   ]);
   return { cert, key };
 }

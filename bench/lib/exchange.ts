@@ -36,4 +36,7 @@ export const exchangeHandlers: SocketHandler<Waiter> = {
 };
 
 /** `exchangeHandlers` that also write REQUEST in `open` (for clients without a payload option). */
-export const writingHandlers: SocketHandler<Waiter> = { ...exchangeHandlers, open: (socket) => void socket.write(REQUEST) };
+export const writingHandlers: SocketHandler<Waiter> = {
+  ...exchangeHandlers,
+  open: (socket) => void socket.write(REQUEST),
+};

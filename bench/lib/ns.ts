@@ -6,8 +6,8 @@
  */
 import { spawnSync } from "node:child_process";
 import type { Subprocess } from "bun";
-import { LineReader } from "./proc.ts";
 import { parseNetstat } from "../../src/lowlevel/netstat.ts";
+import { LineReader } from "./proc.ts";
 
 const created = new Set<string>();
 const children = new Set<Subprocess>();
@@ -33,7 +33,9 @@ export function createNamespace(name: string, sysctls: Record<string, string> = 
   ip("-n", name, "link", "set", "lo", "up");
   for (const [path, value] of Object.entries(sysctls)) {
     if (!/^[\w/]+$/.test(path)) throw new RangeError(`bad sysctl path ${path}`);
-    const run = spawnSync("ip", ["netns", "exec", name, "sh", "-c", `echo '${value}' > /proc/sys/${path}`], { encoding: "utf8" });
+    const run = spawnSync("ip", ["netns", "exec", name, "sh", "-c", `echo '${value}' > /proc/sys/${path}`], {
+      encoding: "utf8",
+    });
     if (run.status !== 0) throw new Error(`sysctl ${path}=${value} in ${name} failed: ${run.stderr.trim()}`);
   }
   return name;
@@ -51,7 +53,11 @@ export function namespaceName(tag: string): string {
 }
 
 /** Starts `command` inside namespace `ns` with piped stdin/stdout; stderr is inherited. */
-export function spawnIn(ns: string, command: string[], env: Record<string, string> = {}): Subprocess<"pipe", "pipe", "inherit"> {
+export function spawnIn(
+  ns: string,
+  command: string[],
+  env: Record<string, string> = {},
+): Subprocess<"pipe", "pipe", "inherit"> {
   const child = Bun.spawn(["ip", "netns", "exec", ns, ...command], {
     stdin: "pipe",
     stdout: "pipe",
@@ -80,13 +86,14 @@ export async function stopChild(child: Subprocess<"pipe", "pipe", "inherit">, gr
 export function tcpExtIn(ns: string): Record<string, number> {
   const run = spawnSync("ip", ["netns", "exec", ns, "cat", "/proc/net/netstat"], { encoding: "utf8" });
   if (run.status !== 0) throw new Error(`reading /proc/net/netstat in ${ns} failed: ${run.stderr.trim()}`);
-  return parseNetstat(run.stdout)["TcpExt"] ?? {};
+  return parseNetstat(run.stdout).TcpExt ?? {};
 }
 
 /** `after - before` of the TFO counters. */
 export function tfoDelta(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
   const delta: Record<string, number> = {};
-  for (const name of Object.keys(after)) if (name.startsWith("TCPFastOpen")) delta[name] = after[name]! - (before[name] ?? 0);
+  for (const name of Object.keys(after))
+    if (name.startsWith("TCPFastOpen")) delta[name] = after[name]! - (before[name] ?? 0);
   return delta;
 }
 

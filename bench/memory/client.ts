@@ -8,11 +8,12 @@
  *
  *   bun bench/memory/client.ts '{"kind":"connect","host":"::1","port":7000,"total":100000,"conc":16,"warm":2000,"checkpoints":5}'
  */
-import { readdirSync } from "node:fs";
+
 import { heapStats } from "bun:jsc";
+import { readdirSync } from "node:fs";
 import { connect } from "../../src/connect/connect.ts";
+import { exchangeHandlers, REQUEST, type Waiter, waiter, writingHandlers } from "../lib/exchange.ts";
 import { reply } from "../lib/proc.ts";
-import { exchangeHandlers, REQUEST, waiter, writingHandlers, type Waiter } from "../lib/exchange.ts";
 
 interface Config {
   kind: "connect" | "bun";
@@ -36,7 +37,14 @@ export interface Footprint {
 const config = JSON.parse(process.argv[2] ?? "{}") as Config;
 async function once(): Promise<void> {
   const { data, done } = waiter();
-  if (config.kind === "connect") await connect<Waiter>({ hostname: config.host, port: config.port, payload: REQUEST, socket: exchangeHandlers, data });
+  if (config.kind === "connect")
+    await connect<Waiter>({
+      hostname: config.host,
+      port: config.port,
+      payload: REQUEST,
+      socket: exchangeHandlers,
+      data,
+    });
   else await Bun.connect<Waiter>({ hostname: config.host, port: config.port, socket: writingHandlers, data });
   await done;
 }
@@ -78,5 +86,7 @@ for (let done = 0; done < config.total; ) {
   series.push(await footprint(done));
 }
 const types = heapStats().objectTypeCounts;
-const top = Object.entries(types).sort((a, b) => b[1] - a[1]).slice(0, 8);
+const top = Object.entries(types)
+  .sort((a, b) => b[1] - a[1])
+  .slice(0, 8);
 reply({ kind: config.kind, series, topObjectTypes: Object.fromEntries(top) });

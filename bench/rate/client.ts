@@ -11,11 +11,11 @@
  */
 import net from "node:net";
 import { connect } from "../../src/connect/connect.ts";
-import * as fo from "../../src/lowlevel/socket.ts";
 import { parseIp6 } from "../../src/lowlevel/address.ts";
 import { lastError } from "../../src/lowlevel/errors.ts";
+import * as fo from "../../src/lowlevel/socket.ts";
+import { exchangeHandlers, REQUEST, type Waiter, waiter, writingHandlers } from "../lib/exchange.ts";
 import { eachStdinLine, reply } from "../lib/proc.ts";
-import { exchangeHandlers, REQUEST, waiter, writingHandlers, type Waiter } from "../lib/exchange.ts";
 
 /** The client kinds this program can be. */
 export const RATE_KINDS = ["connect", "lowlevel", "bun", "net"] as const;

@@ -7,7 +7,7 @@
 import type { BenchResults } from "./types.ts";
 
 const WIDTH = 980;
-const FONT = "font-family=\"Helvetica, Arial, sans-serif\"";
+const FONT = 'font-family="Helvetica, Arial, sans-serif"';
 const DELAY_COLORS = ["#9ecae1", "#4292c6", "#08519c"];
 const CONC_COLORS = ["#a1d99b", "#238b45"];
 const LINE_COLORS = ["#d94801", "#6a51a3"];
@@ -56,7 +56,14 @@ function latencyPanel(results: BenchResults, top: number): { svg: string[]; heig
   const maxRtts = Math.max(3.5, ...rows.map((r) => r.medianMs / r.rttMs)) * 1.05;
   const scale = (v: number): number => left + (v / maxRtts) * (right - left);
   const svg: string[] = [];
-  svg.push(text(20, top + 16, "Time from the connect call to the first response byte, in round trips (median; black tick: physical limit)", 'font-size="14" font-weight="bold"'));
+  svg.push(
+    text(
+      20,
+      top + 16,
+      "Time from the connect call to the first response byte, in round trips (median; black tick: physical limit)",
+      'font-size="14" font-weight="bold"',
+    ),
+  );
   const chartTop = top + 30;
   const chartBottom = chartTop + clients.length * groupH;
   for (let v = 0; v <= maxRtts; v += 0.5) {
@@ -73,7 +80,16 @@ function latencyPanel(results: BenchResults, top: number): { svg: string[]; heig
       if (row === undefined) return;
       const y = gy + di * barH;
       const value = row.medianMs / row.rttMs;
-      svg.push(rect(left, y, scale(value) - left, barH - 1, DELAY_COLORS[di % DELAY_COLORS.length]!, `${client}, RTT ${row.rttMs} ms: median ${row.medianMs.toFixed(2)} ms = ${value.toFixed(2)} RTT, p99 ${row.p99Ms.toFixed(2)} ms`));
+      svg.push(
+        rect(
+          left,
+          y,
+          scale(value) - left,
+          barH - 1,
+          DELAY_COLORS[di % DELAY_COLORS.length]!,
+          `${client}, RTT ${row.rttMs} ms: median ${row.medianMs.toFixed(2)} ms = ${value.toFixed(2)} RTT, p99 ${row.p99Ms.toFixed(2)} ms`,
+        ),
+      );
     });
     const limit = rows.find((r) => r.client === client);
     if (limit !== undefined) {
@@ -102,7 +118,9 @@ function ratePanel(results: BenchResults, top: number, x0: number, width: number
   const max = Math.max(1, ...rows.map((r) => r.rate)) * 1.05;
   const step = tickStep(max);
   const scale = (v: number): number => left + (v / max) * (right - left);
-  const svg: string[] = [text(x0 + 20, top + 16, "Connections/s, loopback (median of rounds)", 'font-size="14" font-weight="bold"')];
+  const svg: string[] = [
+    text(x0 + 20, top + 16, "Connections/s, loopback (median of rounds)", 'font-size="14" font-weight="bold"'),
+  ];
   const chartTop = top + 30;
   const chartBottom = chartTop + clients.length * groupH;
   for (let v = 0; v <= max; v += step) {
@@ -115,7 +133,16 @@ function ratePanel(results: BenchResults, top: number, x0: number, width: number
     concs.forEach((conc, k) => {
       const row = rows.find((r) => r.client === client && r.conc === conc);
       if (row === undefined) return;
-      svg.push(rect(left, gy + k * barH, scale(row.rate) - left, barH - 1, CONC_COLORS[k % CONC_COLORS.length]!, `${client}, concurrency ${conc}: ${row.rate.toFixed(0)}/s (${row.vsBun.toFixed(2)}x Bun.connect, ${row.vsC.toFixed(2)}x C)`));
+      svg.push(
+        rect(
+          left,
+          gy + k * barH,
+          scale(row.rate) - left,
+          barH - 1,
+          CONC_COLORS[k % CONC_COLORS.length]!,
+          `${client}, concurrency ${conc}: ${row.rate.toFixed(0)}/s (${row.vsBun.toFixed(2)}x Bun.connect, ${row.vsC.toFixed(2)}x C)`,
+        ),
+      );
     });
   });
   const legendY = chartBottom + 30;
@@ -134,7 +161,9 @@ function memoryPanel(results: BenchResults, top: number, x0: number, width: numb
   const chartTop = top + 30;
   const chartBottom = top + height - 56;
   const all = results.memory.flatMap((r) => r.series);
-  const svg: string[] = [text(x0 + 20, top + 16, "RSS (MB) over connections (after a full GC)", 'font-size="14" font-weight="bold"')];
+  const svg: string[] = [
+    text(x0 + 20, top + 16, "RSS (MB) over connections (after a full GC)", 'font-size="14" font-weight="bold"'),
+  ];
   if (all.length === 0) return svg;
   const maxConn = Math.max(...all.map((s) => s.connections));
   const mbs = all.map((s) => s.rssBytes / 1024 / 1024);
@@ -147,14 +176,23 @@ function memoryPanel(results: BenchResults, top: number, x0: number, width: numb
     svg.push(text(x0 + 18, sy(v) + 4, `${v}`, 'fill="#555"'));
   }
   const xStep = tickStep(maxConn);
-  for (let c = 0; c <= maxConn; c += xStep) svg.push(text(sx(c) - 8, chartBottom + 14, c >= 1000 ? `${c / 1000}k` : `${c}`, 'fill="#555"'));
+  for (let c = 0; c <= maxConn; c += xStep)
+    svg.push(text(sx(c) - 8, chartBottom + 14, c >= 1000 ? `${c / 1000}k` : `${c}`, 'fill="#555"'));
   svg.push(text(right - 70, chartBottom + 28, "connections", 'fill="#555"'));
   results.memory.forEach((row, i) => {
     const color = LINE_COLORS[i % LINE_COLORS.length]!;
-    const points = row.series.map((s) => `${sx(s.connections).toFixed(1)},${sy(s.rssBytes / 1024 / 1024).toFixed(1)}`).join(" ");
+    const points = row.series
+      .map((s) => `${sx(s.connections).toFixed(1)},${sy(s.rssBytes / 1024 / 1024).toFixed(1)}`)
+      .join(" ");
     svg.push(`<polyline points="${points}" fill="none" stroke="${color}" stroke-width="2"/>`);
     svg.push(rect(left + i * 200, chartBottom + 40, 12, 3, color));
-    svg.push(text(left + 16 + i * 200, chartBottom + 46, `${row.client} (${signed(row.rssGrowthMB)} MB, fds ${row.fdGrowth >= 0 ? "+" : ""}${row.fdGrowth})`));
+    svg.push(
+      text(
+        left + 16 + i * 200,
+        chartBottom + 46,
+        `${row.client} (${signed(row.rssGrowthMB)} MB, fds ${row.fdGrowth >= 0 ? "+" : ""}${row.fdGrowth})`,
+      ),
+    );
   });
   return svg;
 }
@@ -172,7 +210,8 @@ export function renderChart(results: BenchResults): string {
   const m = results.machine;
   const footerY = secondTop + rate.height + 20;
   const footer = `fastopen bench (${results.mode}) · ${m.date} · ${m.cpu} × ${m.cores} cores · Linux ${m.kernel} · Bun ${m.bun} · load ${m.loadAtStart.toFixed(2)} at start · commit ${m.commit}${m.uncommitted.length > 0 ? "+" : ""}`;
-  const setup = "64 B request, 64 B response, a new connection each; delay: TUN relay between two namespaces; TLS 1.3 (Bun's default groups, or X25519 only); rate: native C server";
+  const setup =
+    "64 B request, 64 B response, a new connection each; delay: TUN relay between two namespaces; TLS 1.3 (Bun's default groups, or X25519 only); rate: native C server";
   parts.push(text(20, footerY, footer, 'fill="#555" font-size="11"'));
   parts.push(text(20, footerY + 15, setup, 'fill="#555" font-size="11"'));
   const height = footerY + 24;

@@ -4,7 +4,9 @@ import type { BenchResults } from "./types.ts";
 /** Lays out rows as an aligned Markdown table (numbers right-aligned). */
 export function markdownTable(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const numeric = header.map((_, i) => rows.length > 0 && rows.every((r) => /^[-+~]?[\d.,]+\s*(x|ms|%|MB|\/s)?$|^-$|^n\/a$/.test(r[i] ?? "")));
+  const numeric = header.map(
+    (_, i) => rows.length > 0 && rows.every((r) => /^[-+~]?[\d.,]+\s*(x|ms|%|MB|\/s)?$|^-$|^n\/a$/.test(r[i] ?? "")),
+  );
   const cell = (text: string, i: number): string => (numeric[i] ? text.padStart(widths[i]!) : text.padEnd(widths[i]!));
   const line = (cells: string[]): string => `| ${cells.map(cell).join(" | ")} |`;
   const rule = `|${widths.map((w, i) => (numeric[i] ? `${"-".repeat(w + 1)}:` : "-".repeat(w + 2))).join("|")}|`;
@@ -70,9 +72,21 @@ export function rateTable(results: BenchResults): string {
 export function ffiTable(results: BenchResults): string {
   const { timing, callgrind, syscalls } = results.ffi;
   const rows = [
-    ["socketFastopenConnect6 (wrapper: checks + FFI)", `${timing.wrapperNs.toFixed(0)} ns`, callgrind === null ? "-" : callgrind.wrapper.toFixed(0)],
-    ["raw FFI symbol (no checks)", `${timing.rawFfiNs.toFixed(0)} ns`, callgrind === null ? "-" : callgrind.raw.toFixed(0)],
-    ["C calling fo_socket_fastopen_connect6", `${timing.cNs.toFixed(0)} ns`, callgrind === null ? "-" : callgrind.c.toFixed(0)],
+    [
+      "socketFastopenConnect6 (wrapper: checks + FFI)",
+      `${timing.wrapperNs.toFixed(0)} ns`,
+      callgrind === null ? "-" : callgrind.wrapper.toFixed(0),
+    ],
+    [
+      "raw FFI symbol (no checks)",
+      `${timing.rawFfiNs.toFixed(0)} ns`,
+      callgrind === null ? "-" : callgrind.raw.toFixed(0),
+    ],
+    [
+      "C calling fo_socket_fastopen_connect6",
+      `${timing.cNs.toFixed(0)} ns`,
+      callgrind === null ? "-" : callgrind.c.toFixed(0),
+    ],
   ];
   const parts = [
     `Per call on a closed fd (one failing syscall inside), best of ${timing.runs} x ${timing.calls} calls:\n`,
@@ -81,11 +95,17 @@ export function ffiTable(results: BenchResults): string {
   if (results.ffi.callgrindSkipped !== undefined) parts.push(`\ncallgrind: ${results.ffi.callgrindSkipped}`);
   if (syscalls !== null) {
     const names = [...new Set(syscalls.flatMap((r) => Object.keys(r.perConnection)))].sort();
-    parts.push("\nSyscalls per connection (strace -c, concurrency 1, runtime threads and memory management left out):\n");
+    parts.push(
+      "\nSyscalls per connection (strace -c, concurrency 1, runtime threads and memory management left out):\n",
+    );
     parts.push(
       markdownTable(
         ["client", "total", ...names],
-        syscalls.map((r) => [r.client, r.total.toFixed(1), ...names.map((n) => (r.perConnection[n] === undefined ? "-" : String(r.perConnection[n])))]),
+        syscalls.map((r) => [
+          r.client,
+          r.total.toFixed(1),
+          ...names.map((n) => (r.perConnection[n] === undefined ? "-" : String(r.perConnection[n]))),
+        ]),
       ),
     );
   }
@@ -96,11 +116,31 @@ export function ffiTable(results: BenchResults): string {
 export function memoryTable(results: BenchResults): string {
   const mb = (bytes: number): string => (bytes / 1024 / 1024).toFixed(1);
   return markdownTable(
-    ["client", "connections", "RSS before MB", "RSS after MB", "growth MB", "fds before", "fds after", "heap objects growth", "TFO in SYN"],
+    [
+      "client",
+      "connections",
+      "RSS before MB",
+      "RSS after MB",
+      "growth MB",
+      "fds before",
+      "fds after",
+      "heap objects growth",
+      "TFO in SYN",
+    ],
     results.memory.map((r) => {
       const first = r.series[0]!;
       const last = r.series[r.series.length - 1]!;
-      return [r.client, String(r.connections), mb(first.rssBytes), mb(last.rssBytes), (Math.abs(r.rssGrowthMB) < 0.05 ? 0 : r.rssGrowthMB).toFixed(1), String(first.fds), String(last.fds), String(r.objectGrowth), String(r.tfoActive)];
+      return [
+        r.client,
+        String(r.connections),
+        mb(first.rssBytes),
+        mb(last.rssBytes),
+        (Math.abs(r.rssGrowthMB) < 0.05 ? 0 : r.rssGrowthMB).toFixed(1),
+        String(first.fds),
+        String(last.fds),
+        String(r.objectGrowth),
+        String(r.tfoActive),
+      ];
     }),
   );
 }

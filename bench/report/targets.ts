@@ -1,7 +1,7 @@
 /** The issue's targets, checked (not asserted) against a run's figures. */
 import type { LatencyResult } from "../sections/latency.ts";
-import type { RateResult } from "../sections/rate.ts";
 import type { MemoryRow } from "../sections/memory.ts";
+import type { RateResult } from "../sections/rate.ts";
 import type { TargetCheck } from "./types.ts";
 
 const f = (value: number, digits = 2): string => value.toFixed(digits);
@@ -49,8 +49,16 @@ function memoryTargets(memory: MemoryRow[]): TargetCheck[] {
   const row = memory.find((r) => r.client === "connect");
   if (row === undefined) return [];
   return [
-    { target: `${row.connections} connections through connect: RSS growth < 5 MB`, measured: `${f(Math.abs(row.rssGrowthMB) < 0.05 ? 0 : row.rssGrowthMB, 1)} MB`, met: row.rssGrowthMB < 5 },
-    { target: `${row.connections} connections through connect: zero fds leaked`, measured: `${row.fdGrowth} fds`, met: row.fdGrowth <= 0 },
+    {
+      target: `${row.connections} connections through connect: RSS growth < 5 MB`,
+      measured: `${f(Math.abs(row.rssGrowthMB) < 0.05 ? 0 : row.rssGrowthMB, 1)} MB`,
+      met: row.rssGrowthMB < 5,
+    },
+    {
+      target: `${row.connections} connections through connect: zero fds leaked`,
+      measured: `${row.fdGrowth} fds`,
+      met: row.fdGrowth <= 0,
+    },
   ];
 }
 

@@ -1,8 +1,9 @@
 /** The shape of a benchmark run as written to bench/results/*.json. */
-import type { LatencyResult } from "../sections/latency.ts";
-import type { RateResult } from "../sections/rate.ts";
+
 import type { FfiResult } from "../sections/ffi.ts";
+import type { LatencyResult } from "../sections/latency.ts";
 import type { MemoryRow } from "../sections/memory.ts";
+import type { RateResult } from "../sections/rate.ts";
 
 /** Where and when the run was taken. */
 export interface Machine {

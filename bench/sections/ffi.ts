@@ -14,7 +14,7 @@
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { tempDir, type Built } from "../lib/build.ts";
+import { type Built, tempDir } from "../lib/build.ts";
 import { createNamespace, deleteNamespace, namespaceName, spawnIn, stopChild } from "../lib/ns.ts";
 import { LineReader } from "../lib/proc.ts";
 
@@ -63,7 +63,10 @@ function timing(built: Built, options: FfiOptions): FfiResult["timing"] {
 /** Instructions callgrind counted for `command` (user space, all threads). */
 function instructions(command: string[]): number {
   const dir = tempDir("fastopen-cg-");
-  const run = spawnSync("valgrind", ["--tool=callgrind", `--callgrind-out-file=${join(dir, "out")}`, ...command], { encoding: "utf8", maxBuffer: 1 << 26 });
+  const run = spawnSync("valgrind", ["--tool=callgrind", `--callgrind-out-file=${join(dir, "out")}`, ...command], {
+    encoding: "utf8",
+    maxBuffer: 1 << 26,
+  });
   if (run.status !== 0) throw new Error(`valgrind ${command.join(" ")} failed:\n${run.stderr.slice(-2000)}`);
   const match = /Collected : (\d+)/.exec(run.stderr);
   if (match === null) throw new Error("callgrind printed no instruction count");
@@ -73,7 +76,8 @@ function instructions(command: string[]): number {
 function callgrind(built: Built, options: FfiOptions): FfiResult["callgrind"] {
   const probe = join(import.meta.dir, "..", "ffi", "probe.ts");
   const [low, high] = options.callgrindCalls;
-  const perCall = (command: (n: number) => string[]): number => (instructions(command(high)) - instructions(command(low))) / (high - low);
+  const perCall = (command: (n: number) => string[]): number =>
+    (instructions(command(high)) - instructions(command(low))) / (high - low);
   return {
     wrapper: perCall((n) => [built.bun, probe, "count", String(n)]),
     raw: perCall((n) => [built.bun, probe, "count-raw", String(n)]),
@@ -96,10 +100,27 @@ function parseStrace(text: string): Record<string, number> {
 }
 
 /** The runtime's own threads and memory management, not the connection path. */
-const NOT_PER_CONNECTION = new Set(["futex", "madvise", "mmap", "munmap", "mprotect", "brk", "clone3", "gettid", "rt_sigprocmask", "rt_sigaction", "sched_yield", "getrandom"]);
+const NOT_PER_CONNECTION = new Set([
+  "futex",
+  "madvise",
+  "mmap",
+  "munmap",
+  "mprotect",
+  "brk",
+  "clone3",
+  "gettid",
+  "rt_sigprocmask",
+  "rt_sigaction",
+  "sched_yield",
+  "getrandom",
+]);
 
 /** `(after - before) / connections` per syscall, keeping those made at least once per two connections. */
-function perConnection(after: Record<string, number>, before: Record<string, number>, connections: number): Record<string, number> {
+function perConnection(
+  after: Record<string, number>,
+  before: Record<string, number>,
+  connections: number,
+): Record<string, number> {
   const result: Record<string, number> = {};
   for (const [name, count] of Object.entries(after)) {
     if (NOT_PER_CONNECTION.has(name)) continue;
@@ -123,12 +144,20 @@ async function syscalls(built: Built, options: FfiOptions): Promise<SyscallRow[]
   let runs = 0;
   const strace = (command: string[], input?: string): { calls: Record<string, number>; made: number } => {
     const out = join(dir, `run${runs++}`);
-    const run = spawnSync("ip", ["netns", "exec", ns, "strace", "-f", "-c", "-o", out, ...command], { encoding: "utf8", input, maxBuffer: 1 << 26 });
+    const run = spawnSync("ip", ["netns", "exec", ns, "strace", "-f", "-c", "-o", out, ...command], {
+      encoding: "utf8",
+      input,
+      maxBuffer: 1 << 26,
+    });
     if (run.status !== 0) throw new Error(`strace ${command.join(" ")} failed (${run.status}):\n${run.stderr}`);
     const last = run.stdout.trim().split("\n").pop() ?? "";
     return { calls: parseStrace(readFileSync(out, "utf8")), made: (JSON.parse(last) as { made: number }).made };
   };
-  const row = (client: string, counts: Record<string, number>): SyscallRow => ({ client, total: Object.values(counts).reduce((a, b) => a + b, 0), perConnection: counts });
+  const row = (client: string, counts: Record<string, number>): SyscallRow => ({
+    client,
+    total: Object.values(counts).reduce((a, b) => a + b, 0),
+    perConnection: counts,
+  });
   try {
     const ready = await new LineReader(server.stdout).next(10_000);
     if (ready !== "ready") throw new Error(`C server did not start (${ready})`);
@@ -140,7 +169,11 @@ async function syscalls(built: Built, options: FfiOptions): Promise<SyscallRow[]
     rows.push(row("C via libfastopen, blocking", perConnection(library.calls, {}, library.made)));
     // Bun clients: two runs of different lengths, so that start-up cancels out.
     const client = join(import.meta.dir, "..", "rate", "client.ts");
-    for (const [kind, name] of [["lowlevel", "lowlevel (JS), blocking"], ["connect", "connect()"], ["bun", "Bun.connect + write"]] as const) {
+    for (const [kind, name] of [
+      ["lowlevel", "lowlevel (JS), blocking"],
+      ["connect", "connect()"],
+      ["bun", "Bun.connect + write"],
+    ] as const) {
       const line = (runMs: number): string => `${JSON.stringify({ conc: 1, ms: runMs, warmMs: 0 })}\n`;
       const short = strace([built.bun, client, kind, "::1", "7001"], line(options.straceMs / 4));
       const long = strace([built.bun, client, kind, "::1", "7001"], line(options.straceMs * 2));

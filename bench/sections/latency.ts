@@ -4,11 +4,11 @@
  * the client run inside them and the client reports its samples.
  */
 import { join } from "node:path";
+import type { LatencyReport, ServerPorts } from "../latency/protocol.ts";
 import type { Built } from "../lib/build.ts";
 import { makeWire, spawnIn, stopChild, tcpExtIn, tfoDelta } from "../lib/ns.ts";
 import { LineReader } from "../lib/proc.ts";
 import { median, percentile } from "../lib/stats.ts";
-import type { LatencyReport, ServerPorts } from "../latency/protocol.ts";
 
 /** Summary of one client at one delay. */
 export interface LatencyRow {
@@ -46,17 +46,32 @@ export interface LatencyOptions {
   cert: { cert: string; key: string };
 }
 
-async function oneDelay(built: Built, options: LatencyOptions, delayMs: number, log: (line: string) => void): Promise<{ report: LatencyReport; passive: number; reqd: number }> {
+async function oneDelay(
+  built: Built,
+  options: LatencyOptions,
+  delayMs: number,
+  log: (line: string) => void,
+): Promise<{ report: LatencyReport; passive: number; reqd: number }> {
   const wire = await makeWire(`l${delayMs}`, built.relay, delayMs * 1000);
   try {
-    const server = spawnIn(wire.server, [built.bun, join(import.meta.dir, "..", "latency", "server.ts"), wire.serverIp, options.cert.cert, options.cert.key]);
+    const server = spawnIn(wire.server, [
+      built.bun,
+      join(import.meta.dir, "..", "latency", "server.ts"),
+      wire.serverIp,
+      options.cert.cert,
+      options.cert.key,
+    ]);
     try {
       const { ports } = await new LineReader(server.stdout).json<{ ports: ServerPorts }>(15_000);
       const before = tcpExtIn(wire.server);
       const samples = options.samples(delayMs);
       log(`  one-way ${delayMs} ms (RTT ${2 * delayMs} ms): ${samples} samples per client...`);
       const config = { host: wire.serverIp, ports, samples, warm: options.warm };
-      const client = spawnIn(wire.client, [built.bun, join(import.meta.dir, "..", "latency", "client.ts"), JSON.stringify(config)]);
+      const client = spawnIn(wire.client, [
+        built.bun,
+        join(import.meta.dir, "..", "latency", "client.ts"),
+        JSON.stringify(config),
+      ]);
       const report = await new LineReader(client.stdout).json<LatencyReport>(600_000);
       await client.exited;
       const delta = tfoDelta(before, tcpExtIn(wire.server));
@@ -70,7 +85,11 @@ async function oneDelay(built: Built, options: LatencyOptions, delayMs: number, 
 }
 
 /** Runs section 1 at every delay. */
-export async function runLatency(built: Built, options: LatencyOptions, log: (line: string) => void): Promise<LatencyResult> {
+export async function runLatency(
+  built: Built,
+  options: LatencyOptions,
+  log: (line: string) => void,
+): Promise<LatencyResult> {
   const result: LatencyResult = { rows: [], skipped: [], serverCounters: [] };
   for (const delayMs of options.delaysMs) {
     const { report, passive, reqd } = await oneDelay(built, options, delayMs, log);

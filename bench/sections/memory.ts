@@ -35,7 +35,11 @@ export interface MemoryOptions {
 const MB = 1024 * 1024;
 
 /** Runs section 4. */
-export async function runMemory(built: Built, options: MemoryOptions, log: (line: string) => void): Promise<MemoryRow[]> {
+export async function runMemory(
+  built: Built,
+  options: MemoryOptions,
+  log: (line: string) => void,
+): Promise<MemoryRow[]> {
   const ns = createNamespace(namespaceName("mem"));
   const server = spawnIn(ns, [built.tfo, "server", "7000"]);
   try {
@@ -46,8 +50,15 @@ export async function runMemory(built: Built, options: MemoryOptions, log: (line
       log(`  ${options.total} connections through ${kind === "connect" ? "connect()" : "Bun.connect"}...`);
       const before = tcpExtIn(ns);
       const config = { kind, host: "::1", port: 7000, ...options };
-      const child = spawnIn(ns, [built.bun, join(import.meta.dir, "..", "memory", "client.ts"), JSON.stringify(config)]);
-      const report = await new LineReader(child.stdout).json<{ series: Footprint[]; topObjectTypes: Record<string, number> }>(900_000);
+      const child = spawnIn(ns, [
+        built.bun,
+        join(import.meta.dir, "..", "memory", "client.ts"),
+        JSON.stringify(config),
+      ]);
+      const report = await new LineReader(child.stdout).json<{
+        series: Footprint[];
+        topObjectTypes: Record<string, number>;
+      }>(900_000);
       await child.exited;
       const first = report.series[0]!;
       const last = report.series[report.series.length - 1]!;

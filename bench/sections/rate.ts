@@ -54,7 +54,13 @@ const PORT = "7000";
 const HOST = "::1";
 
 async function bunRunner(ns: string, built: Built, kind: string, name: string, tfo: boolean): Promise<Runner> {
-  const child: Subprocess<"pipe", "pipe", "inherit"> = spawnIn(ns, [built.bun, join(import.meta.dir, "..", "rate", "client.ts"), kind, HOST, PORT]);
+  const child: Subprocess<"pipe", "pipe", "inherit"> = spawnIn(ns, [
+    built.bun,
+    join(import.meta.dir, "..", "rate", "client.ts"),
+    kind,
+    HOST,
+    PORT,
+  ]);
   const lines = new LineReader(child.stdout);
   await lines.json<{ ready: boolean }>(30_000);
   return {
@@ -76,7 +82,9 @@ function cRunner(ns: string, built: Built, library: boolean): Runner {
     tfo: true,
     supports: (conc) => !library || conc === 1,
     async run(conc, ms, warmMs) {
-      const args = library ? ["librate", built.library, HOST, PORT, String(ms), String(warmMs)] : ["rate", HOST, PORT, String(conc), String(ms), String(warmMs)];
+      const args = library
+        ? ["librate", built.library, HOST, PORT, String(ms), String(warmMs)]
+        : ["rate", HOST, PORT, String(conc), String(ms), String(warmMs)];
       const child = spawnIn(ns, [built.tfo, ...args]);
       const result = await new LineReader(child.stdout).json<{ rate: number; made: number }>(ms + warmMs + 30_000);
       await child.exited;

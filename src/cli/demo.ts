@@ -3,10 +3,17 @@
  * connection the bytes that rode in the SYN, the cookie, whether the server
  * acknowledged the data, and the namespace's TcpExt TFO counters.
  */
-import * as fo from "../lowlevel/socket.ts";
+
 import { parseIp6 } from "../lowlevel/address.ts";
 import { lastError } from "../lowlevel/errors.ts";
-import { counterDelta, fastOpenCounters, readTcpFastopenSysctl, TFO_BITS, type FastOpenCounters } from "../lowlevel/netstat.ts";
+import {
+  counterDelta,
+  type FastOpenCounters,
+  fastOpenCounters,
+  readTcpFastopenSysctl,
+  TFO_BITS,
+} from "../lowlevel/netstat.ts";
+import * as fo from "../lowlevel/socket.ts";
 import type { KernelFastOpenStatus } from "../lowlevel/status.ts";
 
 /** One demo connection's outcome. */

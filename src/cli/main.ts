@@ -8,12 +8,12 @@
  * TFO off).
  */
 import { spawnSync } from "node:child_process";
+import { type Command, takeFlag, takeOption, UsageError } from "./args.ts";
 import { formatDemo, runDemo } from "./demo.ts";
-import { UsageError, takeFlag, takeOption, type Command } from "./args.ts";
-import { support } from "./support.ts";
 import { probe } from "./probe.ts";
+import { support } from "./support.ts";
 
-export { UsageError, takeFlag, takeOption, type Command };
+export { type Command, takeFlag, takeOption, UsageError };
 
 const IN_NETNS = "FASTOPEN_DEMO_IN_NETNS";
 
@@ -24,14 +24,19 @@ const IN_NETNS = "FASTOPEN_DEMO_IN_NETNS";
 function demoInPrivateNamespace(args: string[]): number | null {
   if (process.platform !== "linux" || process.env[IN_NETNS] === "1") return null;
   if (typeof process.getuid !== "function" || process.getuid() !== 0) return null;
-  const shell = "ip link set lo up && echo 3 > /proc/sys/net/ipv4/tcp_fastopen && exec \"$@\"";
+  const shell = 'ip link set lo up && echo 3 > /proc/sys/net/ipv4/tcp_fastopen && exec "$@"';
   const probe = spawnSync("unshare", ["-n", "--", "sh", "-c", shell, "demo", "true"], { stdio: "ignore" });
   if (probe.status !== 0) return null;
-  if (!args.includes("--json")) console.log("(in a private network namespace with net.ipv4.tcp_fastopen=3; --host to stay in this one)");
-  const run = spawnSync("unshare", ["-n", "--", "sh", "-c", shell, "demo", process.execPath, import.meta.path, "demo", ...args], {
-    stdio: "inherit",
-    env: { ...process.env, [IN_NETNS]: "1" },
-  });
+  if (!args.includes("--json"))
+    console.log("(in a private network namespace with net.ipv4.tcp_fastopen=3; --host to stay in this one)");
+  const run = spawnSync(
+    "unshare",
+    ["-n", "--", "sh", "-c", shell, "demo", process.execPath, import.meta.path, "demo", ...args],
+    {
+      stdio: "inherit",
+      env: { ...process.env, [IN_NETNS]: "1" },
+    },
+  );
   return run.status ?? 1;
 }
 
@@ -49,7 +54,8 @@ const demo: Command = {
     const host = takeFlag(args, "--host");
     const countText = takeOption(args, "--count") ?? "4";
     const count = Number(countText);
-    if (!Number.isInteger(count) || count < 1 || count > 1000) throw new UsageError(`--count must be 1..1000, got ${countText}`);
+    if (!Number.isInteger(count) || count < 1 || count > 1000)
+      throw new UsageError(`--count must be 1..1000, got ${countText}`);
     if (args.length > 0) throw new UsageError(`unexpected argument ${args[0]}`);
     if (!host) {
       const forwarded = [...(json ? ["--json"] : []), "--count", String(count)];
@@ -68,7 +74,13 @@ export const commands: Record<string, Command> = { demo, support, probe };
 function help(): string {
   const width = Math.max(...Object.keys(commands).map((name) => name.length));
   const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
-  return ["usage: fastopen <command> [options]   (fastopen <command> --help for its options)", "", ...lines, "", "exit codes: 0 ok, 1 failed, 2 bad usage, 3 TFO not working (probe, support)"].join("\n");
+  return [
+    "usage: fastopen <command> [options]   (fastopen <command> --help for its options)",
+    "",
+    ...lines,
+    "",
+    "exit codes: 0 ok, 1 failed, 2 bad usage, 3 TFO not working (probe, support)",
+  ].join("\n");
 }
 
 /** Runs the CLI with `argv` (without the runtime and script); returns the exit code. */

@@ -7,11 +7,12 @@
  * be reached (refused, timed out, not found, TLS failure); 3 it was reached
  * but no SYN data was acknowledged (the report says why).
  */
-import { UsageError, takeFlag, takeOption, type Command } from "./args.ts";
+
 import { connect } from "../connect/connect.ts";
-import { fastOpenStatus, type FastOpenOutcome } from "../connect/status.ts";
-import { counterDelta, fastOpenCounters, type FastOpenCounters } from "../lowlevel/netstat.ts";
+import { type FastOpenOutcome, fastOpenStatus } from "../connect/status.ts";
+import { counterDelta, type FastOpenCounters, fastOpenCounters } from "../lowlevel/netstat.ts";
 import { support as readSupport, type SupportReport } from "../support.ts";
+import { type Command, takeFlag, takeOption, UsageError } from "./args.ts";
 
 /** Where to probe. */
 export interface ProbeTarget {
@@ -86,7 +87,8 @@ export function parseTarget(text: string, defaultPort: number): ProbeTarget {
     if (close < 0) throw new UsageError(`missing ] in ${text}`);
     host = text.slice(1, close);
     const rest = text.slice(close + 1);
-    if (rest !== "" && !rest.startsWith(":")) throw new UsageError(`unexpected ${JSON.stringify(rest)} after ] in ${text}`);
+    if (rest !== "" && !rest.startsWith(":"))
+      throw new UsageError(`unexpected ${JSON.stringify(rest)} after ] in ${text}`);
     portText = rest === "" ? undefined : rest.slice(1);
   } else {
     const colons = text.split(":").length - 1;
@@ -147,7 +149,10 @@ export function defaultPayload(host: string): Uint8Array {
 
 function errorInfo(error: unknown): { code: string; message: string } {
   const code = (error as { code?: unknown }).code;
-  return { code: typeof code === "string" ? code : "ERROR", message: error instanceof Error ? error.message : String(error) };
+  return {
+    code: typeof code === "string" ? code : "ERROR",
+    message: error instanceof Error ? error.message : String(error),
+  };
 }
 
 async function probeOnce(options: ProbeOptions, attempt: 1 | 2): Promise<ProbeConnection> {
@@ -167,7 +172,7 @@ async function probeOnce(options: ProbeOptions, attempt: 1 | 2): Promise<ProbeCo
     counters: before === null ? null : counterDelta(before, fastOpenCounters()),
     error: errorInfo(error),
   });
-  let socket;
+  let socket: Awaited<ReturnType<typeof connect>>;
   try {
     socket = await connect({
       hostname: options.host,
@@ -201,21 +206,43 @@ async function probeOnce(options: ProbeOptions, attempt: 1 | 2): Promise<ProbeCo
 const WHY: Partial<Record<FastOpenOutcome, string>> = {
   disabled: "TFO is off on this host (client bit of the TFO setting), nothing was tried; see `fastopen support`",
   "no-cookie": "the server sent no TFO cookie: it has no TFO (or something on the path strips the option)",
-  "data-not-acked": "the SYN carried data with a cookie but the server did not acknowledge it (TFO off there now, or its key changed)",
+  "data-not-acked":
+    "the SYN carried data with a cookie but the server did not acknowledge it (TFO off there now, or its key changed)",
   "syn-retransmitted": "the SYN with data was lost and resent without it (something on the path may drop SYN data)",
   blackhole: "the kernel turned TFO off after detecting a blackhole on the path",
 };
 
-function verdictOf(connections: ProbeConnection[]): Pick<ProbeReport, "cookieReceived" | "synDataAcked" | "verdict" | "summary" | "exitCode"> {
+function verdictOf(
+  connections: ProbeConnection[],
+): Pick<ProbeReport, "cookieReceived" | "synDataAcked" | "verdict" | "summary" | "exitCode"> {
   const failed = connections.find((c) => !c.ok);
   const cookieReceived = connections.some((c) => c.sent);
   const synDataAcked = connections.some((c) => c.acked);
   if (failed !== undefined) {
-    return { cookieReceived, synDataAcked, verdict: "unreachable", exitCode: 1, summary: `connection ${failed.attempt} failed: ${failed.error?.message ?? "unknown error"}` };
+    return {
+      cookieReceived,
+      synDataAcked,
+      verdict: "unreachable",
+      exitCode: 1,
+      summary: `connection ${failed.attempt} failed: ${failed.error?.message ?? "unknown error"}`,
+    };
   }
-  if (synDataAcked) return { cookieReceived, synDataAcked, verdict: "fastopen", exitCode: 0, summary: "TFO works: the server acknowledged data in the SYN" };
+  if (synDataAcked)
+    return {
+      cookieReceived,
+      synDataAcked,
+      verdict: "fastopen",
+      exitCode: 0,
+      summary: "TFO works: the server acknowledged data in the SYN",
+    };
   const reason = connections[connections.length - 1]?.reason ?? "unknown";
-  return { cookieReceived, synDataAcked, verdict: "no-fastopen", exitCode: 3, summary: `no TFO: ${WHY[reason] ?? `SYN data not acknowledged (${reason})`}` };
+  return {
+    cookieReceived,
+    synDataAcked,
+    verdict: "no-fastopen",
+    exitCode: 3,
+    summary: `no TFO: ${WHY[reason] ?? `SYN data not acknowledged (${reason})`}`,
+  };
 }
 
 /** Connects twice (cookie, then data in the SYN) and reports what TFO did. Never throws for network failures. */
@@ -235,7 +262,9 @@ function describeConnection(c: ProbeConnection, tls: boolean): string {
   const head = `  connection ${c.attempt}`;
   if (!c.ok) return `${head}  failed: ${c.error?.code ?? "ERROR"} (${c.error?.message ?? ""})`;
   const what = tls ? "the ClientHello" : c.bytesInSyn > 0 ? `${c.bytesInSyn} B` : "data";
-  const syn = c.sent ? `${what} in the SYN, ${c.acked ? "acknowledged" : "NOT acknowledged"}` : `no data in the SYN (${c.reason})`;
+  const syn = c.sent
+    ? `${what} in the SYN, ${c.acked ? "acknowledged" : "NOT acknowledged"}`
+    : `no data in the SYN (${c.reason})`;
   const after = !tls && c.bytesAfterHandshake > 0 ? `; ${c.bytesAfterHandshake} B after the handshake` : "";
   return `${head}  ${(c.ms ?? 0).toFixed(2)} ms  ${c.address ?? "?"}  ${syn}${after}`;
 }
@@ -273,10 +302,13 @@ export const probe: Command = {
     const timeoutText = takeOption(args, "--timeout");
     const unknown = args.find((a) => a.startsWith("--"));
     if (unknown !== undefined) throw new UsageError(`unknown option ${unknown}`);
-    if (args.length !== 1) throw new UsageError(args.length === 0 ? "HOST[:PORT] is required" : `unexpected argument ${args[1]}`);
-    if (tls && payloadText !== undefined) throw new UsageError("--payload cannot be combined with --tls: the ClientHello is the SYN data");
+    if (args.length !== 1)
+      throw new UsageError(args.length === 0 ? "HOST[:PORT] is required" : `unexpected argument ${args[1]}`);
+    if (tls && payloadText !== undefined)
+      throw new UsageError("--payload cannot be combined with --tls: the ClientHello is the SYN data");
     const timeoutMs = timeoutText === undefined ? DEFAULT_PROBE_TIMEOUT_MS : Number(timeoutText);
-    if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 600_000) throw new UsageError(`--timeout must be 1..600000 ms, got ${timeoutText}`);
+    if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 600_000)
+      throw new UsageError(`--timeout must be 1..600000 ms, got ${timeoutText}`);
     const target = parseTarget(args[0]!, tls ? 443 : 80);
     const payload = payloadText === undefined ? defaultPayload(target.host) : parsePayload(payloadText);
     const report = await runProbe({ ...target, tls, payload, timeoutMs });

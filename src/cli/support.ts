@@ -5,8 +5,9 @@
  * Exit codes: 0 client and server TFO are on; 3 one of them is off; 1 the
  * setting cannot be read (unknown state, or a platform without TFO).
  */
-import { UsageError, takeFlag, type Command } from "./args.ts";
+
 import { support as readSupport, type SupportReport } from "../support.ts";
+import { type Command, takeFlag, UsageError } from "./args.ts";
 
 /** Exit code of `fastopen support` for a report (see the module comment). */
 export function supportExitCode(report: SupportReport): number {
@@ -20,7 +21,12 @@ function yesNo(value: boolean): string {
 
 /** The report as text lines. */
 export function formatSupport(report: SupportReport): string[] {
-  const name = report.platform === "linux" ? "net.ipv4.tcp_fastopen" : report.platform === "darwin" ? "net.inet.tcp.fastopen" : "setting";
+  const name =
+    report.platform === "linux"
+      ? "net.ipv4.tcp_fastopen"
+      : report.platform === "darwin"
+        ? "net.inet.tcp.fastopen"
+        : "setting";
   const setting = report.setting === null ? "unreadable" : `${report.setting} (0x${report.setting.toString(16)})`;
   const lines = [
     `${report.platform}: ${name} = ${setting}`,

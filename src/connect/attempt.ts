@@ -11,11 +11,11 @@
  * the SYN.
  */
 import type { Socket, SocketHandler, TLSOptions } from "bun";
+import { lastError, type SystemError, systemError } from "../lowlevel/errors.ts";
 import * as fo from "../lowlevel/socket.ts";
-import { lastError, systemError, type SystemError } from "../lowlevel/errors.ts";
+import { type FastOpenFd, nativeError, startFastOpenFd } from "./fd.ts";
 import type { ResolvedAddress } from "./resolve.ts";
-import { nativeError, startFastOpenFd, type FastOpenFd } from "./fd.ts";
-import { closeRecord, refreshRecord, registerConnection, type ConnectionRecord } from "./status.ts";
+import { type ConnectionRecord, closeRecord, refreshRecord, registerConnection } from "./status.ts";
 
 /** What one attempt needs. */
 export interface AttemptOptions<Data> {
@@ -176,7 +176,12 @@ class Attempt<Data> implements ConnectAttempt<Data> {
 
   /** Hands the fd to Bun's loop (which now owns it). */
   adopt(): void {
-    const base = { fd: this.opened.fd, socket: this.handlers(), data: this.options.data as Data, allowHalfOpen: this.options.allowHalfOpen };
+    const base = {
+      fd: this.opened.fd,
+      socket: this.handlers(),
+      data: this.options.data as Data,
+      allowHalfOpen: this.options.allowHalfOpen,
+    };
     try {
       const adopted = Bun.connect(this.secure ? { ...base, tls: this.options.tls } : base);
       adopted.catch((error: unknown) => this.adoptFailed(error));
@@ -315,7 +320,7 @@ class Attempt<Data> implements ConnectAttempt<Data> {
    */
   private connectedNow(): boolean {
     const status = fo.socketFastopenStatus(this.opened.fd);
-    if (status !== null && status.established) {
+    if (status?.established) {
       this.record.last = status;
       return true;
     }

@@ -8,9 +8,9 @@
  */
 import type { Socket, SocketHandler, TLSOptions } from "bun";
 import * as check from "../lowlevel/validate.ts";
-import { isIpLiteral, resolveHost, type LookupFunction, type ResolvedAddress } from "./resolve.ts";
+import { type AttemptOptions, type ConnectAttempt, type SharedFlight, startAttempt } from "./attempt.ts";
 import { abortError, timeoutError } from "./fd.ts";
-import { startAttempt, type AttemptOptions, type ConnectAttempt, type SharedFlight } from "./attempt.ts";
+import { isIpLiteral, type LookupFunction, type ResolvedAddress, resolveHost } from "./resolve.ts";
 
 /** Options of `connect`: those of `Bun.connect` (TCP form) plus the TFO ones. */
 export interface ConnectOptions<Data = undefined> {
@@ -73,7 +73,17 @@ const NEXT_ADDRESS_CODES = new Set([
   "EACCES",
 ]);
 
-const HANDLER_NAMES = ["open", "close", "error", "data", "drain", "handshake", "end", "connectError", "timeout"] as const;
+const HANDLER_NAMES = [
+  "open",
+  "close",
+  "error",
+  "data",
+  "drain",
+  "handshake",
+  "end",
+  "connectError",
+  "timeout",
+] as const;
 
 interface Checked<Data> {
   hostname: string;
@@ -113,7 +123,8 @@ function checkHandlers<Data>(handlers: unknown): SocketHandler<Data> {
   if (typeof handlers !== "object" || handlers === null) throw new TypeError("socket must be an object of handlers");
   for (const name of HANDLER_NAMES) {
     const handler = (handlers as Record<string, unknown>)[name];
-    if (handler !== undefined && typeof handler !== "function") throw new TypeError(`socket.${name} must be a function`);
+    if (handler !== undefined && typeof handler !== "function")
+      throw new TypeError(`socket.${name} must be a function`);
   }
   const { data, drain } = handlers as Record<string, unknown>;
   if (data === undefined && drain === undefined) throw new TypeError('Expected at least "data" or "drain" callback');
@@ -149,7 +160,8 @@ function ownCopy(view: Uint8Array): Uint8Array {
 /** Checks `connect` options; throws TypeError/RangeError naming the bad one. */
 function checkOptions<Data>(options: ConnectOptions<Data>): Checked<Data> {
   if (typeof options !== "object" || options === null) throw new TypeError("connect() needs an options object");
-  if (typeof options.hostname !== "string") throw new TypeError(`hostname must be a string, got ${typeof options.hostname}`);
+  if (typeof options.hostname !== "string")
+    throw new TypeError(`hostname must be a string, got ${typeof options.hostname}`);
   const port = check.integer("port", options.port, 1, 65535);
   const handlers = checkHandlers<Data>(options.socket);
   const payload = options.payload === undefined ? NO_PAYLOAD : ownCopy(check.bytes(options.payload, "payload"));
@@ -159,11 +171,14 @@ function checkOptions<Data>(options: ConnectOptions<Data>): Checked<Data> {
   }
   const secure = tls !== undefined && tls !== false;
   if (secure && payload.byteLength > 0) {
-    throw new TypeError("payload cannot be combined with tls: the ClientHello rides in the SYN; write your data after the handshake");
+    throw new TypeError(
+      "payload cannot be combined with tls: the ClientHello rides in the SYN; write your data after the handshake",
+    );
   }
   const signal = options.signal;
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError("signal must be an AbortSignal");
-  if (options.lookup !== undefined && typeof options.lookup !== "function") throw new TypeError("lookup must be a function");
+  if (options.lookup !== undefined && typeof options.lookup !== "function")
+    throw new TypeError("lookup must be a function");
   optionalBoolean(options, "allowHalfOpen", false);
   return {
     hostname: options.hostname,
@@ -181,10 +196,19 @@ function checkOptions<Data>(options: ConnectOptions<Data>): Checked<Data> {
 }
 
 /** Settles with `promise`, or rejects on abort or at the deadline. */
-function bounded<T>(promise: Promise<T>, signal: AbortSignal | undefined, deadline: number | null, where: string, port: number): Promise<T> {
+function bounded<T>(
+  promise: Promise<T>,
+  signal: AbortSignal | undefined,
+  deadline: number | null,
+  where: string,
+  port: number,
+): Promise<T> {
   if (signal === undefined && deadline === null) return promise;
   return new Promise<T>((resolve, reject) => {
-    const timer = deadline === null ? undefined : setTimeout(() => finish(() => reject(timeoutError(where, port))), Math.max(0, deadline - performance.now()));
+    const timer =
+      deadline === null
+        ? undefined
+        : setTimeout(() => finish(() => reject(timeoutError(where, port))), Math.max(0, deadline - performance.now()));
     const onAbort = (): void => finish(() => reject(abortError(where, port, signal?.reason)));
     function finish(action: () => void): void {
       clearTimeout(timer);
@@ -295,10 +319,15 @@ function race<Data>(addresses: ResolvedAddress[], start: Starter<Data>, delayMs:
  * Calls `stop` with the error maker once the deadline passes or `signal`
  * aborts; returns the function that stops watching.
  */
-function watch(signal: AbortSignal | undefined, deadline: number | null, stop: (error: (address: string, port: number) => Error) => void): () => void {
+function watch(
+  signal: AbortSignal | undefined,
+  deadline: number | null,
+  stop: (error: (address: string, port: number) => Error) => void,
+): () => void {
   if (signal === undefined && deadline === null) return () => {};
   const onAbort = (): void => stop((address, port) => abortError(address, port, signal?.reason));
-  const timer = deadline === null ? undefined : setTimeout(() => stop(timeoutError), Math.max(0, deadline - performance.now()));
+  const timer =
+    deadline === null ? undefined : setTimeout(() => stop(timeoutError), Math.max(0, deadline - performance.now()));
   signal?.addEventListener("abort", onAbort, { once: true });
   return () => {
     clearTimeout(timer);
@@ -377,7 +406,8 @@ async function connectChecked<Data>(options: ConnectOptions<Data>, checked: Chec
   if (known !== undefined && known.length === 1 && signal === undefined && deadline === null) {
     return startAttempt<Data>(attemptOptions(options, checked, known[0]!, CLAIM_ALWAYS)).promise;
   }
-  const addresses = known ?? (await bounded(resolve(checked.hostname, checked.lookup), signal, deadline, checked.hostname, port));
+  const addresses =
+    known ?? (await bounded(resolve(checked.hostname, checked.lookup), signal, deadline, checked.hostname, port));
   // The attempts that the deadline or the signal must stop.
   const watched = signal !== undefined || deadline !== null;
   const live = new Set<ConnectAttempt<Data>>();
@@ -400,7 +430,9 @@ async function connectChecked<Data>(options: ConnectOptions<Data>, checked: Chec
     for (const attempt of live) attempt.cancel(error(attempt.address.address, port));
   });
   try {
-    return addresses.length > 1 ? await race(addresses, start, checked.attemptDelay) : await start(addresses[0]!, CLAIM_ALWAYS).promise;
+    return addresses.length > 1
+      ? await race(addresses, start, checked.attemptDelay)
+      : await start(addresses[0]!, CLAIM_ALWAYS).promise;
   } finally {
     unwatch();
   }

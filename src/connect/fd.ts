@@ -5,7 +5,7 @@
  * finishes the connection from Bun's events. Also the SystemErrors the
  * connect layers reject with.
  */
-import { lastError, systemError, type SystemError } from "../lowlevel/errors.ts";
+import { lastError, type SystemError, systemError } from "../lowlevel/errors.ts";
 import type { ResolvedAddress } from "./resolve.ts";
 import { connectStart, START_LAZY, START_PLAIN, START_SYN_DATA, type StartResult } from "./start.ts";
 

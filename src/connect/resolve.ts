@@ -84,7 +84,9 @@ export async function resolveHost(hostname: string, lookup: LookupFunction = bun
   }
   const addresses = answers.filter((a) => isIp4(a.address) || isIp6(a.address)).map((a) => literal(a.address));
   if (addresses.length === 0) {
-    throw Object.assign(systemError("ENOTFOUND", "getaddrinfo", { message: `getaddrinfo ENOTFOUND ${hostname}` }), { hostname });
+    throw Object.assign(systemError("ENOTFOUND", "getaddrinfo", { message: `getaddrinfo ENOTFOUND ${hostname}` }), {
+      hostname,
+    });
   }
   return interleave(addresses);
 }

@@ -6,8 +6,9 @@
  * No family or socket-type checks are needed: the socket is new. Arguments
  * out of range give EINVAL, never a crash.
  */
-import { native } from "../native/library.ts";
+
 import { errnoNumber, fromNative } from "../lowlevel/errors.ts";
+import { native } from "../native/library.ts";
 
 /** How the connect is started: plain, payload in the SYN, or lazy TFO. */
 export const START_PLAIN = 0;
@@ -53,7 +54,7 @@ export function connectStart(
   const fd = native().fo_connect_start(ip, port, scopeId, family, mode, len === 0 ? ONE_BYTE : payload, len, out);
   if (fd < 0) return fromNative(fd, out[0] === 0 ? "socket" : "connect");
   const queued = out[0]!;
-  result.queued = queued > 0 ? queued : 0;
+  result.queued = Math.max(queued, 0);
   result.inProgress = queued === EINPROGRESS;
   result.refused = out[1] === 1;
   return fd;

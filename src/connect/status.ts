@@ -92,7 +92,12 @@ export function closeRecord(record: ConnectionRecord, readFirst: boolean): void 
   record.closed = true;
 }
 
-function outcome(kernel: KernelFastOpenStatus | null, attempted: boolean, refused: boolean, mode: string): FastOpenOutcome {
+function outcome(
+  kernel: KernelFastOpenStatus | null,
+  attempted: boolean,
+  refused: boolean,
+  mode: string,
+): FastOpenOutcome {
   if (!attempted) return "not-attempted";
   if (refused) return "disabled";
   if (kernel === null || !kernel.known) return "unknown";

@@ -2,8 +2,9 @@
  * Address helpers: text <-> the `[16]u8` / `[4]u8` byte addresses of the C ABI.
  * IPv4 addresses travel on IPv6 sockets as v4-mapped `::ffff:a.b.c.d`.
  */
-import { networkInterfaces } from "node:os";
+
 import { readFileSync } from "node:fs";
+import { networkInterfaces } from "node:os";
 
 /** An IPv6 address with its scope (interface index; 0 when none). */
 export interface Ip6Address {
@@ -143,7 +144,8 @@ export function formatIp4(ip4: Uint8Array): string {
 export function formatIp6(ip: Uint8Array, scopeId = 0): string {
   if (!(ip instanceof Uint8Array) || ip.byteLength !== 16) throw new TypeError("ip must be a Uint8Array of 16 bytes");
   if (typeof scopeId !== "number") throw new TypeError(`scopeId must be a number, got ${typeof scopeId}`);
-  if (!Number.isInteger(scopeId) || scopeId < 0 || scopeId > 0xffffffff) throw new RangeError(`scopeId must be in 0..4294967295, got ${scopeId}`);
+  if (!Number.isInteger(scopeId) || scopeId < 0 || scopeId > 0xffffffff)
+    throw new RangeError(`scopeId must be in 0..4294967295, got ${scopeId}`);
   const scope = scopeId !== 0 ? `%${scopeId}` : "";
   if (isV4Mapped(ip)) return `::ffff:${formatIp4(ip.subarray(12))}${scope}`;
   const groups = Array.from({ length: 8 }, (_, i) => (ip[2 * i]! << 8) | ip[2 * i + 1]!);

@@ -71,7 +71,8 @@ export function systemError(
   details: { address?: string; port?: number; message?: string } = {},
 ): SystemError {
   const errno = code in numberByName ? -errnoNumber(code) : 0;
-  const where = details.address === undefined ? "" : ` ${details.address}${details.port === undefined ? "" : `:${details.port}`}`;
+  const where =
+    details.address === undefined ? "" : ` ${details.address}${details.port === undefined ? "" : `:${details.port}`}`;
   const error = new Error(details.message ?? `${syscall} ${code}${where}`) as SystemError;
   error.name = "SystemError";
   error.code = code;

@@ -51,7 +51,7 @@ export function parseNetstat(text: string): Record<string, Record<string, number
 export function fastOpenCounters(): FastOpenCounters {
   let tcpExt: Record<string, number> = {};
   try {
-    tcpExt = parseNetstat(readFileSync("/proc/net/netstat", "utf8"))["TcpExt"] ?? {};
+    tcpExt = parseNetstat(readFileSync("/proc/net/netstat", "utf8")).TcpExt ?? {};
   } catch {
     // Not Linux: no counters.
   }

@@ -7,8 +7,8 @@
 import { native } from "../native/library.ts";
 import { fromNative, setLastError } from "./errors.ts";
 import { decodeStatus, type KernelFastOpenStatus } from "./status.ts";
-import * as check from "./validate.ts";
 import type { BufferSource } from "./validate.ts";
+import * as check from "./validate.ts";
 
 /** Default TFO queue length for `socketFastopen` (pending SYN-data requests). */
 export const DEFAULT_FASTOPEN_QUEUE = 256;
@@ -99,11 +99,20 @@ export function socketFastopenConnect6(
   const scope = check.uint32(scopeId, "scopeId");
   const data = check.bytes(buf);
   const n = check.length(len, data.byteLength);
-  return fromNative(native().fo_socket_fastopen_connect6(fd, ip16, p, scope, nonEmpty(data), n), "socket_fastopen_connect6");
+  return fromNative(
+    native().fo_socket_fastopen_connect6(fd, ip16, p, scope, nonEmpty(data), n),
+    "socket_fastopen_connect6",
+  );
 }
 
 /** libowfat's `socket_fastopen_connect4`: as `socketFastopenConnect6`, to an IPv4 address on an IPv4 socket. */
-export function socketFastopenConnect4(s: number, ip4: Uint8Array, port: number, buf: BufferSource, len?: number): number {
+export function socketFastopenConnect4(
+  s: number,
+  ip4: Uint8Array,
+  port: number,
+  buf: BufferSource,
+  len?: number,
+): number {
   const fd = check.fd(s, "s");
   const ip = check.ipBytes(ip4, 4, "ip4");
   const p = check.port(port);
@@ -222,7 +231,11 @@ export function socketRecv(s: number, buf: ArrayBufferView, len?: number): numbe
  * `events` (POLLIN, POLLOUT) on `s`: the events seen, 0 on timeout, or -1.
  */
 export function socketPoll(s: number, events: number, timeoutMs: number): number {
-  const args = [check.fd(s, "s"), check.integer("events", events, 0, 0x7fff), check.integer("timeoutMs", timeoutMs, -1, 0x7fffffff)] as const;
+  const args = [
+    check.fd(s, "s"),
+    check.integer("events", events, 0, 0x7fff),
+    check.integer("timeoutMs", timeoutMs, -1, 0x7fffffff),
+  ] as const;
   return fromNative(native().fo_socket_poll(...args), "socket_poll");
 }
 

@@ -1,13 +1,7 @@
 /** Decoding of the native per-connection TFO report (zig/status.zig). */
 
 /** Why SYN data was not sent or not acknowledged. */
-export type FastOpenReason =
-  | "none"
-  | "no-cookie"
-  | "data-not-acked"
-  | "syn-retransmitted"
-  | "blackhole"
-  | "unknown";
+export type FastOpenReason = "none" | "no-cookie" | "data-not-acked" | "syn-retransmitted" | "blackhole" | "unknown";
 
 const REASONS: readonly FastOpenReason[] = [
   "none",

@@ -12,13 +12,14 @@
  * go through the Bun socket. This works on every platform with TFO, FreeBSD
  * (no lazy mode) included, and never hands Bun an fd whose SYN has not left.
  */
-import { Duplex } from "node:stream";
+
 import http from "node:http";
+import { Duplex } from "node:stream";
 import type { Socket } from "bun";
 import { connect } from "../connect/connect.ts";
-import { fastOpenStatus, type FastOpenStatus } from "../connect/status.ts";
-import { systemError } from "../lowlevel/errors.ts";
 import type { LookupFunction } from "../connect/resolve.ts";
+import { type FastOpenStatus, fastOpenStatus } from "../connect/status.ts";
+import { systemError } from "../lowlevel/errors.ts";
 
 /** Options of `createConnection`: those of `net.createConnection` (TCP form) that apply, plus the TFO ones. */
 export interface CreateConnectionOptions {
@@ -83,13 +84,16 @@ type Callback = (error?: Error | null) => void;
 export const MAX_PAYLOAD = 64 * 1024;
 
 function badPort(value: unknown): RangeError {
-  const error = new RangeError(`port must be an integer in 1..65535, got ${typeof value === "string" ? JSON.stringify(value) : String(value)}`);
+  const error = new RangeError(
+    `port must be an integer in 1..65535, got ${typeof value === "string" ? JSON.stringify(value) : String(value)}`,
+  );
   (error as RangeError & { code: string }).code = "ERR_SOCKET_BAD_PORT";
   return error;
 }
 
 function checkPort(value: unknown): number {
-  if (typeof value !== "number" && typeof value !== "string") throw new TypeError(`port must be a number or a numeric string, got ${value === null ? "null" : typeof value}`);
+  if (typeof value !== "number" && typeof value !== "string")
+    throw new TypeError(`port must be a number or a numeric string, got ${value === null ? "null" : typeof value}`);
   const port = typeof value === "string" && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
   if (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535) throw badPort(value);
   return port;
@@ -99,23 +103,30 @@ function optional<T>(options: object, name: string, type: "boolean" | "number"):
   const value = (options as Record<string, unknown>)[name];
   if (value === undefined || value === null) return undefined;
   if (typeof value !== type) throw new TypeError(`${name} must be a ${type}, got ${typeof value}`);
-  if (type === "number" && (!Number.isFinite(value) || (value as number) < 0)) throw new RangeError(`${name} must be a finite number >= 0, got ${String(value)}`);
+  if (type === "number" && (!Number.isFinite(value) || (value as number) < 0))
+    throw new RangeError(`${name} must be a finite number >= 0, got ${String(value)}`);
   return value as T;
 }
 
 /** Checks `createConnection` options; throws TypeError/RangeError naming the bad one. */
 function checkOptions(options: CreateConnectionOptions): Checked {
-  if (typeof options !== "object" || options === null) throw new TypeError("createConnection() needs an options object");
-  if (options.socketPath != null) throw new TypeError("socketPath: Unix domain sockets are not supported by fastopen's createConnection (use node:net)");
+  if (typeof options !== "object" || options === null)
+    throw new TypeError("createConnection() needs an options object");
+  if (options.socketPath != null)
+    throw new TypeError(
+      "socketPath: Unix domain sockets are not supported by fastopen's createConnection (use node:net)",
+    );
   if (options.localAddress != null) throw new TypeError("localAddress is not supported by fastopen's createConnection");
-  if (options.localPort != null && options.localPort !== 0) throw new TypeError("localPort is not supported by fastopen's createConnection");
+  if (options.localPort != null && options.localPort !== 0)
+    throw new TypeError("localPort is not supported by fastopen's createConnection");
   const host = options.host ?? options.hostname ?? "localhost";
   if (typeof host !== "string") throw new TypeError(`host must be a string, got ${typeof host}`);
   if (host === "") throw new RangeError("host must not be empty");
   const family = optional<number>(options, "family", "number") ?? 0;
   if (family !== 0 && family !== 4 && family !== 6) throw new RangeError(`family must be 0, 4 or 6, got ${family}`);
   const signal = options.signal;
-  if (signal !== undefined && signal !== null && !(signal instanceof AbortSignal)) throw new TypeError("signal must be an AbortSignal");
+  if (signal !== undefined && signal !== null && !(signal instanceof AbortSignal))
+    throw new TypeError("signal must be an AbortSignal");
   return {
     host,
     port: checkPort(options.port),
@@ -193,7 +204,8 @@ export class FastOpenSocket extends Duplex {
     super({ allowHalfOpen: checked.allowHalfOpen, emitClose: false, decodeStrings: true });
     this.#options = checked;
     this.#noDelay = checked.noDelay;
-    if (checked.keepAlive !== undefined) this.#keepAlive = { enable: checked.keepAlive, delay: checked.keepAliveInitialDelay };
+    if (checked.keepAlive !== undefined)
+      this.#keepAlive = { enable: checked.keepAlive, delay: checked.keepAliveInitialDelay };
     if (checked.timeout !== undefined) this.setTimeout(checked.timeout);
     setImmediate(() => this.#start());
   }
@@ -283,7 +295,8 @@ export class FastOpenSocket extends Duplex {
    * `'timeout'` listener (once), or removed when `ms` is 0.
    */
   setTimeout(ms: number, callback?: () => void): this {
-    if (typeof ms !== "number" || !Number.isFinite(ms) || ms < 0) throw new RangeError(`timeout must be a finite number >= 0, got ${String(ms)}`);
+    if (typeof ms !== "number" || !Number.isFinite(ms) || ms < 0)
+      throw new RangeError(`timeout must be a finite number >= 0, got ${String(ms)}`);
     this.timeout = ms === 0 ? undefined : ms;
     if (callback !== undefined) {
       if (ms === 0) this.removeListener("timeout", callback);
@@ -347,7 +360,8 @@ export class FastOpenSocket extends Duplex {
       this.#payloadDone = this.#held;
       this.#held = null;
     }
-    const signal = options.signal === undefined ? this.#abort.signal : AbortSignal.any([options.signal, this.#abort.signal]);
+    const signal =
+      options.signal === undefined ? this.#abort.signal : AbortSignal.any([options.signal, this.#abort.signal]);
     connect<undefined>({
       hostname: options.host,
       port: options.port,
@@ -386,7 +400,8 @@ export class FastOpenSocket extends Duplex {
     this.#socket = socket;
     this.connecting = false;
     if (this.#noDelay !== undefined) socket.setNoDelay(this.#noDelay);
-    if (this.#keepAlive !== undefined) socket.setKeepAlive(this.#keepAlive.enable, Math.floor(this.#keepAlive.delay / 1000));
+    if (this.#keepAlive !== undefined)
+      socket.setKeepAlive(this.#keepAlive.enable, Math.floor(this.#keepAlive.delay / 1000));
     if (!this.#ref) socket.unref();
     this.#touch();
     const payloadDone = this.#payloadDone;
@@ -456,7 +471,11 @@ export class FastOpenSocket extends Duplex {
   }
 
   #closedError(): Error {
-    return systemError("EPIPE", "write", { address: this.#options.host, port: this.#options.port, message: "This socket has been ended by the other party" });
+    return systemError("EPIPE", "write", {
+      address: this.#options.host,
+      port: this.#options.port,
+      message: "This socket has been ended by the other party",
+    });
   }
 
   /** Writes `data` through the Bun socket; `done` runs once all of it went to the kernel. */
@@ -556,17 +575,27 @@ export class FastOpenSocket extends Duplex {
  * leave no fd open. Clients that wait for `'connect'` before writing get a
  * plain connect (nothing was written in time to ride in the SYN).
  */
-export function createConnection(options: CreateConnectionOptions, connectListener?: (...args: never[]) => void): FastOpenSocket;
-export function createConnection(port: number | string, host?: string, connectListener?: (...args: never[]) => void): FastOpenSocket;
+export function createConnection(
+  options: CreateConnectionOptions,
+  connectListener?: (...args: never[]) => void,
+): FastOpenSocket;
+export function createConnection(
+  port: number | string,
+  host?: string,
+  connectListener?: (...args: never[]) => void,
+): FastOpenSocket;
 export function createConnection(
   first: CreateConnectionOptions | number | string,
   second?: string | ((...args: never[]) => void),
   third?: (...args: never[]) => void,
 ): FastOpenSocket {
   const options: CreateConnectionOptions =
-    typeof first === "object" && first !== null ? first : { port: first, ...(typeof second === "string" ? { host: second } : {}) };
+    typeof first === "object" && first !== null
+      ? first
+      : { port: first, ...(typeof second === "string" ? { host: second } : {}) };
   const listener = typeof second === "function" ? second : third;
-  if (listener !== undefined && typeof listener !== "function") throw new TypeError("connectListener must be a function");
+  if (listener !== undefined && typeof listener !== "function")
+    throw new TypeError("connectListener must be a function");
   const socket = new FastOpenSocket(options);
   if (listener !== undefined) socket.once("connect", listener as () => void);
   return socket;

@@ -12,8 +12,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { listen } from "../../src/listen.ts";
 import { assertPrivateNetns, recordingServer } from "../connect/common.ts";
-import { runCase } from "../support/scenario-main.ts";
 import { CLI_DROP_PORT } from "../support/ports.ts";
+import { runCase } from "../support/scenario-main.ts";
 
 const CLI = join(import.meta.dir, "../../src/cli/main.ts");
 
@@ -29,7 +29,11 @@ export interface CliRun {
 /** Runs the CLI without blocking this process's event loop (its servers must keep answering). */
 async function cli(args: string[]): Promise<CliRun> {
   const child = Bun.spawn([process.execPath, CLI, ...args], { stdout: "pipe", stderr: "pipe" });
-  const [stdout, stderr, exitCode] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
+  const [stdout, stderr, exitCode] = await Promise.all([
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+    child.exited,
+  ]);
   let json: unknown = null;
   if (args.includes("--json")) {
     try {

@@ -10,11 +10,11 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { namespaceSuite } from "../support/netns-suite.ts";
-import { runScenarioCase } from "../support/run.ts";
-import { CLI_DROP_PORT } from "../support/ports.ts";
 import type { ProbeReport } from "../../src/cli/probe.ts";
 import type { SupportReport } from "../../src/support.ts";
+import { namespaceSuite } from "../support/netns-suite.ts";
+import { CLI_DROP_PORT } from "../support/ports.ts";
+import { runScenarioCase } from "../support/run.ts";
 import type { CliRun } from "./cli.scenario.ts";
 
 const suite = namespaceSuite("cli");
@@ -44,19 +44,45 @@ suite("fastopen probe", () => {
   };
   beforeAll(() => {
     const iptables = spawnSync("iptables", ["--version"], { stdio: "ignore" });
-    if (iptables.status !== 0) throw new Error("iptables is needed for the SYN-drop probe: apt-get install -y iptables (npm run setup does)");
-    r = runScenarioCase<typeof r>(`${import.meta.dir}/cli.scenario.ts`, ["probe"], 3, [`iptables -A INPUT -p tcp --dport ${CLI_DROP_PORT} --syn -j DROP`]);
+    if (iptables.status !== 0)
+      throw new Error("iptables is needed for the SYN-drop probe: apt-get install -y iptables (npm run setup does)");
+    r = runScenarioCase<typeof r>(`${import.meta.dir}/cli.scenario.ts`, ["probe"], 3, [
+      `iptables -A INPUT -p tcp --dport ${CLI_DROP_PORT} --syn -j DROP`,
+    ]);
   });
 
   test("a TFO server: exit 0; the first connection fetched the cookie, the second's payload rode in the SYN and was acked", () => {
     expect(r.custom.exitCode).toBe(0);
     const report = probeJson(r.custom);
-    expect(report).toMatchObject({ verdict: "fastopen", exitCode: 0, synDataAcked: true, cookieReceived: true, payloadBytes: 7 });
+    expect(report).toMatchObject({
+      verdict: "fastopen",
+      exitCode: 0,
+      synDataAcked: true,
+      cookieReceived: true,
+      payloadBytes: 7,
+    });
     expect(report.target).toEqual({ host: "::1", port: r.tfoPort, tls: false });
     const [first, second] = report.connections;
-    expect(first).toMatchObject({ attempt: 1, ok: true, sent: false, acked: false, reason: "no-cookie", bytesInSyn: 0, bytesAfterHandshake: 7, address: "::1" });
+    expect(first).toMatchObject({
+      attempt: 1,
+      ok: true,
+      sent: false,
+      acked: false,
+      reason: "no-cookie",
+      bytesInSyn: 0,
+      bytesAfterHandshake: 7,
+      address: "::1",
+    });
     expect(first!.counters).toMatchObject({ TCPFastOpenCookieReqd: 1, TCPFastOpenActive: 0 });
-    expect(second).toMatchObject({ attempt: 2, ok: true, sent: true, acked: true, reason: "none", bytesInSyn: 7, bytesAfterHandshake: 0 });
+    expect(second).toMatchObject({
+      attempt: 2,
+      ok: true,
+      sent: true,
+      acked: true,
+      reason: "none",
+      bytesInSyn: 7,
+      bytesAfterHandshake: 0,
+    });
     expect(second!.counters).toMatchObject({ TCPFastOpenActive: 1, TCPFastOpenPassive: 1, TCPFastOpenCookieReqd: 0 });
     for (const c of report.connections) {
       expect(typeof c.ms).toBe("number");
@@ -86,7 +112,14 @@ suite("fastopen probe", () => {
     expect(report).toMatchObject({ verdict: "no-fastopen", exitCode: 3, synDataAcked: false, cookieReceived: false });
     expect(report.summary).toContain("sent no TFO cookie");
     for (const c of report.connections) {
-      expect(c).toMatchObject({ ok: true, sent: false, acked: false, reason: "no-cookie", bytesInSyn: 0, bytesAfterHandshake: report.payloadBytes });
+      expect(c).toMatchObject({
+        ok: true,
+        sent: false,
+        acked: false,
+        reason: "no-cookie",
+        bytesInSyn: 0,
+        bytesAfterHandshake: report.payloadBytes,
+      });
       expect(c.counters).toMatchObject({ TCPFastOpenCookieReqd: 1, TCPFastOpenActive: 0 });
     }
   });
@@ -128,13 +161,35 @@ suite("fastopen probe --tls", () => {
     const cert = join(dir, "cert.pem");
     const key = join(dir, "key.pem");
     // prettier-ignore
-    const made = spawnSync("openssl", [
-      "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-      "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=localhost",
-      "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1",
-    ], { encoding: "utf8" });
+    const made = spawnSync(
+      "openssl",
+      [
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        key,
+        "-out",
+        cert,
+        "-days",
+        "1",
+        "-subj",
+        "/CN=localhost",
+        "-addext",
+        "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1",
+      ],
+      { encoding: "utf8" },
+    );
     if (made.status !== 0) throw new Error(`openssl could not make a test certificate: ${made.error ?? made.stderr}`);
-    const r = runScenarioCase<{ run: CliRun; serverAcked: Array<boolean | null> }>(`${import.meta.dir}/cli.scenario.ts`, ["probeTls", cert, key], 3);
+    const r = runScenarioCase<{ run: CliRun; serverAcked: Array<boolean | null> }>(
+      `${import.meta.dir}/cli.scenario.ts`,
+      ["probeTls", cert, key],
+      3,
+    );
     expect(r.run.exitCode).toBe(0);
     const report = probeJson(r.run);
     expect(report).toMatchObject({ verdict: "fastopen", payloadBytes: 0, target: { tls: true } });
@@ -154,7 +209,11 @@ suite("fastopen support", () => {
   ];
   for (const [setting, exitCode, expected] of cases) {
     test(`net.ipv4.tcp_fastopen=${setting}: exit ${exitCode}, JSON and text agree`, () => {
-      const r = runScenarioCase<{ json: CliRun; text: CliRun }>(`${import.meta.dir}/cli.scenario.ts`, ["support"], setting);
+      const r = runScenarioCase<{ json: CliRun; text: CliRun }>(
+        `${import.meta.dir}/cli.scenario.ts`,
+        ["support"],
+        setting,
+      );
       expect(r.json.exitCode).toBe(exitCode);
       expect(r.text.exitCode).toBe(exitCode);
       const report = r.json.json as SupportReport & { exitCode: number };
@@ -207,6 +266,8 @@ describe("CLI usage (no network)", () => {
       expect(help.stdout).toStartWith(`fastopen ${name}`);
     }
     expect(local(["probe", "--help"]).stdout).toContain("3 reachable but no SYN data acknowledged");
-    expect(local(["support", "-h"]).stdout).toContain("exit codes: 0 client and server TFO on; 3 either is off; 1 state unknown");
+    expect(local(["support", "-h"]).stdout).toContain(
+      "exit codes: 0 client and server TFO on; 3 either is off; 1 state unknown",
+    );
   });
 });

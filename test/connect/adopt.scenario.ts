@@ -5,17 +5,26 @@
  * written, and a timeout or abort while writing. Each case prints
  * `{ case, ... }`; run in a private network namespace by the test.
  */
-import net from "node:net";
+
 import { spawnSync } from "node:child_process";
-import type { Socket, SocketHandler } from "bun";
-import { connect, type ConnectOptions } from "../../src/connect/connect.ts";
-import { fastOpenStatus, type FastOpenStatus } from "../../src/connect/status.ts";
-import { parseNetstat } from "../../src/lowlevel/netstat.ts";
-import { parseIp6 } from "../../src/lowlevel/address.ts";
-import * as fo from "../../src/lowlevel/socket.ts";
 import { readFileSync } from "node:fs";
-import { assertPrivateNetns, fdCountBackTo, pattern, recordingServer, settledFdCount, sha256, type RecordingServer } from "./common.ts";
+import net from "node:net";
+import type { Socket, SocketHandler } from "bun";
+import { type ConnectOptions, connect } from "../../src/connect/connect.ts";
+import { type FastOpenStatus, fastOpenStatus } from "../../src/connect/status.ts";
+import { parseIp6 } from "../../src/lowlevel/address.ts";
+import { parseNetstat } from "../../src/lowlevel/netstat.ts";
+import * as fo from "../../src/lowlevel/socket.ts";
 import { runCase } from "../support/scenario-main.ts";
+import {
+  assertPrivateNetns,
+  fdCountBackTo,
+  pattern,
+  type RecordingServer,
+  recordingServer,
+  settledFdCount,
+  sha256,
+} from "./common.ts";
 
 const HANDLERS = ["open", "close", "error", "data", "drain", "end", "timeout", "handshake", "connectError"] as const;
 
@@ -33,7 +42,7 @@ function recorder(calls: string[], received: Uint8Array[] = []): SocketHandler<u
 
 /** The namespace's TcpExt counter `name`. */
 function tcpExt(name: string): number {
-  return parseNetstat(readFileSync("/proc/net/netstat", "utf8"))["TcpExt"]?.[name] ?? 0;
+  return parseNetstat(readFileSync("/proc/net/netstat", "utf8")).TcpExt?.[name] ?? 0;
 }
 
 function run(command: string, args: string[]): void {
@@ -54,7 +63,13 @@ export interface DelayedOutcome {
 }
 
 /** Connects with `extra`, records the calls, writes `openWrite` in `open`, and checks what `server` received. */
-async function delayedOne(name: string, server: RecordingServer, hostname: string, extra: Partial<ConnectOptions>, openWrite?: Uint8Array): Promise<DelayedOutcome> {
+async function delayedOne(
+  name: string,
+  server: RecordingServer,
+  hostname: string,
+  extra: Partial<ConnectOptions>,
+  openWrite?: Uint8Array,
+): Promise<DelayedOutcome> {
   const calls: string[] = [];
   const handlers = recorder(calls);
   let openAfterHandshake: boolean | null = null;
@@ -69,7 +84,14 @@ async function delayedOne(name: string, server: RecordingServer, hostname: strin
   socket.end();
   const received = await pending;
   const sent = openWrite ?? (extra.payload as Uint8Array);
-  return { name, size: sent.byteLength, delivered: sha256(received.bytes) === sha256(sent), calls, openAfterHandshake, client: fastOpenStatus(socket) };
+  return {
+    name,
+    size: sent.byteLength,
+    delivered: sha256(received.bytes) === sha256(sent),
+    calls,
+    openAfterHandshake,
+    client: fastOpenStatus(socket),
+  };
 }
 
 const cases: Record<string, () => Promise<object>> = {
@@ -85,7 +107,12 @@ const cases: Record<string, () => Promise<object>> = {
     for (let i = 0; i < 2; i++) {
       // Wait for the close too: the warm-up fds must be gone before the count below.
       const closed = Promise.withResolvers<void>();
-      const socket = await connect({ hostname: "::1", port: servers[0]!.port, payload: "warm", socket: { data() {}, close: () => closed.resolve() } });
+      const socket = await connect({
+        hostname: "::1",
+        port: servers[0]!.port,
+        payload: "warm",
+        socket: { data() {}, close: () => closed.resolve() },
+      });
       const pending = servers[0]!.next();
       socket.end();
       await pending;
@@ -184,7 +211,12 @@ const cases: Record<string, () => Promise<object>> = {
     for (const payload of [pattern(16 << 20, 7), undefined]) {
       const calls: string[] = [];
       const chunks: Uint8Array[] = [];
-      const socket = await connect({ hostname: "::1", port, socket: recorder(calls, chunks), ...(payload === undefined ? {} : { payload }) });
+      const socket = await connect({
+        hostname: "::1",
+        port,
+        socket: recorder(calls, chunks),
+        ...(payload === undefined ? {} : { payload }),
+      });
       calls.push("resolved");
       for (let i = 0; i < 400 && !calls.includes("data"); i++) await Bun.sleep(5);
       socket.end();
@@ -202,19 +234,28 @@ const cases: Record<string, () => Promise<object>> = {
   /** A server that never reads (a listener never accepting): the payload cannot all be written; timeout and abort stop the connect. */
   async neverRead() {
     const listener = fo.socketTcp6();
-    if (fo.socketBind6(listener, parseIp6("::1").ip, 0) < 0 || fo.socketListen(listener, 8) < 0) throw new Error("listener failed");
+    if (fo.socketBind6(listener, parseIp6("::1").ip, 0) < 0 || fo.socketListen(listener, 8) < 0)
+      throw new Error("listener failed");
     const local: fo.Endpoint6 = { ip: new Uint8Array(16), port: 0, scopeId: 0 };
     fo.socketLocal6(listener, local);
     const port = local.port;
     const before = await settledFdCount();
-    const results: Record<string, { calls: string[]; code: string; syscall: string; address: string; port: number }> = {};
+    const results: Record<string, { calls: string[]; code: string; syscall: string; address: string; port: number }> =
+      {};
     for (const how of ["timeout", "abort"]) {
       const calls: string[] = [];
       const controller = new AbortController();
       const timer = setTimeout(() => controller.abort(), 200);
-      const extra: Partial<ConnectOptions> = how === "timeout" ? { connectTimeout: 200 } : { signal: controller.signal };
+      const extra: Partial<ConnectOptions> =
+        how === "timeout" ? { connectTimeout: 200 } : { signal: controller.signal };
       try {
-        const socket = await connect({ hostname: "::1", port, payload: new Uint8Array(64 << 20), socket: recorder(calls), ...extra });
+        const socket = await connect({
+          hostname: "::1",
+          port,
+          payload: new Uint8Array(64 << 20),
+          socket: recorder(calls),
+          ...extra,
+        });
         socket.terminate();
         results[how] = { calls, code: "resolved", syscall: "", address: "", port: 0 };
       } catch (error) {

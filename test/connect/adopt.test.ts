@@ -36,7 +36,11 @@ suite("a handshake delayed by dropped SYNs (retransmitted after the fd was adopt
 
   test("plain, payload with and without a cookie, fastOpen off: only open runs before the promise resolves, and every byte arrives once", () => {
     for (const o of result.outcomes.filter((x) => x.name !== "lazy")) {
-      expect({ name: o.name, before: beforeResolved(o.calls), openAfterHandshake: o.openAfterHandshake }).toEqual({ name: o.name, before: ["open"], openAfterHandshake: true });
+      expect({ name: o.name, before: beforeResolved(o.calls), openAfterHandshake: o.openAfterHandshake }).toEqual({
+        name: o.name,
+        before: ["open"],
+        openAfterHandshake: true,
+      });
       expect({ name: o.name, delivered: o.delivered }).toEqual({ name: o.name, delivered: true });
       if (o.name !== "plain") expect(o.client.bytesInSyn + o.client.bytesAfterHandshake).toBe(o.size);
     }
@@ -75,7 +79,7 @@ suite("a refused connect", () => {
   });
 
   test("a deferred lazy connect (cookie known) ran open at once, so it also gets close", () => {
-    expect(result.results["lazy"]).toEqual({ calls: ["open", "close", "connectError"], code: "ECONNREFUSED" });
+    expect(result.results.lazy).toEqual({ calls: ["open", "close", "connectError"], code: "ECONNREFUSED" });
   });
 
   test("no fd is left open", () => {
@@ -102,14 +106,29 @@ suite("data from the server before the connection is established", () => {
 });
 
 suite("a server that never reads: the payload's rest cannot be written", () => {
-  let result: { port: number; results: Record<string, { calls: string[]; code: string; syscall: string; address: string; port: number }> } & FdReport;
+  let result: {
+    port: number;
+    results: Record<string, { calls: string[]; code: string; syscall: string; address: string; port: number }>;
+  } & FdReport;
   beforeAll(() => {
     result = runScenarioCase<typeof result>(`${import.meta.dir}/adopt.scenario.ts`, ["neverRead"]);
   });
 
   test("timeout rejects with ETIMEDOUT and abort with ABORT_ERR, calling only connectError", () => {
-    expect(result.results["timeout"]).toEqual({ calls: ["connectError"], code: "ETIMEDOUT", syscall: "connect", address: "::1", port: result.port });
-    expect(result.results["abort"]).toEqual({ calls: ["connectError"], code: "ABORT_ERR", syscall: "connect", address: "::1", port: result.port });
+    expect(result.results.timeout).toEqual({
+      calls: ["connectError"],
+      code: "ETIMEDOUT",
+      syscall: "connect",
+      address: "::1",
+      port: result.port,
+    });
+    expect(result.results.abort).toEqual({
+      calls: ["connectError"],
+      code: "ABORT_ERR",
+      syscall: "connect",
+      address: "::1",
+      port: result.port,
+    });
   });
 
   test("the abandoned sockets' fds are closed", () => {

@@ -4,14 +4,14 @@
  * the guard that keeps these scenarios inside a private network namespace.
  */
 import type { Socket } from "bun";
-import { listen, type FastOpenListener } from "../../src/listen.ts";
-import { fastOpenStatus, type FastOpenStatus } from "../../src/connect/status.ts";
-import { counterDelta, fastOpenCounters, type FastOpenCounters } from "../../src/lowlevel/netstat.ts";
+import { type FastOpenStatus, fastOpenStatus } from "../../src/connect/status.ts";
+import { type FastOpenListener, listen } from "../../src/listen.ts";
+import { counterDelta, type FastOpenCounters, fastOpenCounters } from "../../src/lowlevel/netstat.ts";
 import { xorshiftBytes } from "../support/bytes.ts";
 
 export { sha256 } from "../support/bytes.ts";
-export { report } from "../support/scenario-main.ts";
 export { assertPrivateNetns, fdCountBackTo, openFdCount as fdCount, settledFdCount } from "../support/netns.ts";
+export { report } from "../support/scenario-main.ts";
 
 /** The port of 127.0.0.1 whose SYNs the failure tests' iptables rule drops. */
 export const DROP_PORT = 9;

@@ -3,12 +3,22 @@
  * namespace: `bun async-connect.ts <case> [args...]` prints `{ case, ... }`.
  */
 import type { Socket } from "bun";
-import { connect, type ConnectOptions } from "../../src/connect/connect.ts";
-import { fastOpenStatus, type FastOpenStatus } from "../../src/connect/status.ts";
+import { type ConnectOptions, connect } from "../../src/connect/connect.ts";
+import { type FastOpenStatus, fastOpenStatus } from "../../src/connect/status.ts";
 import type { FastOpenCounters } from "../../src/lowlevel/netstat.ts";
 import { EYEBALLS_PORT } from "../support/run.ts";
-import { assertPrivateNetns, counters, delta, fdCountBackTo, pattern, recordingServer, settledFdCount, sha256, type RecordingServer } from "./common.ts";
 import { runCase } from "../support/scenario-main.ts";
+import {
+  assertPrivateNetns,
+  counters,
+  delta,
+  fdCountBackTo,
+  pattern,
+  type RecordingServer,
+  recordingServer,
+  settledFdCount,
+  sha256,
+} from "./common.ts";
 
 /** One client connection's outcome. */
 export interface Outcome {
@@ -22,7 +32,12 @@ export interface Outcome {
 }
 
 /** Connects with `payload`, ends, and compares what the server received. */
-async function sendPayload(server: RecordingServer, hostname: string, payload: Uint8Array, extra: Partial<ConnectOptions> = {}): Promise<Outcome> {
+async function sendPayload(
+  server: RecordingServer,
+  hostname: string,
+  payload: Uint8Array,
+  extra: Partial<ConnectOptions> = {},
+): Promise<Outcome> {
   const before = counters();
   const t0 = performance.now();
   const socket = await connect({ hostname, port: server.port, payload, socket: { data() {} }, ...extra });
@@ -74,7 +89,6 @@ async function lazyWrite(server: RecordingServer, payload: Uint8Array): Promise<
   };
 }
 
-
 const cases: Record<string, (args: string[]) => Promise<object>> = {
   /**
    * "localhost" through Bun's DNS (the namespace's /etc/hosts), to a server
@@ -85,7 +99,12 @@ const cases: Record<string, (args: string[]) => Promise<object>> = {
     const server = recordingServer({ hostname: "127.0.0.1" });
     const results: Array<{ remoteAddress: string; delivered: boolean }> = [];
     for (const payload of ["hello", undefined, "hello"]) {
-      const socket = await connect({ hostname: "localhost", port: server.port, ...(payload === undefined ? {} : { payload }), socket: { data() {} } });
+      const socket = await connect({
+        hostname: "localhost",
+        port: server.port,
+        ...(payload === undefined ? {} : { payload }),
+        socket: { data() {} },
+      });
       const pending = server.next();
       socket.end();
       const received = new TextDecoder().decode((await pending).bytes);
@@ -105,7 +124,13 @@ const cases: Record<string, (args: string[]) => Promise<object>> = {
     // Counted while the server listens, before and after: only the client's fds differ.
     const before = await settledFdCount();
     const t0 = performance.now();
-    const socket = await connect({ hostname: "dual.test", port: EYEBALLS_PORT, lookup, attemptDelay: 50, socket: { data() {} } });
+    const socket = await connect({
+      hostname: "dual.test",
+      port: EYEBALLS_PORT,
+      lookup,
+      attemptDelay: 50,
+      socket: { data() {} },
+    });
     const ms = performance.now() - t0;
     const remoteAddress = socket.remoteAddress;
     const pending = server.next();
@@ -131,7 +156,18 @@ const cases: Record<string, (args: string[]) => Promise<object>> = {
     six.stop();
     const server = recordingServer({ hostname: "127.0.0.1", port });
     await sendPayload(server, "127.0.0.1", request);
-    const drop = Bun.spawnSync(["ip6tables", "-A", "INPUT", "-p", "tcp", "--dport", String(port), "--syn", "-j", "DROP"]);
+    const drop = Bun.spawnSync([
+      "ip6tables",
+      "-A",
+      "INPUT",
+      "-p",
+      "tcp",
+      "--dport",
+      String(port),
+      "--syn",
+      "-j",
+      "DROP",
+    ]);
     if (drop.exitCode !== 0) throw new Error(`ip6tables: ${drop.stderr.toString()}`);
     const lookup = async (): Promise<Array<{ address: string; family: number }>> => [
       { address: "::1", family: 6 },
@@ -202,7 +238,12 @@ const cases: Record<string, (args: string[]) => Promise<object>> = {
     const statuses: FastOpenStatus[] = [];
     for (let i = 0; i < 2; i++) {
       const got = Promise.withResolvers<string>();
-      const socket = await connect({ hostname: "::1", port: server.port, lazy: true, socket: { data: (_s, d) => got.resolve(String(d)) } });
+      const socket = await connect({
+        hostname: "::1",
+        port: server.port,
+        lazy: true,
+        socket: { data: (_s, d) => got.resolve(String(d)) },
+      });
       greetings.push(await got.promise);
       statuses.push(fastOpenStatus(socket));
       const pending = server.next();
@@ -220,7 +261,8 @@ const cases: Record<string, (args: string[]) => Promise<object>> = {
     const outcomes: Outcome[] = [];
     // A first connection fetches the cookie, so every size below may ride in the SYN.
     await sendPayload(server, "::1", pattern(1, 99), { fastOpen });
-    for (const size of sizes.map(Number)) outcomes.push(await sendPayload(server, "::1", pattern(size, size + 1), { fastOpen }));
+    for (const size of sizes.map(Number))
+      outcomes.push(await sendPayload(server, "::1", pattern(size, size + 1), { fastOpen }));
     server.stop();
     return { outcomes };
   },

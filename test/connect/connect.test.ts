@@ -5,9 +5,9 @@
  * deltas: a connect + write fallback fails these tests.
  */
 import { beforeAll, expect, test } from "bun:test";
+import type { FastOpenStatus } from "../../src/connect/status.ts";
 import { namespaceSuite } from "../support/netns-suite.ts";
 import { EYEBALLS_PORT, ONE_MSS, runScenarioCase } from "../support/run.ts";
-import type { FastOpenStatus } from "../../src/connect/status.ts";
 import type { Outcome } from "./connect.scenario.ts";
 
 const suite = namespaceSuite("async.connect");
@@ -36,7 +36,10 @@ for (const hostname of ["::1", "127.0.0.1"]) {
   suite(`connect() with a payload to ${hostname}`, () => {
     let outcomes: Outcome[];
     beforeAll(() => {
-      outcomes = runScenarioCase<{ outcomes: Outcome[] }>(`${import.meta.dir}/connect.scenario.ts`, ["payload", hostname]).outcomes;
+      outcomes = runScenarioCase<{ outcomes: Outcome[] }>(`${import.meta.dir}/connect.scenario.ts`, [
+        "payload",
+        hostname,
+      ]).outcomes;
     });
 
     test("the first connection fetches a cookie and delivers the payload after the handshake", () => {
@@ -88,7 +91,12 @@ const SIZES = [0, 1, ONE_MSS, 64 * 1024, 1024 * 1024];
 
 suite("byte-exact delivery of 0 B, 1 B, one MSS, 64 KiB, 1 MiB", () => {
   test("TFO on both ends: every size delivered, each non-empty payload starting in the SYN", () => {
-    const { outcomes } = runScenarioCase<{ outcomes: Outcome[] }>(`${import.meta.dir}/connect.scenario.ts`, ["sizes", "256", "on", ...SIZES.map(String)]);
+    const { outcomes } = runScenarioCase<{ outcomes: Outcome[] }>(`${import.meta.dir}/connect.scenario.ts`, [
+      "sizes",
+      "256",
+      "on",
+      ...SIZES.map(String),
+    ]);
     expect(outcomes.map((o) => o.size)).toEqual(SIZES);
     for (const o of outcomes) {
       expect(o.delivered).toBe(true);
@@ -106,7 +114,12 @@ suite("byte-exact delivery of 0 B, 1 B, one MSS, 64 KiB, 1 MiB", () => {
   });
 
   test("server without TFO (listen fastOpen: 0): every size delivered after the handshake", () => {
-    const { outcomes } = runScenarioCase<{ outcomes: Outcome[] }>(`${import.meta.dir}/connect.scenario.ts`, ["sizes", "0", "on", ...SIZES.map(String)]);
+    const { outcomes } = runScenarioCase<{ outcomes: Outcome[] }>(`${import.meta.dir}/connect.scenario.ts`, [
+      "sizes",
+      "0",
+      "on",
+      ...SIZES.map(String),
+    ]);
     for (const o of outcomes) {
       expect(o.delivered).toBe(true);
       expect(o.receivedBytes).toBe(o.size);
@@ -117,7 +130,12 @@ suite("byte-exact delivery of 0 B, 1 B, one MSS, 64 KiB, 1 MiB", () => {
   });
 
   test("client fastOpen: false: plain connect, every size delivered", () => {
-    const { outcomes } = runScenarioCase<{ outcomes: Outcome[] }>(`${import.meta.dir}/connect.scenario.ts`, ["sizes", "256", "off", ...SIZES.map(String)]);
+    const { outcomes } = runScenarioCase<{ outcomes: Outcome[] }>(`${import.meta.dir}/connect.scenario.ts`, [
+      "sizes",
+      "256",
+      "off",
+      ...SIZES.map(String),
+    ]);
     for (const o of outcomes) {
       expect(o.delivered).toBe(true);
       expect(o.client).toMatchObject({ sent: false, reason: "not-attempted", mode: "plain" });
@@ -126,7 +144,11 @@ suite("byte-exact delivery of 0 B, 1 B, one MSS, 64 KiB, 1 MiB", () => {
   });
 
   test("client TFO disabled by the namespace (tcp_fastopen=2): fallback, every size delivered", () => {
-    const { outcomes } = runScenarioCase<{ outcomes: Outcome[] }>(`${import.meta.dir}/connect.scenario.ts`, ["sizes", "256", "on", ...SIZES.map(String)], 2);
+    const { outcomes } = runScenarioCase<{ outcomes: Outcome[] }>(
+      `${import.meta.dir}/connect.scenario.ts`,
+      ["sizes", "256", "on", ...SIZES.map(String)],
+      2,
+    );
     for (const o of outcomes) {
       expect(o.delivered).toBe(true);
       expect(o.receivedBytes).toBe(o.size);
@@ -139,7 +161,10 @@ suite("byte-exact delivery of 0 B, 1 B, one MSS, 64 KiB, 1 MiB", () => {
 
 suite("hostname resolution and address fallback", () => {
   test('"localhost" through Bun\'s DNS reaches a 127.0.0.1-only server, with and without a payload', () => {
-    const { results } = runScenarioCase<{ results: Array<{ remoteAddress: string; delivered: boolean }> }>(`${import.meta.dir}/connect.scenario.ts`, ["localhost"]);
+    const { results } = runScenarioCase<{ results: Array<{ remoteAddress: string; delivered: boolean }> }>(
+      `${import.meta.dir}/connect.scenario.ts`,
+      ["localhost"],
+    );
     expect(results).toEqual([
       { remoteAddress: "127.0.0.1", delivered: true },
       { remoteAddress: "127.0.0.1", delivered: true },
@@ -172,7 +197,12 @@ suite("hostname resolution and address fallback", () => {
 
   test("Happy Eyeballs: an address that drops SYNs loses to the next one, and its fd is closed", () => {
     const setup = [`ip6tables -A INPUT -p tcp --dport ${EYEBALLS_PORT} --syn -j DROP`];
-    const result = runScenarioCase<{ remoteAddress: string; fdsBefore: number; fdsAfter: number }>(`${import.meta.dir}/connect.scenario.ts`, ["happyEyeballs"], 3, setup);
+    const result = runScenarioCase<{ remoteAddress: string; fdsBefore: number; fdsAfter: number }>(
+      `${import.meta.dir}/connect.scenario.ts`,
+      ["happyEyeballs"],
+      3,
+      setup,
+    );
     expect(result.remoteAddress).toBe("127.0.0.1");
     expect(result.fdsAfter).toBe(result.fdsBefore);
   });

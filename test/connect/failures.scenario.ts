@@ -3,9 +3,9 @@
  * that drops SYNs (the test adds an iptables DROP rule for `DROP_PORT`),
  * abort, and fd accounting over many connections. Prints `{ case, ... }`.
  */
-import { connect, type ConnectOptions } from "../../src/connect/connect.ts";
-import { assertPrivateNetns, DROP_PORT, fdCountBackTo, recordingServer, settledFdCount } from "./common.ts";
+import { type ConnectOptions, connect } from "../../src/connect/connect.ts";
 import { runCase } from "../support/scenario-main.ts";
+import { assertPrivateNetns, DROP_PORT, fdCountBackTo, recordingServer, settledFdCount } from "./common.ts";
 
 /** The fields of a rejection that the tests check. */
 export interface Rejection {
@@ -88,7 +88,8 @@ const cases: Record<string, () => Promise<object>> = {
     const results: Record<string, unknown> = {};
     for (const [mode, extra] of Object.entries(modes)) {
       results[mode] = [];
-      for (let i = 0; i < 3; i++) (results[mode] as unknown[]).push(await rejection({ hostname: "::1", port, socket: handlers, ...extra }));
+      for (let i = 0; i < 3; i++)
+        (results[mode] as unknown[]).push(await rejection({ hostname: "::1", port, socket: handlers, ...extra }));
     }
     return { port, results, fdsBefore: before, fdsAfter: await fdCountBackTo(before) };
   },
@@ -99,7 +100,13 @@ const cases: Record<string, () => Promise<object>> = {
     const before = await settledFdCount();
     const results: Record<string, unknown> = {};
     for (const [mode, extra] of Object.entries(modes)) {
-      results[mode] = await rejection({ hostname: "127.0.0.1", port: DROP_PORT, connectTimeout: 150, socket: handlers, ...extra });
+      results[mode] = await rejection({
+        hostname: "127.0.0.1",
+        port: DROP_PORT,
+        connectTimeout: 150,
+        socket: handlers,
+        ...extra,
+      });
     }
     return { results, fdsBefore: before, fdsAfter: await fdCountBackTo(before) };
   },
@@ -112,9 +119,20 @@ const cases: Record<string, () => Promise<object>> = {
     for (const [mode, extra] of Object.entries(modes)) {
       const controller = new AbortController();
       setTimeout(() => controller.abort(), 100);
-      results[mode] = await rejection({ hostname: "127.0.0.1", port: DROP_PORT, signal: controller.signal, socket: handlers, ...extra });
+      results[mode] = await rejection({
+        hostname: "127.0.0.1",
+        port: DROP_PORT,
+        signal: controller.signal,
+        socket: handlers,
+        ...extra,
+      });
     }
-    results["preAborted"] = await rejection({ hostname: "127.0.0.1", port: DROP_PORT, signal: AbortSignal.abort(), socket: handlers });
+    results.preAborted = await rejection({
+      hostname: "127.0.0.1",
+      port: DROP_PORT,
+      signal: AbortSignal.abort(),
+      socket: handlers,
+    });
     return { results, fdsBefore: before, fdsAfter: await fdCountBackTo(before) };
   },
 

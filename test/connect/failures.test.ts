@@ -22,7 +22,8 @@ const MODES = ["plain", "payload", "lazy", "tls", "noTfo"];
 /** The rule that makes `127.0.0.1:DROP_PORT` a peer that never answers a SYN. */
 function dropRule(): string[] {
   const iptables = spawnSync("sh", ["-c", "command -v iptables"], { encoding: "utf8" });
-  if (iptables.status !== 0) throw new Error("iptables is needed for the SYN-drop tests: apt-get install -y iptables (npm run setup does)");
+  if (iptables.status !== 0)
+    throw new Error("iptables is needed for the SYN-drop tests: apt-get install -y iptables (npm run setup does)");
   return [`iptables -A INPUT -p tcp --dport ${DROP_PORT} --syn -j DROP`];
 }
 
@@ -35,7 +36,15 @@ suite("ECONNREFUSED", () => {
   test("every mode rejects with a SystemError carrying code, errno, syscall, address and port", () => {
     for (const mode of MODES) {
       for (const r of result.results[mode]!) {
-        expect(r).toMatchObject({ isError: true, name: "SystemError", code: "ECONNREFUSED", errno: -111, syscall: "connect", address: "::1", port: result.port });
+        expect(r).toMatchObject({
+          isError: true,
+          name: "SystemError",
+          code: "ECONNREFUSED",
+          errno: -111,
+          syscall: "connect",
+          address: "::1",
+          port: result.port,
+        });
       }
     }
   });
@@ -56,13 +65,27 @@ suite("a peer that drops SYNs", () => {
 
   test("timeout rejects with ETIMEDOUT in every mode", () => {
     for (const mode of MODES) {
-      expect(timeouts.results[mode]).toMatchObject({ isError: true, code: "ETIMEDOUT", errno: -110, syscall: "connect", address: "127.0.0.1", port: DROP_PORT });
+      expect(timeouts.results[mode]).toMatchObject({
+        isError: true,
+        code: "ETIMEDOUT",
+        errno: -110,
+        syscall: "connect",
+        address: "127.0.0.1",
+        port: DROP_PORT,
+      });
     }
   });
 
   test("aborting the signal rejects with ABORT_ERR in every mode, and an aborted signal at once", () => {
     for (const mode of [...MODES, "preAborted"]) {
-      expect(aborts.results[mode]).toMatchObject({ isError: true, name: "AbortError", code: "ABORT_ERR", syscall: "connect", address: "127.0.0.1", port: DROP_PORT });
+      expect(aborts.results[mode]).toMatchObject({
+        isError: true,
+        name: "AbortError",
+        code: "ABORT_ERR",
+        syscall: "connect",
+        address: "127.0.0.1",
+        port: DROP_PORT,
+      });
     }
   });
 
@@ -74,7 +97,9 @@ suite("a peer that drops SYNs", () => {
 
 suite("1000 sequential connections", () => {
   test("all delivered, the process's fd count unchanged", () => {
-    const result = runScenarioCase<{ delivered: number } & FdReport>(`${import.meta.dir}/failures.scenario.ts`, ["manyConnections"]);
+    const result = runScenarioCase<{ delivered: number } & FdReport>(`${import.meta.dir}/failures.scenario.ts`, [
+      "manyConnections",
+    ]);
     expect(result.delivered).toBe(1000);
     expect(result.fdsAfter).toBe(result.fdsBefore);
   });

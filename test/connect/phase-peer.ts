@@ -6,10 +6,10 @@
  * the client's side ended (end of stream or reset).
  */
 import { createHash, type Hash } from "node:crypto";
-import * as fo from "../../src/lowlevel/socket.ts";
-import { lastError } from "../../src/lowlevel/errors.ts";
 import { parseIp6 } from "../../src/lowlevel/address.ts";
-import { listen6, type Listener } from "../lowlevel/common.ts";
+import { lastError } from "../../src/lowlevel/errors.ts";
+import * as fo from "../../src/lowlevel/socket.ts";
+import { type Listener, listen6 } from "../lowlevel/common.ts";
 
 /** One accepted connection as the peer saw it. */
 export interface PeerConnection {

@@ -11,13 +11,13 @@
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import type { Socket, SocketHandler } from "bun";
-import { connect, type ConnectOptions } from "../../src/connect/connect.ts";
-import { createConnection, type FastOpenSocket } from "../../src/node/net.ts";
+import { type ConnectOptions, connect } from "../../src/connect/connect.ts";
 import { parseNetstat } from "../../src/lowlevel/netstat.ts";
-import { assertPrivateNetns, counters, delta, fdCountBackTo, pattern, settledFdCount, sha256 } from "./common.ts";
+import { createConnection, type FastOpenSocket } from "../../src/node/net.ts";
+import { type ErrorFields, errorFields } from "../support/error-fields.ts";
 import { runCase } from "../support/scenario-main.ts";
-import { errorFields, type ErrorFields } from "../support/error-fields.ts";
-import { PhasePeer, type PeerConnection } from "./phase-peer.ts";
+import { assertPrivateNetns, counters, delta, fdCountBackTo, pattern, settledFdCount, sha256 } from "./common.ts";
+import { type PeerConnection, PhasePeer } from "./phase-peer.ts";
 
 /** The payload of the remainder-write cases: more than the namespace's socket buffers hold. */
 const BIG = 8 << 20;
@@ -38,7 +38,7 @@ function recorder(calls: string[]): SocketHandler<undefined> {
 
 /** The namespace's Tcp ActiveOpens: SYNs this namespace's clients sent (the kernel counts one per tcp_connect). */
 function activeOpens(): number {
-  return parseNetstat(readFileSync("/proc/net/snmp", "utf8"))["Tcp"]?.["ActiveOpens"] ?? 0;
+  return parseNetstat(readFileSync("/proc/net/snmp", "utf8")).Tcp?.ActiveOpens ?? 0;
 }
 
 function sh(command: string): void {
@@ -77,7 +77,13 @@ export interface ConnectOutcome {
  * accepted it and received data (abort: the signal fires then; timeout: its
  * timer fires on its own, and the peer's data must have come first).
  */
-async function stoppedConnect(peer: PhasePeer, mode: ConnectMode, how: "timeout" | "abort", extra: Partial<ConnectOptions>, sent: Uint8Array | null): Promise<ConnectOutcome> {
+async function stoppedConnect(
+  peer: PhasePeer,
+  mode: ConnectMode,
+  how: "timeout" | "abort",
+  extra: Partial<ConnectOptions>,
+  sent: Uint8Array | null,
+): Promise<ConnectOutcome> {
   const fdsBefore = await settledFdCount();
   const before = counters();
   const calls: string[] = [];
@@ -109,7 +115,11 @@ async function stoppedConnect(peer: PhasePeer, mode: ConnectMode, how: "timeout"
   const c: PeerConnection | undefined = peer.connections[index];
   const peerSawEnd = c === undefined ? false : await peer.drainToEnd(c);
   let prefixOk: boolean | null = null;
-  if (sent !== null && c !== undefined) prefixOk = c.received > 0 && c.received < sent.byteLength && c.hash.copy().digest("hex") === sha256(sent.subarray(0, c.received));
+  if (sent !== null && c !== undefined)
+    prefixOk =
+      c.received > 0 &&
+      c.received < sent.byteLength &&
+      c.hash.copy().digest("hex") === sha256(sent.subarray(0, c.received));
   const fdsAfter = await fdCountBackTo(fdsBefore);
   return {
     mode,
@@ -152,10 +162,14 @@ export interface SocketOutcome {
 }
 
 /** Records a FastOpenSocket's events; resolves once it closed and a moment passed (nothing may follow `close`). */
-function watchSocket(socket: FastOpenSocket, events: string[]): { closed: Promise<void>; error: () => ErrorFields | null } {
+function watchSocket(
+  socket: FastOpenSocket,
+  events: string[],
+): { closed: Promise<void>; error: () => ErrorFields | null } {
   let error: ErrorFields | null = null;
   const closed = Promise.withResolvers<void>();
-  for (const name of ["connect", "ready", "data", "end", "drain", "finish", "timeout"]) socket.on(name, () => events.push(name));
+  for (const name of ["connect", "ready", "data", "end", "drain", "finish", "timeout"])
+    socket.on(name, () => events.push(name));
   socket.on("error", (e: unknown) => {
     events.push("error");
     error = errorFields(e);
@@ -184,8 +198,10 @@ const cases: Record<string, () => Promise<object>> = {
       outcomes.push(await stoppedConnect(peer, "noCookie", how, tls, null));
     }
     // The no-cookie connects fetched the cookie: these put the ClientHello in the SYN.
-    for (const how of ["timeout", "abort"] as const) outcomes.push(await stoppedConnect(peer, "cookie", how, tls, null));
-    for (const how of ["timeout", "abort"] as const) outcomes.push(await stoppedConnect(peer, "noTfo", how, { ...tls, fastOpen: false }, null));
+    for (const how of ["timeout", "abort"] as const)
+      outcomes.push(await stoppedConnect(peer, "cookie", how, tls, null));
+    for (const how of ["timeout", "abort"] as const)
+      outcomes.push(await stoppedConnect(peer, "noTfo", how, { ...tls, fastOpen: false }, null));
     peer.stop();
     return { port: peer.port, outcomes, unhandled };
   },
@@ -206,8 +222,10 @@ const cases: Record<string, () => Promise<object>> = {
       outcomes.push(await stoppedConnect(peer, "noCookie", how, { payload }, payload));
     }
     await fetchCookie(reader);
-    for (const how of ["timeout", "abort"] as const) outcomes.push(await stoppedConnect(peer, "cookie", how, { payload }, payload));
-    for (const how of ["timeout", "abort"] as const) outcomes.push(await stoppedConnect(peer, "noTfo", how, { payload, fastOpen: false }, payload));
+    for (const how of ["timeout", "abort"] as const)
+      outcomes.push(await stoppedConnect(peer, "cookie", how, { payload }, payload));
+    for (const how of ["timeout", "abort"] as const)
+      outcomes.push(await stoppedConnect(peer, "noTfo", how, { payload, fastOpen: false }, payload));
     reader.stop();
     peer.stop();
     return { port: peer.port, outcomes, unhandled };
@@ -237,7 +255,13 @@ const cases: Record<string, () => Promise<object>> = {
       };
       let error: ErrorFields | null = null;
       try {
-        const socket = await connect({ hostname: "::1", port: peer.port, lazy: true, signal: controller.signal, socket: handlers });
+        const socket = await connect({
+          hostname: "::1",
+          port: peer.port,
+          lazy: true,
+          signal: controller.signal,
+          socket: handlers,
+        });
         calls.push("resolved");
         socket.end();
       } catch (e) {
@@ -246,7 +270,13 @@ const cases: Record<string, () => Promise<object>> = {
       }
       if (variant === "control") await peer.until(() => peer.connections[accepted]?.ended === true);
       await Bun.sleep(50);
-      results[variant] = { error, calls, syns: activeOpens() - synsBefore, accepted: peer.connections.length - accepted, counters: delta(before) };
+      results[variant] = {
+        error,
+        calls,
+        syns: activeOpens() - synsBefore,
+        accepted: peer.connections.length - accepted,
+        counters: delta(before),
+      };
     }
     const fdsAfter = await fdCountBackTo(fdsBefore);
     peer.stop();
@@ -269,9 +299,15 @@ const cases: Record<string, () => Promise<object>> = {
       const index = peer.connections.length;
       const controller = new AbortController();
       const events: string[] = [];
-      const socket = createConnection(how === "timeout" ? { host: "::1", port: peer.port, connectTimeout: TIMEOUT_MS } : { host: "::1", port: peer.port, signal: controller.signal });
+      const socket = createConnection(
+        how === "timeout"
+          ? { host: "::1", port: peer.port, connectTimeout: TIMEOUT_MS }
+          : { host: "::1", port: peer.port, signal: controller.signal },
+      );
       const watched = watchSocket(socket, events);
-      socket.write(payload, (e) => events.push(`write-callback(${(e as { code?: string } | null | undefined)?.code ?? "ok"})`));
+      socket.write(payload, (e) =>
+        events.push(`write-callback(${(e as { code?: string } | null | undefined)?.code ?? "ok"})`),
+      );
       const hasData = (): boolean => {
         const c = peer.connections[index];
         return c !== undefined && peer.readable(c);
@@ -283,8 +319,22 @@ const cases: Record<string, () => Promise<object>> = {
       const c = peer.connections[index];
       const peerSawEnd = c === undefined ? false : await peer.drainToEnd(c);
       const received = c?.received ?? 0;
-      const prefixOk = c !== undefined && received > 0 && received < BIG && c.hash.copy().digest("hex") === sha256(payload.subarray(0, received));
-      outcomes.push({ how, error: watched.error(), events, pendingWithData, received, prefixOk, peerSawEnd, fdsBefore, fdsAfter: await fdCountBackTo(fdsBefore) });
+      const prefixOk =
+        c !== undefined &&
+        received > 0 &&
+        received < BIG &&
+        c.hash.copy().digest("hex") === sha256(payload.subarray(0, received));
+      outcomes.push({
+        how,
+        error: watched.error(),
+        events,
+        pendingWithData,
+        received,
+        prefixOk,
+        peerSawEnd,
+        fdsBefore,
+        fdsAfter: await fdCountBackTo(fdsBefore),
+      });
     }
     peer.stop();
 
@@ -299,7 +349,14 @@ const cases: Record<string, () => Promise<object>> = {
     controller.abort();
     await watched.closed;
     await Bun.sleep(50);
-    const beforeWrite = { error: watched.error(), events, syns: activeOpens() - synsBefore, accepted: reader.connections.length - 2, fdsBefore, fdsAfter: await fdCountBackTo(fdsBefore) };
+    const beforeWrite = {
+      error: watched.error(),
+      events,
+      syns: activeOpens() - synsBefore,
+      accepted: reader.connections.length - 2,
+      fdsBefore,
+      fdsAfter: await fdCountBackTo(fdsBefore),
+    };
     reader.stop();
     return { port: peer.port, outcomes, beforeWrite, unhandled };
   },

@@ -10,10 +10,10 @@
  * side end, that no rejection went unhandled, and the process fd count.
  */
 import { beforeAll, expect, test } from "bun:test";
-import { namespaceSuite } from "../support/netns-suite.ts";
-import type { ErrorFields } from "../support/error-fields.ts";
-import { runScenarioCase } from "../support/run.ts";
 import type { FastOpenCounters } from "../../src/lowlevel/netstat.ts";
+import type { ErrorFields } from "../support/error-fields.ts";
+import { namespaceSuite } from "../support/netns-suite.ts";
+import { runScenarioCase } from "../support/run.ts";
 import type { ConnectOutcome, SocketOutcome } from "./phases.scenario.ts";
 
 const suite = namespaceSuite("async.phases");
@@ -26,8 +26,25 @@ interface PhaseReport {
 
 /** The rejection that `how` must produce, with the connect's address and port. */
 function expectStopped(error: ErrorFields | null, how: "timeout" | "abort", port: number): void {
-  if (how === "timeout") expect(error).toMatchObject({ isError: true, name: "SystemError", code: "ETIMEDOUT", errno: -110, syscall: "connect", address: "::1", port });
-  else expect(error).toMatchObject({ isError: true, name: "AbortError", code: "ABORT_ERR", syscall: "connect", address: "::1", port });
+  if (how === "timeout")
+    expect(error).toMatchObject({
+      isError: true,
+      name: "SystemError",
+      code: "ETIMEDOUT",
+      errno: -110,
+      syscall: "connect",
+      address: "::1",
+      port,
+    });
+  else
+    expect(error).toMatchObject({
+      isError: true,
+      name: "AbortError",
+      code: "ABORT_ERR",
+      syscall: "connect",
+      address: "::1",
+      port,
+    });
 }
 
 /** What every stopped connect() must show, whatever the phase. */
@@ -45,7 +62,8 @@ function expectCleanStop(o: ConnectOutcome, port: number): void {
 
 /** The TFO path each mode took, from the namespace's TcpExt counters. */
 function expectPath(o: ConnectOutcome): void {
-  if (o.mode === "cookie") expect(o.counters).toMatchObject({ TCPFastOpenActive: 1, TCPFastOpenPassive: 1, TCPFastOpenCookieReqd: 0 });
+  if (o.mode === "cookie")
+    expect(o.counters).toMatchObject({ TCPFastOpenActive: 1, TCPFastOpenPassive: 1, TCPFastOpenCookieReqd: 0 });
   if (o.mode === "noCookie") expect(o.counters).toMatchObject({ TCPFastOpenActive: 0, TCPFastOpenCookieReqd: 1 });
   if (o.mode === "noTfo") expect(o.counters).toMatchObject({ TCPFastOpenActive: 0, TCPFastOpenCookieReqd: 0 });
 }
@@ -57,7 +75,14 @@ suite("connect() with TLS to a peer that reads the ClientHello and never answers
   });
 
   test("the peer got a TLS handshake record (the handshake was under way) in every mode", () => {
-    expect(r.outcomes.map((o) => `${o.mode}/${o.how}`)).toEqual(["noCookie/timeout", "noCookie/abort", "cookie/timeout", "cookie/abort", "noTfo/timeout", "noTfo/abort"]);
+    expect(r.outcomes.map((o) => `${o.mode}/${o.how}`)).toEqual([
+      "noCookie/timeout",
+      "noCookie/abort",
+      "cookie/timeout",
+      "cookie/abort",
+      "noTfo/timeout",
+      "noTfo/abort",
+    ]);
     for (const o of r.outcomes) {
       expect(o.head.slice(0, 2)).toEqual([0x16, 0x03]);
       expectPath(o);
@@ -80,7 +105,14 @@ suite("connect() with an 8 MiB payload to a peer that accepts and never reads", 
   });
 
   test("the payload's start arrived in order, its rest could not be written: with and without a cookie, fastOpen off", () => {
-    expect(r.outcomes.map((o) => `${o.mode}/${o.how}`)).toEqual(["noCookie/timeout", "noCookie/abort", "cookie/timeout", "cookie/abort", "noTfo/timeout", "noTfo/abort"]);
+    expect(r.outcomes.map((o) => `${o.mode}/${o.how}`)).toEqual([
+      "noCookie/timeout",
+      "noCookie/abort",
+      "cookie/timeout",
+      "cookie/abort",
+      "noTfo/timeout",
+      "noTfo/abort",
+    ]);
     for (const o of r.outcomes) {
       expect({ mode: o.mode, prefixOk: o.prefixOk }).toEqual({ mode: o.mode, prefixOk: true });
       expectPath(o);
@@ -106,13 +138,24 @@ interface LazyResult {
 }
 
 suite("lazy connect() with a cookie: the signal aborted in open, before the first write", () => {
-  let r: { port: number; results: Record<"abort" | "abortThenWrite" | "control", LazyResult>; fdsBefore: number; fdsAfter: number; unhandled: string[] };
+  let r: {
+    port: number;
+    results: Record<"abort" | "abortThenWrite" | "control", LazyResult>;
+    fdsBefore: number;
+    fdsAfter: number;
+    unhandled: string[];
+  };
   beforeAll(() => {
     r = runScenarioCase<typeof r>(`${import.meta.dir}/phases.scenario.ts`, ["lazyAbort"]);
   });
 
   test("control: without the abort, the first write rides in the SYN (one SYN, counted by Tcp ActiveOpens and TcpExt)", () => {
-    expect(r.results.control).toMatchObject({ error: null, calls: ["open", "write:16", "resolved", "close"], syns: 1, accepted: 1 });
+    expect(r.results.control).toMatchObject({
+      error: null,
+      calls: ["open", "write:16", "resolved", "close"],
+      syns: 1,
+      accepted: 1,
+    });
     expect(r.results.control.counters).toMatchObject({ TCPFastOpenActive: 1, TCPFastOpenPassive: 1 });
   });
 
@@ -123,7 +166,12 @@ suite("lazy connect() with a cookie: the signal aborted in open, before the firs
     for (const variant of ["abort", "abortThenWrite"] as const) {
       const result = r.results[variant];
       expectStopped(result.error, "abort", r.port);
-      expect(result.calls.filter((c) => !c.startsWith("write:"))).toEqual(["open", "close", "connectError", "rejected"]);
+      expect(result.calls.filter((c) => !c.startsWith("write:"))).toEqual([
+        "open",
+        "close",
+        "connectError",
+        "rejected",
+      ]);
       expect({ variant, syns: result.syns, accepted: result.accepted }).toEqual({ variant, syns: 0, accepted: 0 });
     }
   });
@@ -138,7 +186,14 @@ suite("createConnection() during the payload's write, and aborted before the fir
   let r: {
     port: number;
     outcomes: SocketOutcome[];
-    beforeWrite: { error: ErrorFields | null; events: string[]; syns: number; accepted: number; fdsBefore: number; fdsAfter: number };
+    beforeWrite: {
+      error: ErrorFields | null;
+      events: string[];
+      syns: number;
+      accepted: number;
+      fdsBefore: number;
+      fdsAfter: number;
+    };
     unhandled: string[];
   };
   beforeAll(() => {
@@ -153,7 +208,11 @@ suite("createConnection() during the payload's write, and aborted before the fir
       expectStopped(o.error, o.how, r.port);
       const code = o.how === "timeout" ? "ETIMEDOUT" : "ABORT_ERR";
       expect(o.events).toEqual([`write-callback(${code})`, "error", "close(true)"]);
-      expect({ how: o.how, pendingWithData: o.pendingWithData, prefixOk: o.prefixOk }).toEqual({ how: o.how, pendingWithData: true, prefixOk: true });
+      expect({ how: o.how, pendingWithData: o.pendingWithData, prefixOk: o.prefixOk }).toEqual({
+        how: o.how,
+        pendingWithData: true,
+        prefixOk: true,
+      });
     }
   });
 
@@ -166,7 +225,13 @@ suite("createConnection() during the payload's write, and aborted before the fir
 
   test("a signal aborted before the first write (cookie known): ABORT_ERR, no SYN sent, nothing accepted, fds unchanged", () => {
     const b = r.beforeWrite;
-    expect(b.error).toMatchObject({ isError: true, name: "AbortError", code: "ABORT_ERR", syscall: "connect", address: "::1" });
+    expect(b.error).toMatchObject({
+      isError: true,
+      name: "AbortError",
+      code: "ABORT_ERR",
+      syscall: "connect",
+      address: "::1",
+    });
     expect(b.events).toEqual(["error", "close(true)"]);
     expect({ syns: b.syns, accepted: b.accepted }).toEqual({ syns: 0, accepted: 0 });
     expect(b.fdsAfter).toBe(b.fdsBefore);

@@ -5,11 +5,12 @@
  * the SYN), proven by both ends' TCP_INFO and the namespace's TcpExt
  * counters. Prints one JSON report.
  */
-import * as fo from "../../src/lowlevel/socket.ts";
-import { lastError } from "../../src/lowlevel/errors.ts";
-import { parseIp6 } from "../../src/lowlevel/address.ts";
-import { counterDelta, fastOpenCounters } from "../../src/lowlevel/netstat.ts";
+
 import { connectStart, START_PLAIN, START_SYN_DATA, type StartResult } from "../../src/connect/start.ts";
+import { parseIp6 } from "../../src/lowlevel/address.ts";
+import { lastError } from "../../src/lowlevel/errors.ts";
+import { counterDelta, fastOpenCounters } from "../../src/lowlevel/netstat.ts";
+import * as fo from "../../src/lowlevel/socket.ts";
 import { fdCountBackTo, settledFdCount } from "../support/netns.ts";
 
 const PAYLOAD = new Uint8Array(100).map((_, i) => (i * 7) & 0xff);
@@ -38,7 +39,8 @@ async function exchange(listener: number, ip: Uint8Array, port: number, family: 
   must(server, "accept");
   while (fo.socketConnected(fd) !== 1) await Bun.sleep(1);
   let sentAfter = 0;
-  if (started.queued < PAYLOAD.byteLength) sentAfter = must(fo.socketSend(fd, PAYLOAD.subarray(started.queued)), "send");
+  if (started.queued < PAYLOAD.byteLength)
+    sentAfter = must(fo.socketSend(fd, PAYLOAD.subarray(started.queued)), "send");
   const got = new Uint8Array(PAYLOAD.byteLength);
   let have = 0;
   while (have < got.byteLength) {
@@ -73,7 +75,10 @@ async function main(): Promise<void> {
     ipv6OnIpv4Socket: bad(loop6, 80, 4, START_PLAIN),
   };
   const results: Record<string, unknown[]> = {};
-  for (const [name, ip, family] of [["v6", loop6, 6], ["v4", loop4, 4]] as const) {
+  for (const [name, ip, family] of [
+    ["v6", loop6, 6],
+    ["v4", loop4, 4],
+  ] as const) {
     const listener = must(fo.socketTcp6(), "socket");
     must(fo.socketBind6(listener, family === 6 ? loop6 : parseIp6("::").ip, 0), "bind");
     must(fo.socketListen(listener, 16), "listen");

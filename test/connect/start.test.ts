@@ -7,8 +7,8 @@
  */
 import { beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
-import { namespaceSuite } from "../support/netns-suite.ts";
 import { runScenario } from "../support/netns.ts";
+import { namespaceSuite } from "../support/netns-suite.ts";
 
 const suite = namespaceSuite("async.start");
 
@@ -44,9 +44,17 @@ suite("connectStart: socket + TFO connect in one native call", () => {
   test("bad port, mode or family: -1 with EINVAL, an IPv6 address on an IPv4 socket: EAFNOSUPPORT (syscall socket)", () => {
     const { port0, port65536, mode3, family5, ipv6OnIpv4Socket } = report.badInput;
     for (const bad of [port0, port65536, mode3, family5]) {
-      expect(bad).toEqual({ fd: -1, error: { code: "EINVAL", errno: expect.any(Number), syscall: "socket" }, untouched: true });
+      expect(bad).toEqual({
+        fd: -1,
+        error: { code: "EINVAL", errno: expect.any(Number), syscall: "socket" },
+        untouched: true,
+      });
     }
-    expect(ipv6OnIpv4Socket).toEqual({ fd: -1, error: { code: "EAFNOSUPPORT", errno: expect.any(Number), syscall: "socket" }, untouched: true });
+    expect(ipv6OnIpv4Socket).toEqual({
+      fd: -1,
+      error: { code: "EAFNOSUPPORT", errno: expect.any(Number), syscall: "socket" },
+      untouched: true,
+    });
   });
 
   for (const family of ["v6", "v4"] as const) {
@@ -57,9 +65,9 @@ suite("connectStart: socket + TFO connect in one native call", () => {
       expect(second).toMatchObject({ queued: 100, inProgress: false, refused: false, sentAfter: 0, exact: true });
       expect(second.client).toMatchObject({ sent: true, acked: true });
       expect(second.server).toMatchObject({ acked: true });
-      expect(delta["TCPFastOpenCookieReqd"]).toBe(1);
-      expect(delta["TCPFastOpenActive"]).toBe(1);
-      expect(delta["TCPFastOpenPassive"]).toBe(1);
+      expect(delta.TCPFastOpenCookieReqd).toBe(1);
+      expect(delta.TCPFastOpenActive).toBe(1);
+      expect(delta.TCPFastOpenPassive).toBe(1);
     });
   }
 

@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import type { Socket, SocketHandler } from "bun";
 import { connect } from "../../src/connect/connect.ts";
-import { fastOpenStatus, type FastOpenStatus } from "../../src/connect/status.ts";
+import { type FastOpenStatus, fastOpenStatus } from "../../src/connect/status.ts";
 import type { FastOpenCounters } from "../../src/lowlevel/netstat.ts";
 import { assertPrivateNetns, counters, delta, recordingServer, report } from "./common.ts";
 
@@ -35,9 +35,15 @@ async function once(withHandshakeHandler: boolean): Promise<TlsOutcome> {
   const reply = Promise.withResolvers<string>();
   const handshakes: boolean[] = [];
   const handlers: SocketHandler<undefined> = { data: (_s, d) => reply.resolve(String(d)) };
-  if (withHandshakeHandler) handlers.handshake = (_s: Socket<undefined>, success: boolean) => void handshakes.push(success);
+  if (withHandshakeHandler)
+    handlers.handshake = (_s: Socket<undefined>, success: boolean) => void handshakes.push(success);
   const t0 = performance.now();
-  const socket = await connect({ hostname: "::1", port: server.port, tls: { ca: cert, serverName: "localhost" }, socket: handlers });
+  const socket = await connect({
+    hostname: "::1",
+    port: server.port,
+    tls: { ca: cert, serverName: "localhost" },
+    socket: handlers,
+  });
   const ms = performance.now() - t0;
   const tlsVersion = socket.getTLSVersion();
   socket.write("ping");

@@ -18,12 +18,31 @@ const suite = namespaceSuite("async.tls");
 function makeCertificate(dir: string): { cert: string; key: string } {
   const cert = join(dir, "cert.pem");
   const key = join(dir, "key.pem");
-  const run = spawnSync("openssl", [
-    "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-    "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=localhost",
-    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1",
-  ], { encoding: "utf8" });
-  if (run.status !== 0) throw new Error(`openssl could not make a test certificate (is openssl installed?): ${run.error ?? run.stderr}`);
+  const run = spawnSync(
+    "openssl",
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-keyout",
+      key,
+      "-out",
+      cert,
+      "-days",
+      "1",
+      "-subj",
+      "/CN=localhost",
+      "-addext",
+      "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1",
+    ],
+    { encoding: "utf8" },
+  );
+  if (run.status !== 0)
+    throw new Error(`openssl could not make a test certificate (is openssl installed?): ${run.error ?? run.stderr}`);
   return { cert, key };
 }
 
@@ -34,7 +53,10 @@ suite("TLS 1.3 over TFO: the ClientHello rides in the SYN", () => {
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), "fastopen-tls-"));
     const { cert, key } = makeCertificate(dir);
-    ({ connections, identities } = runScenarioCase<{ connections: TlsOutcome[]; identities: typeof identities }>(`${import.meta.dir}/tls.scenario.ts`, [cert, key]));
+    ({ connections, identities } = runScenarioCase<{ connections: TlsOutcome[]; identities: typeof identities }>(
+      `${import.meta.dir}/tls.scenario.ts`,
+      [cert, key],
+    ));
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -6,11 +6,11 @@
  */
 import { beforeAll, describe, expect, test } from "bun:test";
 import { readdirSync } from "node:fs";
-import { settledFdCount } from "../support/netns.ts";
 import type { Socket } from "bun";
-import { connect, fastOpenStatus, listen, support, type ConnectOptions } from "../../src/index.ts";
-import { interleave, resolveHost, type ResolvedAddress } from "../../src/connect/resolve.ts";
+import { interleave, type ResolvedAddress, resolveHost } from "../../src/connect/resolve.ts";
+import { type ConnectOptions, connect, fastOpenStatus, listen, support } from "../../src/index.ts";
 import { linuxSupport } from "../../src/support.ts";
+import { settledFdCount } from "../support/netns.ts";
 
 const openFds = (): number => readdirSync("/proc/self/fd").length;
 
@@ -56,7 +56,11 @@ describe("resolveHost", () => {
 
   test("a failed or empty lookup rejects with ENOTFOUND from getaddrinfo", async () => {
     const failing = () => Promise.reject(Object.assign(new Error("nope"), { code: "DNS_ENOTFOUND" }));
-    await expect(resolveHost("missing.example", failing)).rejects.toMatchObject({ code: "ENOTFOUND", syscall: "getaddrinfo", hostname: "missing.example" });
+    await expect(resolveHost("missing.example", failing)).rejects.toMatchObject({
+      code: "ENOTFOUND",
+      syscall: "getaddrinfo",
+      hostname: "missing.example",
+    });
     await expect(resolveHost("empty.example", async () => [])).rejects.toMatchObject({ code: "ENOTFOUND" });
   });
 
@@ -68,8 +72,20 @@ describe("resolveHost", () => {
 
 describe("support", () => {
   test("Linux bits map to client, server, lazy and no-cookie", () => {
-    expect(linuxSupport(3, "6.18.0")).toMatchObject({ client: true, server: true, lazy: true, noCookie: false, serverNoCookie: false });
-    expect(linuxSupport(0x607, "6.1.0")).toMatchObject({ client: true, server: true, lazy: true, noCookie: true, serverNoCookie: true });
+    expect(linuxSupport(3, "6.18.0")).toMatchObject({
+      client: true,
+      server: true,
+      lazy: true,
+      noCookie: false,
+      serverNoCookie: false,
+    });
+    expect(linuxSupport(0x607, "6.1.0")).toMatchObject({
+      client: true,
+      server: true,
+      lazy: true,
+      noCookie: true,
+      serverNoCookie: true,
+    });
     expect(linuxSupport(0x403, "6.18.0")).toMatchObject({ client: true, server: true, serverNoCookie: false });
     expect(linuxSupport(1, "4.9.0")).toMatchObject({ client: true, server: false, lazy: false });
   });
@@ -134,7 +150,12 @@ describe("bad options are refused before any fd exists", () => {
   test("connectError is called with the error before the promise rejects", async () => {
     const seen: string[] = [];
     const failing = () => Promise.reject(new Error("no DNS here"));
-    const promise = connect({ hostname: "nowhere.example", port: 80, lookup: failing, socket: { data() {}, connectError: (_s, e) => void seen.push((e as { code?: string }).code ?? "") } });
+    const promise = connect({
+      hostname: "nowhere.example",
+      port: 80,
+      lookup: failing,
+      socket: { data() {}, connectError: (_s, e) => void seen.push((e as { code?: string }).code ?? "") },
+    });
     await expect(promise).rejects.toMatchObject({ code: "ENOTFOUND" });
     expect(seen).toEqual(["ENOTFOUND"]);
   });

@@ -117,7 +117,10 @@ function withoutComments(source: string): string {
 /** The names a `{ a, b as c, type d }` export list makes public; unless `allTypes`, only its `type` items. */
 function listNames(list: string, allTypes: boolean): string[] {
   const names: string[] = [];
-  for (const item of list.split(",").map((part) => part.trim()).filter((part) => part !== "")) {
+  for (const item of list
+    .split(",")
+    .map((part) => part.trim())
+    .filter((part) => part !== "")) {
     const isType = allTypes || /^type\s/.test(item);
     if (!isType) continue;
     const bare = item.replace(/^type\s+/, "");
@@ -147,7 +150,7 @@ export function typeExports(file: string, visited: Set<string> = new Set()): Set
   for (const match of source.matchAll(/export\s+(?:declare\s+)?type\s+([\w$]+)/g)) out.add(match[1]!);
   for (const match of source.matchAll(/export\s+(?:type\s+)?\*\s+from\s+["']([^"']+)["']/g)) {
     const target = join(dirname(file), match[1]!);
-    if (existsSync(target)) typeExports(target, visited).forEach((n) => out.add(n));
+    if (existsSync(target)) for (const n of typeExports(target, visited)) out.add(n);
   }
   return out;
 }

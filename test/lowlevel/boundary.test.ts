@@ -7,9 +7,9 @@
  * (127.0.0.1), plain connect only: nothing here needs TFO.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import * as fo from "../../src/lowlevel/socket.ts";
 import { parseIp4, parseIp6, v4Mapped } from "../../src/lowlevel/address.ts";
 import { lastError } from "../../src/lowlevel/errors.ts";
+import * as fo from "../../src/lowlevel/socket.ts";
 import { openFdCount, settledFdCount } from "../support/netns.ts";
 
 const LOOPBACK = v4Mapped(parseIp4("127.0.0.1"));
@@ -220,7 +220,9 @@ describe("recv: writes only inside the view", () => {
       // the rest, into a SharedArrayBuffer view and a DataView at offsets
       const shared = new Uint8Array(new SharedArrayBuffer(16)).fill(0xee);
       expect(fo.socketRecv(p.server, new Uint8Array(shared.buffer, 5, 4))).toBe(4);
-      expect([...shared]).toEqual([...new Uint8Array(16).fill(0xee).fill(211, 5, 6).fill(212, 6, 7).fill(213, 7, 8).fill(214, 8, 9)]);
+      expect([...shared]).toEqual([
+        ...new Uint8Array(16).fill(0xee).fill(211, 5, 6).fill(212, 6, 7).fill(213, 7, 8).fill(214, 8, 9),
+      ]);
       const dv = new Uint8Array(16).fill(0xee);
       expect(fo.socketRecv(p.server, new DataView(dv.buffer, 15, 1))).toBe(1);
       expect([...dv]).toEqual([...new Uint8Array(16).fill(0xee).fill(215, 15)]);

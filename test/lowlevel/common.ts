@@ -5,10 +5,12 @@
  */
 import {
   counterDelta,
+  type Endpoint6,
+  type FastOpenCounters,
   fastOpenCounters,
   fastopenRefused,
-  socketFastopenStatus,
   formatIp6,
+  type KernelFastOpenStatus,
   lastError,
   POLLIN,
   POLLOUT,
@@ -22,6 +24,7 @@ import {
   socketFastopenConnect6,
   socketFastopenLazy6,
   socketFastopenNoCookie,
+  socketFastopenStatus,
   socketListen,
   socketLocal6,
   socketPoll,
@@ -32,14 +35,11 @@ import {
   socketTcp4b,
   socketTcp6,
   socketTcp6b,
-  type Endpoint6,
-  type FastOpenCounters,
-  type KernelFastOpenStatus,
 } from "../../src/lowlevel.ts";
 import { sha256, xorshiftBytes } from "../support/bytes.ts";
 
-export { sha256 };
 export { report } from "../support/scenario-main.ts";
+export { sha256 };
 
 /**
  * The IPv6 MSS over an Ethernet MTU of 1500 (1500 - 40 IPv6 - 20 TCP).
@@ -160,7 +160,11 @@ function clientSocket(kind: ClientKind): number {
 }
 
 /** The connect call(s) of one exchange: what the caller sees, and the lazy connect's own result. */
-function fastopenConnect(fd: number, port: number, spec: ExchangeSpec): { returned: number; lazyConnect: number | null } {
+function fastopenConnect(
+  fd: number,
+  port: number,
+  spec: ExchangeSpec,
+): { returned: number; lazyConnect: number | null } {
   if (spec.lazy ?? false) {
     if (spec.kind !== "tcp6") throw new Error("lazy exchanges use tcp6");
     const lazyConnect = socketFastopenLazy6(fd, spec.ip, port, spec.scopeId ?? 0);
@@ -281,9 +285,24 @@ export function viewVariants(): ViewVariant[] {
   const text = "h\u00e9llo w\u00f6rld \u2713";
   return [
     { name: "Uint8Array subarray, len shorter", buf: base.subarray(30), len: 50, expected: base.slice(30, 80) },
-    { name: "DataView with offset", buf: new DataView(base.buffer, 10, 40), len: undefined, expected: base.slice(10, 50) },
-    { name: "Uint16Array with offset", buf: new Uint16Array(base.buffer, 20, 30), len: undefined, expected: base.slice(20, 80) },
-    { name: "Uint16Array, len in bytes", buf: new Uint16Array(base.buffer, 100, 30), len: 7, expected: base.slice(100, 107) },
+    {
+      name: "DataView with offset",
+      buf: new DataView(base.buffer, 10, 40),
+      len: undefined,
+      expected: base.slice(10, 50),
+    },
+    {
+      name: "Uint16Array with offset",
+      buf: new Uint16Array(base.buffer, 20, 30),
+      len: undefined,
+      expected: base.slice(20, 80),
+    },
+    {
+      name: "Uint16Array, len in bytes",
+      buf: new Uint16Array(base.buffer, 100, 30),
+      len: 7,
+      expected: base.slice(100, 107),
+    },
     { name: "Buffer", buf: Buffer.from(base.buffer, 3, 9), len: undefined, expected: base.slice(3, 12) },
     { name: "string (UTF-8)", buf: text, len: undefined, expected: new TextEncoder().encode(text) },
   ];

@@ -5,8 +5,9 @@
  * the reply; the server behaves as told (echoes a checksum, resets, closes,
  * half-closes). Everything it opens it closes, whatever happens.
  */
+
+import { counterDelta, type FastOpenCounters, fastOpenCounters } from "../../src/lowlevel/netstat.ts";
 import * as fo from "../../src/lowlevel/socket.ts";
-import { counterDelta, fastOpenCounters, type FastOpenCounters } from "../../src/lowlevel/netstat.ts";
 import type { KernelFastOpenStatus } from "../../src/lowlevel/status.ts";
 import { checksum, lastCode, must, pollMany, setLingerZero } from "../support/raw.ts";
 

@@ -4,7 +4,7 @@
  * look like.
  */
 import { expect } from "bun:test";
-import { pattern, sha256, type Exchange } from "./common.ts";
+import { type Exchange, pattern, sha256 } from "./common.ts";
 
 /** A counter delta with every TFO counter at zero except `nonZero`. */
 export function counters(nonZero: Partial<Record<keyof Exchange["delta"], number>> = {}): Exchange["delta"] {

@@ -67,7 +67,9 @@ describe.skipIf(unavailable !== null)("fallback when the client side of TFO is d
   });
 
   test("every byte is delivered exactly once", () => {
-    report.first.forEach((e, i) => expectDelivered(e, i + 1));
+    report.first.forEach((e, i) => {
+      expectDelivered(e, i + 1);
+    });
     expectDelivered(report.blocking[0]!, 1);
     expectDelivered(report.v4[0]!, 1);
     expectDelivered(report.again[0]!, 1);

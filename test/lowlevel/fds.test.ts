@@ -11,11 +11,11 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { closeSync, openSync } from "node:fs";
 import { join } from "node:path";
-import * as fo from "../../src/lowlevel/socket.ts";
 import { parseIp4, parseIp6, v4Mapped } from "../../src/lowlevel/address.ts";
 import { lastError } from "../../src/lowlevel/errors.ts";
-import { fdTable, makePipe, rawClose, rawRead, rawSocket, rawWrite } from "../support/raw.ts";
+import * as fo from "../../src/lowlevel/socket.ts";
 import { netnsUnavailable, runScenario } from "../support/netns.ts";
+import { fdTable, makePipe, rawClose, rawRead, rawSocket, rawWrite } from "../support/raw.ts";
 
 const IP6 = parseIp6("2001:db8::1").ip; // documentation prefix: never reached
 const MAPPED = v4Mapped(parseIp4("192.0.2.1"));
@@ -177,7 +177,8 @@ describe.skipIf(netnsUnavailable() !== null)("the process-wide TFO refusal is on
   test("TFO on: TFO calls on established, reset, connecting or listening sockets never switch TFO off", () => {
     const { report } = runScenario<RefusalReport>(script, [], { sysctl: { tcp_fastopen: "3" } });
     expect(report.sysctl).toBe("3");
-    for (const [label, outcome] of Object.entries(report.cases)) expect({ label, refused: outcome.refused }).toEqual({ label, refused: false });
+    for (const [label, outcome] of Object.entries(report.cases))
+      expect({ label, refused: outcome.refused }).toEqual({ label, refused: false });
     // The socket's own errors come back as they are, not mistaken for a refusal.
     expect(report.cases["lazy on an established socket"]).toMatchObject({ result: -1, code: "EINVAL" });
     expect(report.cases["lazy on a listening socket"]).toMatchObject({ result: -1, code: "EINVAL" });

@@ -149,7 +149,12 @@ export function bufferArg(rng: Rng): unknown {
     case 11:
       return Buffer.from(rng.pick(["pooled", "a", ""]));
     case 12:
-      return rng.pick([new ArrayBuffer(8), new SharedArrayBuffer(8), [1, 2, 3], { byteLength: 8, buffer: new ArrayBuffer(8) }]);
+      return rng.pick([
+        new ArrayBuffer(8),
+        new SharedArrayBuffer(8),
+        [1, 2, 3],
+        { byteLength: 8, buffer: new ArrayBuffer(8) },
+      ]);
     case 13:
       return new Proxy(new Uint8Array(8), {});
     default:
@@ -181,7 +186,8 @@ export function lengthArg(rng: Rng, available: number): unknown {
 export function realLength(value: unknown): number {
   if (typeof value === "string") return new TextEncoder().encode(value).byteLength;
   if (!ArrayBuffer.isView(value)) return 0;
-  const prototype = value instanceof DataView ? DataView.prototype : (Object.getPrototypeOf(Uint8Array.prototype) as object);
+  const prototype =
+    value instanceof DataView ? DataView.prototype : (Object.getPrototypeOf(Uint8Array.prototype) as object);
   try {
     return Reflect.get(prototype, "byteLength", value) as number;
   } catch {
@@ -215,7 +221,17 @@ export function receiveArg(rng: Rng): { value: unknown; guarded: Guarded | null 
   return { value, guarded: null };
 }
 
-const IP6_TEXT = ["::1", "::ffff:127.0.0.1", "::", "2001:db8::1", "fe80::1", "::ffff:192.0.2.1", "ff02::1", "::ffff:0.0.0.0", "::ffff:255.255.255.255"];
+const IP6_TEXT = [
+  "::1",
+  "::ffff:127.0.0.1",
+  "::",
+  "2001:db8::1",
+  "fe80::1",
+  "::ffff:192.0.2.1",
+  "ff02::1",
+  "::ffff:0.0.0.0",
+  "::ffff:255.255.255.255",
+];
 
 /** A 16-byte address (valid, at an offset, of another size, lying, detached...) or something hostile. */
 export function ip6Arg(rng: Rng): unknown {
@@ -236,7 +252,12 @@ export function ip6Arg(rng: Rng): unknown {
     case 6:
       return lyingLength(new Uint8Array(new ArrayBuffer(16), 0, rng.pick([0, 1, 4])), 16);
     case 7:
-      return rng.pick([new Uint16Array(8), new Int8Array(16), new DataView(new ArrayBuffer(16)), [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]]);
+      return rng.pick([
+        new Uint16Array(8),
+        new Int8Array(16),
+        new DataView(new ArrayBuffer(16)),
+        [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1],
+      ]);
     case 8:
       return rng.chance(0.5) ? detached(rng) : resized(rng);
     default:
@@ -250,7 +271,15 @@ export function ip4Arg(rng: Rng): unknown {
     case 0:
     case 1:
     case 2:
-      return new Uint8Array(rng.pick([[127, 0, 0, 1], [0, 0, 0, 0], [192, 0, 2, 1], [255, 255, 255, 255], [224, 0, 0, 1]]));
+      return new Uint8Array(
+        rng.pick([
+          [127, 0, 0, 1],
+          [0, 0, 0, 0],
+          [192, 0, 2, 1],
+          [255, 255, 255, 255],
+          [224, 0, 0, 1],
+        ]),
+      );
     case 3:
       return rng.chance(0.5) ? new Uint8Array(rng.pick([0, 3, 5, 16])) : v4Mapped(new Uint8Array([127, 0, 0, 1]));
     case 4:

@@ -16,12 +16,24 @@
  * Prints one JSON report.
  */
 import { closeSync, openSync } from "node:fs";
-import * as fo from "../../src/lowlevel/socket.ts";
-import * as addr from "../../src/lowlevel/address.ts";
-import { lastError, type ErrnoInfo } from "../../src/lowlevel/errors.ts";
 import { connect } from "../../src/connect/connect.ts";
 import { listen } from "../../src/listen.ts";
-import { fdDiff, fdTable, makePipe, must, rawClose, rawRead, rawSocket, rawWrite, Rng, settledFdTable, tfoListener } from "../support/raw.ts";
+import * as addr from "../../src/lowlevel/address.ts";
+import { type ErrnoInfo, lastError } from "../../src/lowlevel/errors.ts";
+import * as fo from "../../src/lowlevel/socket.ts";
+import {
+  fdDiff,
+  fdTable,
+  makePipe,
+  must,
+  Rng,
+  rawClose,
+  rawRead,
+  rawSocket,
+  rawWrite,
+  settledFdTable,
+  tfoListener,
+} from "../support/raw.ts";
 import * as gen from "./fuzz-values.ts";
 
 function envInt(name: string, fallback: number): number {
@@ -37,9 +49,11 @@ const rng = new Rng(seed);
 
 /** A short, safe description of any value (never calls user code). */
 function show(value: unknown): string {
-  if (value === null || value === undefined || typeof value === "boolean" || typeof value === "number") return String(value);
+  if (value === null || value === undefined || typeof value === "boolean" || typeof value === "number")
+    return String(value);
   if (typeof value === "bigint") return `${value}n`;
-  if (typeof value === "string") return JSON.stringify(value.length > 24 ? `${value.slice(0, 24)}...(${value.length})` : value);
+  if (typeof value === "string")
+    return JSON.stringify(value.length > 24 ? `${value.slice(0, 24)}...(${value.length})` : value);
   if (typeof value === "symbol") return "Symbol";
   if (typeof value === "function") return "function";
   if (ArrayBuffer.isView(value)) {
@@ -105,7 +119,10 @@ function lowLevelCase(): Case {
   const pickFd = (): unknown => fdArg();
   const name = rng.pick(LOW_LEVEL);
   const args: unknown[] = [];
-  const a = (value: unknown): unknown => (args.push(value), value);
+  const a = (value: unknown): unknown => {
+    args.push(value);
+    return value;
+  };
   switch (name) {
     case "socketTcp6":
     case "socketTcp6b":
@@ -113,13 +130,47 @@ function lowLevelCase(): Case {
     case "socketTcp4b":
       return { name, args, call: () => (fo as unknown as Record<string, () => number>)[name]!() };
     case "socketBind6":
-      return { name, args, call: () => fo.socketBind6(a(pickFd()) as number, a(gen.ip6Arg(rng)) as Uint8Array, a(gen.portArg(rng, [0])) as number, a(gen.scopeArg(rng)) as number) };
+      return {
+        name,
+        args,
+        call: () =>
+          fo.socketBind6(
+            a(pickFd()) as number,
+            a(gen.ip6Arg(rng)) as Uint8Array,
+            a(gen.portArg(rng, [0])) as number,
+            a(gen.scopeArg(rng)) as number,
+          ),
+      };
     case "socketBind4":
-      return { name, args, call: () => fo.socketBind4(a(pickFd()) as number, a(gen.ip4Arg(rng)) as Uint8Array, a(gen.portArg(rng, [0])) as number) };
+      return {
+        name,
+        args,
+        call: () =>
+          fo.socketBind4(a(pickFd()) as number, a(gen.ip4Arg(rng)) as Uint8Array, a(gen.portArg(rng, [0])) as number),
+      };
     case "socketConnect6":
-      return { name, args, call: () => fo.socketConnect6(a(pickFd()) as number, a(gen.ip6Arg(rng)) as Uint8Array, a(gen.portArg(rng, ports)) as number, a(gen.scopeArg(rng)) as number) };
+      return {
+        name,
+        args,
+        call: () =>
+          fo.socketConnect6(
+            a(pickFd()) as number,
+            a(gen.ip6Arg(rng)) as Uint8Array,
+            a(gen.portArg(rng, ports)) as number,
+            a(gen.scopeArg(rng)) as number,
+          ),
+      };
     case "socketConnect4":
-      return { name, args, call: () => fo.socketConnect4(a(pickFd()) as number, a(gen.ip4Arg(rng)) as Uint8Array, a(gen.portArg(rng, ports)) as number) };
+      return {
+        name,
+        args,
+        call: () =>
+          fo.socketConnect4(
+            a(pickFd()) as number,
+            a(gen.ip4Arg(rng)) as Uint8Array,
+            a(gen.portArg(rng, ports)) as number,
+          ),
+      };
     case "socketFastopenConnect6": {
       const buf = gen.bufferArg(rng);
       return {
@@ -152,7 +203,17 @@ function lowLevelCase(): Case {
       };
     }
     case "socketFastopenLazy6":
-      return { name, args, call: () => fo.socketFastopenLazy6(a(pickFd()) as number, a(gen.ip6Arg(rng)) as Uint8Array, a(gen.portArg(rng, ports)) as number, a(gen.scopeArg(rng)) as number) };
+      return {
+        name,
+        args,
+        call: () =>
+          fo.socketFastopenLazy6(
+            a(pickFd()) as number,
+            a(gen.ip6Arg(rng)) as Uint8Array,
+            a(gen.portArg(rng, ports)) as number,
+            a(gen.scopeArg(rng)) as number,
+          ),
+      };
     case "socketConnected":
       return { name, args, call: () => fo.socketConnected(a(pickFd()) as number) };
     case "socketFastopen":
@@ -162,21 +223,53 @@ function lowLevelCase(): Case {
     case "socketListen":
       return { name, args, call: () => fo.socketListen(a(pickFd()) as number, a(gen.countArg(rng)) as number) };
     case "socketAccept6":
-      return { name, args, call: () => fo.socketAccept6(a(rng.chance(0.5) ? rng.pick(listeners) : pickFd()) as number, a(gen.outArg(rng)) as fo.Endpoint6) };
+      return {
+        name,
+        args,
+        call: () =>
+          fo.socketAccept6(
+            a(rng.chance(0.5) ? rng.pick(listeners) : pickFd()) as number,
+            a(gen.outArg(rng)) as fo.Endpoint6,
+          ),
+      };
     case "socketLocal6":
       return { name, args, call: () => fo.socketLocal6(a(pickFd()) as number, a(gen.outArg(rng)) as fo.Endpoint6) };
     case "socketRemote6":
       return { name, args, call: () => fo.socketRemote6(a(pickFd()) as number, a(gen.outArg(rng)) as fo.Endpoint6) };
     case "socketSend": {
       const buf = gen.bufferArg(rng);
-      return { name, args, call: () => fo.socketSend(a(pickFd()) as number, a(buf) as Uint8Array, a(gen.lengthArg(rng, gen.realLength(buf))) as number) };
+      return {
+        name,
+        args,
+        call: () =>
+          fo.socketSend(
+            a(pickFd()) as number,
+            a(buf) as Uint8Array,
+            a(gen.lengthArg(rng, gen.realLength(buf))) as number,
+          ),
+      };
     }
     case "socketRecv": {
       const { value, guarded } = gen.receiveArg(rng);
-      return { name, args, guard: guarded, call: () => fo.socketRecv(a(pickFd()) as number, a(value) as Uint8Array, a(gen.lengthArg(rng, gen.realLength(value))) as number) };
+      return {
+        name,
+        args,
+        guard: guarded,
+        call: () =>
+          fo.socketRecv(
+            a(pickFd()) as number,
+            a(value) as Uint8Array,
+            a(gen.lengthArg(rng, gen.realLength(value))) as number,
+          ),
+      };
     }
     case "socketPoll":
-      return { name, args, call: () => fo.socketPoll(a(pickFd()) as number, a(gen.eventsArg(rng)) as number, a(gen.timeoutArg(rng)) as number) };
+      return {
+        name,
+        args,
+        call: () =>
+          fo.socketPoll(a(pickFd()) as number, a(gen.eventsArg(rng)) as number, a(gen.timeoutArg(rng)) as number),
+      };
     case "socketShutdownWrite":
       return { name, args, call: () => fo.socketShutdownWrite(a(pickFd()) as number) };
     case "socketClose":
@@ -223,10 +316,52 @@ const LOW_LEVEL = [
   "fastopenReset",
 ] as const;
 
-const ADDRESS_ALPHABET = ["0", "1", "9", "25", "255", "256", "ff", "FFFF", "ffff", "abcd", "g", ":", ":", "::", ".", ".", "%", "lo", "eth0", "[", "]", " ", "١", "0x1", "-", "12345"];
+const ADDRESS_ALPHABET = [
+  "0",
+  "1",
+  "9",
+  "25",
+  "255",
+  "256",
+  "ff",
+  "FFFF",
+  "ffff",
+  "abcd",
+  "g",
+  ":",
+  ":",
+  "::",
+  ".",
+  ".",
+  "%",
+  "lo",
+  "eth0",
+  "[",
+  "]",
+  " ",
+  "١",
+  "0x1",
+  "-",
+  "12345",
+];
 
 function addressText(): string {
-  if (rng.chance(0.2)) return rng.pick(["::1", "127.0.0.1", "::ffff:1.2.3.4", "fe80::1%lo", "fe80::1%1", "1::", "::", "1:2:3:4:5:6:7:8", "1:2:3:4:5:6:7:8:9", "01.2.3.4", "[::1]", "fe80::1%", "::1%99999999999"]);
+  if (rng.chance(0.2))
+    return rng.pick([
+      "::1",
+      "127.0.0.1",
+      "::ffff:1.2.3.4",
+      "fe80::1%lo",
+      "fe80::1%1",
+      "1::",
+      "::",
+      "1:2:3:4:5:6:7:8",
+      "1:2:3:4:5:6:7:8:9",
+      "01.2.3.4",
+      "[::1]",
+      "fe80::1%",
+      "::1%99999999999",
+    ]);
   let text = "";
   const parts = rng.int(12);
   for (let i = 0; i < parts; i++) text += rng.pick(ADDRESS_ALPHABET);
@@ -235,7 +370,19 @@ function addressText(): string {
 
 function addressCase(): Case {
   const input = rng.chance(0.85) ? addressText() : gen.hostileScalar(rng);
-  const name = rng.pick(["parseIp4", "isIp4", "isIp6", "parseIp6", "parseIp6", "formatIp6", "v4Mapped", "isV4Mapped", "v4Unmapped", "formatIp4", "interfaceIndex"] as const);
+  const name = rng.pick([
+    "parseIp4",
+    "isIp4",
+    "isIp6",
+    "parseIp6",
+    "parseIp6",
+    "formatIp6",
+    "v4Mapped",
+    "isV4Mapped",
+    "v4Unmapped",
+    "formatIp4",
+    "interfaceIndex",
+  ] as const);
   const args = [input];
   const call = (): unknown => {
     switch (name) {
@@ -248,7 +395,8 @@ function addressCase(): Case {
       }
       case "isIp6": {
         const result = addr.isIp6(input as string);
-        if (result !== succeeds(() => addr.parseIp6(input as string, { resolveScope: false }))) throw new Error("isIp6 disagrees with parseIp6");
+        if (result !== succeeds(() => addr.parseIp6(input as string, { resolveScope: false })))
+          throw new Error("isIp6 disagrees with parseIp6");
         return result;
       }
       case "parseIp6":
@@ -294,10 +442,13 @@ function checkParse4(input: unknown): Uint8Array {
 /** parseIp6 gives 16 bytes and a u32 scope, and its canonical text parses back to the same bytes. */
 function checkParse6(input: unknown): addr.Ip6Address {
   const parsed = addr.parseIp6(input as string);
-  if (!(parsed.ip instanceof Uint8Array) || parsed.ip.byteLength !== 16) throw new Error("parseIp6 returned no 16 bytes");
-  if (!Number.isInteger(parsed.scopeId) || parsed.scopeId < 0 || parsed.scopeId > 0xffffffff) throw new Error("parseIp6 scope out of range");
+  if (!(parsed.ip instanceof Uint8Array) || parsed.ip.byteLength !== 16)
+    throw new Error("parseIp6 returned no 16 bytes");
+  if (!Number.isInteger(parsed.scopeId) || parsed.scopeId < 0 || parsed.scopeId > 0xffffffff)
+    throw new Error("parseIp6 scope out of range");
   const again = addr.parseIp6(addr.formatIp6(parsed.ip));
-  if (!Buffer.from(again.ip).equals(Buffer.from(parsed.ip))) throw new Error(`parseIp6/formatIp6 round trip changed ${show(input)}`);
+  if (!Buffer.from(again.ip).equals(Buffer.from(parsed.ip)))
+    throw new Error(`parseIp6/formatIp6 round trip changed ${show(input)}`);
   return parsed;
 }
 
@@ -322,12 +473,17 @@ function violation(index: number, c: Case, what: string): void {
 function isStatus(value: unknown): boolean {
   if (typeof value !== "object" || value === null) return false;
   const s = value as Record<string, unknown>;
-  return ["known", "sent", "acked", "established"].every((k) => typeof s[k] === "boolean") && typeof s.reason === "string" && Number.isInteger(s.state);
+  return (
+    ["known", "sent", "acked", "established"].every((k) => typeof s[k] === "boolean") &&
+    typeof s.reason === "string" &&
+    Number.isInteger(s.state)
+  );
 }
 
 /** Checks one low-level result against the contract; returns the outcome label. */
 function judgeLowLevel(c: Case, result: unknown, before: ErrnoInfo | null): string | null {
-  const fresh = lastError() !== before && lastError() !== null && /^E[A-Z0-9]+$/.test(lastError()!.code) && lastError()!.errno > 0;
+  const fresh =
+    lastError() !== before && lastError() !== null && /^E[A-Z0-9]+$/.test(lastError()!.code) && lastError()!.errno > 0;
   switch (c.name) {
     case "fastopenRefused":
       return typeof result === "boolean" ? "ok" : null;
@@ -356,7 +512,8 @@ function runSync(): void {
     try {
       result = c.call();
       outcome = lowLevel ? judgeLowLevel(c, result, before) : "ok";
-      if (outcome === null) violation(i, c, `undocumented result ${show(result)} (lastError ${JSON.stringify(lastError())})`);
+      if (outcome === null)
+        violation(i, c, `undocumented result ${show(result)} (lastError ${JSON.stringify(lastError())})`);
     } catch (error) {
       outcome = error instanceof TypeError ? "TypeError" : error instanceof RangeError ? "RangeError" : null;
       if (outcome === null) violation(i, c, `threw ${String(error)}`);
@@ -393,7 +550,9 @@ function checkForeign(index: number): void {
   foreign.forEach((fd, i) => {
     if (table.get(fd) !== foreignTargets[i]) {
       foreignIntact = false;
-      violations.push(`after case ${index}: foreign fd ${fd} (${foreignTargets[i]}) is now ${table.get(fd) ?? "closed"}`);
+      violations.push(
+        `after case ${index}: foreign fd ${fd} (${foreignTargets[i]}) is now ${table.get(fd) ?? "closed"}`,
+      );
     }
   });
 }
@@ -414,30 +573,58 @@ function errorOutcome(error: unknown): string | null {
 
 const LOOKUPS = [
   async () => [{ address: "::1", family: 6 }],
-  async () => [{ address: "127.0.0.1", family: 4 }, { address: "::1", family: 6 }],
+  async () => [
+    { address: "127.0.0.1", family: 4 },
+    { address: "::1", family: 6 },
+  ],
   async () => [],
   async () => {
     throw new Error("dns down");
   },
   async () => [{ address: "not-an-ip", family: 4 }],
-  async () => [{ address: "2001:db8::1", family: 6 }, { address: "::1", family: 6 }],
+  async () => [
+    { address: "2001:db8::1", family: 6 },
+    { address: "::1", family: 6 },
+  ],
 ];
 
 function connectOptions(port: number): unknown {
   if (rng.chance(0.04)) return gen.hostileScalar(rng);
   const o: Record<string, unknown> = {
     hostname: rng.chance(0.85)
-      ? rng.pick(["::1", "::1", "127.0.0.1", "::ffff:127.0.0.1", "2001:db8::1", "192.0.2.1", "fe80::1%lo", "fe80::1%nope", "name.invalid", "[::1]", ""])
+      ? rng.pick([
+          "::1",
+          "::1",
+          "127.0.0.1",
+          "::ffff:127.0.0.1",
+          "2001:db8::1",
+          "192.0.2.1",
+          "fe80::1%lo",
+          "fe80::1%nope",
+          "name.invalid",
+          "[::1]",
+          "",
+        ])
       : gen.hostileScalar(rng),
     port: rng.chance(0.8) ? rng.pick([port, port, port, 1, 65535]) : gen.hostileScalar(rng),
-    socket: rng.chance(0.9) ? { data() {}, open() {}, close() {}, error() {} } : rng.pick([null, {}, { open() {} }, { data: 1 }, gen.hostileScalar(rng)]),
+    socket: rng.chance(0.9)
+      ? { data() {}, open() {}, close() {}, error() {} }
+      : rng.pick([null, {}, { open() {} }, { data: 1 }, gen.hostileScalar(rng)]),
   };
-  if (o.hostname === "name.invalid" || rng.chance(0.1)) o.lookup = rng.chance(0.9) ? rng.pick(LOOKUPS) : gen.hostileScalar(rng);
+  if (o.hostname === "name.invalid" || rng.chance(0.1))
+    o.lookup = rng.chance(0.9) ? rng.pick(LOOKUPS) : gen.hostileScalar(rng);
   if (rng.chance(0.4)) o.payload = gen.bufferArg(rng);
   if (rng.chance(0.2)) o.fastOpen = rng.chance(0.8) ? rng.chance(0.5) : gen.hostileScalar(rng);
   if (rng.chance(0.2)) o.lazy = rng.chance(0.8) ? rng.chance(0.5) : gen.hostileScalar(rng);
   if (rng.chance(0.2)) o.timeout = rng.chance(0.7) ? rng.pick([0, 1, 20, 500]) : gen.hostileScalar(rng);
-  if (rng.chance(0.1)) o.signal = rng.pick([AbortSignal.abort(), AbortSignal.timeout(1), new AbortController().signal, { aborted: false }, gen.hostileScalar(rng)]);
+  if (rng.chance(0.1))
+    o.signal = rng.pick([
+      AbortSignal.abort(),
+      AbortSignal.timeout(1),
+      new AbortController().signal,
+      { aborted: false },
+      gen.hostileScalar(rng),
+    ]);
   if (rng.chance(0.1)) o.attemptDelay = rng.chance(0.6) ? rng.pick([0, 10, 250]) : gen.hostileScalar(rng);
   if (rng.chance(0.05)) o.allowHalfOpen = rng.chance(0.5) ? true : gen.hostileScalar(rng);
   if (rng.chance(0.03)) o.tls = rng.pick([5, "yes", null, []]);
@@ -460,19 +647,40 @@ const HANG_MS = 10_000;
 function showOptions(options: unknown): string {
   if (typeof options !== "object" || options === null) return show(options);
   const o = options as Record<string, unknown>;
-  return `{ ${Object.keys(o).map((k) => `${k}: ${show(o[k])}`).join(", ")} }`;
+  return `{ ${Object.keys(o)
+    .map((k) => `${k}: ${show(o[k])}`)
+    .join(", ")} }`;
 }
 
 async function settle(promise: Promise<unknown>): Promise<{ value?: unknown; error?: unknown; hung?: true }> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const hang = new Promise<{ hung: true }>((resolve) => (timer = setTimeout(() => resolve({ hung: true }), HANG_MS)));
-  const outcome = await Promise.race([promise.then((value) => ({ value }), (error: unknown) => ({ error })), hang]);
+  const outcome = await Promise.race([
+    promise.then(
+      (value) => ({ value }),
+      (error: unknown) => ({ error }),
+    ),
+    hang,
+  ]);
   clearTimeout(timer);
   return outcome;
 }
 
-async function runScenarioCase(): Promise<{ fdDiff: string[]; opened: number; slowest: { ms: number; what: string }[] }> {
-  const server = listen({ hostname: "::1", port: 0, socket: { open(s) { s.end(); }, data() {} } });
+async function runScenarioCase(): Promise<{
+  fdDiff: string[];
+  opened: number;
+  slowest: { ms: number; what: string }[];
+}> {
+  const server = listen({
+    hostname: "::1",
+    port: 0,
+    socket: {
+      open(s) {
+        s.end();
+      },
+      data() {},
+    },
+  });
   // Warm up Bun's event loop (it opens fds of its own on first use), then take the baseline.
   const warm = await connect({ hostname: "::1", port: server.port, socket: { data() {} } });
   warm.terminate();
@@ -491,7 +699,10 @@ async function runScenarioCase(): Promise<{ fdDiff: string[]; opened: number; sl
     const options = isListen ? listenOptions() : connectOptions(server.port);
     const name = isListen ? "listen" : "connect";
     const outcome = await settle(
-      (async () => (isListen ? listen(options as Parameters<typeof listen>[0]) : connect(options as Parameters<typeof connect>[0])))(),
+      (async () =>
+        isListen
+          ? listen(options as Parameters<typeof listen>[0])
+          : connect(options as Parameters<typeof connect>[0]))(),
     );
     const ms = performance.now() - caseStart;
     if (slowest.length < 5 || ms > slowest[slowest.length - 1]!.ms) {
@@ -507,7 +718,10 @@ async function runScenarioCase(): Promise<{ fdDiff: string[]; opened: number; sl
       const label = errorOutcome(outcome.error);
       if (label === null) {
         asyncViolationCount++;
-        if (asyncViolations.length < 20) asyncViolations.push(`async case ${i} ${name}(${showOptions(options)}): rejected with ${String(outcome.error)}`);
+        if (asyncViolations.length < 20)
+          asyncViolations.push(
+            `async case ${i} ${name}(${showOptions(options)}): rejected with ${String(outcome.error)}`,
+          );
       } else countAsync(name, label);
       continue;
     }
@@ -545,8 +759,9 @@ const asyncStart = performance.now();
 const asyncResult = asyncCases > 0 ? await runScenarioCase() : { fdDiff: [], opened: 0, slowest: [] };
 const asyncMs = performance.now() - asyncStart;
 for (const fd of listeners) fo.socketClose(fd);
-for (const fd of foreign) if (fd === file) closeSync(fd);
-else rawClose(fd);
+for (const fd of foreign)
+  if (fd === file) closeSync(fd);
+  else rawClose(fd);
 
 console.log(
   JSON.stringify({

@@ -48,7 +48,9 @@ describe.skipIf(skip !== null)("FFI-boundary fuzzer", () => {
     const script = join(import.meta.dir, "fuzz.scenario.ts");
     const env = { FUZZ_SEED: seed, FUZZ_CASES: cases, FUZZ_ASYNC_CASES: asyncCases };
     report = runScenario<FuzzReport>(script, [], { sysctl: { tcp_fastopen: "3" }, env, timeoutMs: 150_000 }).report;
-    console.log(`fuzz: seed ${report.seed}, ${report.cases} calls in ${report.syncMs} ms, ${report.asyncCases} async calls in ${report.asyncMs} ms (${replay})`);
+    console.log(
+      `fuzz: seed ${report.seed}, ${report.cases} calls in ${report.syncMs} ms, ${report.asyncCases} async calls in ${report.asyncMs} ms (${replay})`,
+    );
   }, 160_000);
 
   test("low-level and address layers: only documented results and errors, guards intact", () => {
@@ -70,7 +72,17 @@ describe.skipIf(skip !== null)("FFI-boundary fuzzer", () => {
 
   test("the run reached the kernel (not only the argument checks)", () => {
     if (Number(cases) < 100_000) return;
-    for (const code of ["EBADF", "ENOTSOCK", "EPROTOTYPE", "EAFNOSUPPORT", "EINPROGRESS", "EAGAIN", "ENETUNREACH", "TypeError", "RangeError"]) {
+    for (const code of [
+      "EBADF",
+      "ENOTSOCK",
+      "EPROTOTYPE",
+      "EAFNOSUPPORT",
+      "EINPROGRESS",
+      "EAGAIN",
+      "ENETUNREACH",
+      "TypeError",
+      "RangeError",
+    ]) {
       expect({ code, seen: total(report.outcomes, code) > 0 }).toEqual({ code, seen: true });
     }
     expect(report.outcomes.socketFastopenConnect6?.ok ?? 0).toBeGreaterThan(0);

@@ -11,17 +11,18 @@
  */
 import {
   counterDelta,
+  type Endpoint6,
   fastOpenCounters,
-  socketFastopenStatus,
   formatIp6,
   lastError,
-  parseIp6,
   POLLIN,
   POLLOUT,
+  parseIp6,
   socketAccept6,
   socketClose,
   socketConnected,
   socketFastopenConnect6,
+  socketFastopenStatus,
   socketLocal6,
   socketPoll,
   socketRecv,
@@ -29,7 +30,6 @@ import {
   socketSend,
   socketShutdownWrite,
   socketTcp6,
-  type Endpoint6,
 } from "../../src/lowlevel.ts";
 import { assertPrivateNetns, listen6, must, pattern, report, sha256 } from "./common.ts";
 
@@ -64,7 +64,8 @@ function server(address: string, count: number): object {
   // connection i, so a snapshot taken before that close separates them.
   let before = fastOpenCounters();
   for (let i = 0; i < count; i++) {
-    if (must(socketPoll(listener.fd, POLLIN, STALL_MS), "socketPoll(listener)") === 0) throw new Error("no client came");
+    if (must(socketPoll(listener.fd, POLLIN, STALL_MS), "socketPoll(listener)") === 0)
+      throw new Error("no client came");
     const peer = {} as Endpoint6;
     const fd = must(socketAccept6(listener.fd, peer), "socketAccept6");
     const received = readToEnd(fd);
@@ -129,7 +130,8 @@ function client(address: string, port: number, sizes: number[]): object {
 
 assertPrivateNetns();
 const [role, address, third, ...rest] = process.argv.slice(2);
-if (address === undefined || third === undefined) throw new Error("usage: server ADDR COUNT | client ADDR PORT SIZE...");
+if (address === undefined || third === undefined)
+  throw new Error("usage: server ADDR COUNT | client ADDR PORT SIZE...");
 if (role === "server") report(server(address, Number(third)));
 else if (role === "client") report(client(address, Number(third), rest.map(Number)));
 else throw new Error(`unknown role ${role}`);

@@ -5,11 +5,11 @@
  * to its index inside the namespace the scenario runs in.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { join } from "node:path";
+import type { FastOpenCounters, KernelFastOpenStatus } from "../../src/lowlevel.ts";
 import { netnsUnavailable } from "../support/netns.ts";
 import { currentNetns, PARENT_NETNS_ENV, pattern, sha256 } from "./common.ts";
-import type { FastOpenCounters, KernelFastOpenStatus } from "../../src/lowlevel.ts";
 
 function ipNetnsUnavailable(): string | null {
   const probe = spawnSync("ip", ["netns", "list"], { stdio: "ignore" });
@@ -75,14 +75,29 @@ let clientReport: Report<ClientConnection>;
 let serverPort = 0;
 
 async function startServer(): Promise<{ done: Promise<string> }> {
-  const child = spawn("ip", ["netns", "exec", SERVER_NS, process.execPath, SCRIPT, "server", `${SERVER_ADDR}%${SERVER_IF}`, String(SIZES.length)], { env });
+  const child = spawn(
+    "ip",
+    [
+      "netns",
+      "exec",
+      SERVER_NS,
+      process.execPath,
+      SCRIPT,
+      "server",
+      `${SERVER_ADDR}%${SERVER_IF}`,
+      String(SIZES.length),
+    ],
+    { env },
+  );
   server = child;
   let stdout = "";
   let stderr = "";
   child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
   const done = new Promise<string>((resolve, reject) => {
     // "close", not "exit": once the stdio pipes are closed too, so no fd of this test outlives it.
-    child.on("close", (code) => (code === 0 ? resolve(stdout) : reject(new Error(`server exited ${code}:\n${stdout}\n${stderr}`))));
+    child.on("close", (code) =>
+      code === 0 ? resolve(stdout) : reject(new Error(`server exited ${code}:\n${stdout}\n${stderr}`)),
+    );
   });
   await new Promise<void>((resolve, reject) => {
     child.stdout.on("data", (chunk: Buffer) => {
@@ -115,11 +130,22 @@ describe.skipIf(unavailable !== null)("link-local TFO over veth between two name
       ip("netns", "exec", ns, "sh", "-c", "echo 3 > /proc/sys/net/ipv4/tcp_fastopen");
     }
     // veth carrier comes up once both ends are up; wait for it (a hang guard, not a measurement).
-    for (let i = 0; i < 100 && !ip("-n", CLIENT_NS, "link", "show", CLIENT_IF).includes("LOWER_UP"); i++) Bun.sleepSync(50);
+    for (let i = 0; i < 100 && !ip("-n", CLIENT_NS, "link", "show", CLIENT_IF).includes("LOWER_UP"); i++)
+      Bun.sleepSync(50);
     const { done } = await startServer();
     const client = spawnSync(
       "ip",
-      ["netns", "exec", CLIENT_NS, process.execPath, SCRIPT, "client", `${SERVER_ADDR}%${CLIENT_IF}`, String(serverPort), ...SIZES.map(String)],
+      [
+        "netns",
+        "exec",
+        CLIENT_NS,
+        process.execPath,
+        SCRIPT,
+        "client",
+        `${SERVER_ADDR}%${CLIENT_IF}`,
+        String(serverPort),
+        ...SIZES.map(String),
+      ],
       { env, encoding: "utf8", timeout: 30_000 },
     );
     if (client.status !== 0) throw new Error(`client failed (${client.status}):\n${client.stdout}\n${client.stderr}`);

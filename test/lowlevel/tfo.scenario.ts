@@ -6,44 +6,44 @@
  */
 import {
   counterDelta,
+  type Endpoint6,
   fastOpenCounters,
   fastopenRefused,
   fastopenReset,
-  socketFastopenStatus,
   lastError,
-  parseIp4,
-  parseIp6,
   POLLIN,
   POLLOUT,
+  parseIp4,
+  parseIp6,
   socketAccept6,
   socketBind6,
   socketClose,
   socketConnected,
   socketFastopenConnect6,
   socketFastopenNoCookie,
+  socketFastopenStatus,
+  socketLocal6,
   socketPoll,
   socketRecv,
   socketShutdownWrite,
   socketTcp6,
   socketTcp6b,
   v4Mapped,
-  socketLocal6,
-  type Endpoint6,
 } from "../../src/lowlevel.ts";
+import { runCase } from "../support/scenario-main.ts";
 import {
   assertPrivateNetns,
+  type ClientKind,
+  type Exchange,
   exchange,
+  type Listener,
   listen4,
   listen6,
   must,
   ONE_MSS,
   pattern,
   viewVariants,
-  type ClientKind,
-  type Exchange,
-  type Listener,
 } from "./common.ts";
-import { runCase } from "../support/scenario-main.ts";
 
 const LOOPBACK6 = parseIp6("::1").ip;
 const ANY6 = parseIp6("::").ip;
@@ -58,9 +58,7 @@ interface Target {
 
 /** `count` exchanges with `listener`, each with its own `size`-byte payload (seeds 1..count). */
 function series(listener: Listener, count: number, size: number, target: Target): Exchange[] {
-  return Array.from({ length: count }, (_, i) =>
-    exchange(listener, { ...target, payload: pattern(size, i + 1) }),
-  );
+  return Array.from({ length: count }, (_, i) => exchange(listener, { ...target, payload: pattern(size, i + 1) }));
 }
 
 const cases: Record<string, () => object> = {

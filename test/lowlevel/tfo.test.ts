@@ -5,12 +5,12 @@
  * TcpExt counter deltas; plain connect + write fails these tests.
  */
 import { beforeAll, expect, test } from "bun:test";
+import type { ErrnoInfo, KernelFastOpenStatus } from "../../src/lowlevel.ts";
 import { POLLOUT } from "../../src/lowlevel.ts";
 import { namespaceSuite } from "../support/netns-suite.ts";
-import { ONE_MSS, viewVariants, type Exchange } from "./common.ts";
+import { type Exchange, ONE_MSS, viewVariants } from "./common.ts";
 import { counters, expectCookieFetch, expectDelivered, expectTfo } from "./expect.ts";
 import { runCoreCase } from "./run.ts";
-import type { ErrnoInfo, KernelFastOpenStatus } from "../../src/lowlevel.ts";
 
 const suite = namespaceSuite("core.tfo");
 
@@ -32,7 +32,9 @@ suite("cookie, then data in the SYN (tcp_fastopen=3)", () => {
   });
 
   test("the server receives exactly the bytes of every connection", () => {
-    exchanges.forEach((e, i) => expectDelivered(e, i + 1));
+    exchanges.forEach((e, i) => {
+      expectDelivered(e, i + 1);
+    });
   });
 });
 
@@ -109,8 +111,12 @@ suite("blocking sockets (socketTcp6b, socketTcp4b) return every byte", () => {
   });
 
   test("every byte arrives once", () => {
-    report.blocking6.forEach((e, i) => expectDelivered(e, i + 1));
-    report.blocking4.forEach((e, i) => expectDelivered(e, i + 1));
+    report.blocking6.forEach((e, i) => {
+      expectDelivered(e, i + 1);
+    });
+    report.blocking4.forEach((e, i) => {
+      expectDelivered(e, i + 1);
+    });
     expectDelivered(report.nonBlocking6[0]!, 1);
   });
 });
@@ -124,14 +130,18 @@ suite("IPv4: socketFastopenConnect4 on socketTcp4, and ::ffff:a.b.c.d on an IPv6
   test("socketTcp4 + socketFastopenConnect4: cookie, then proven TFO", () => {
     expectCookieFetch(report.v4[0]!);
     expectTfo(report.v4[1]!);
-    report.v4.forEach((e, i) => expectDelivered(e, i + 1));
+    report.v4.forEach((e, i) => {
+      expectDelivered(e, i + 1);
+    });
     for (const e of report.v4) expect(e.peer).toBe("::ffff:127.0.0.1");
   });
 
   test("v4-mapped on socketTcp6 + socketFastopenConnect6: cookie, then proven TFO", () => {
     expectCookieFetch(report.mapped[0]!);
     expectTfo(report.mapped[1]!);
-    report.mapped.forEach((e, i) => expectDelivered(e, i + 1));
+    report.mapped.forEach((e, i) => {
+      expectDelivered(e, i + 1);
+    });
     for (const e of report.mapped) expect(e.peer).toStartWith("::ffff:127.");
   });
 });
@@ -186,7 +196,9 @@ suite("server side: socketFastopen on the listener", () => {
 
   test("without it (and without sysctl 0x400): no cookie is ever given, Passive stays 0, data arrives", () => {
     for (const e of report.withoutOption) expectCookieFetch(e);
-    report.withoutOption.forEach((e, i) => expectDelivered(e, i + 1));
+    report.withoutOption.forEach((e, i) => {
+      expectDelivered(e, i + 1);
+    });
   });
 
   test("without it, SYN data sent without a cookie is not taken: sent once more after the handshake, exactly once", () => {
@@ -201,7 +213,9 @@ suite("server side: socketFastopen on the listener", () => {
   test("with it: cookie, then TCPFastOpenPassive counts", () => {
     expectCookieFetch(report.withOption[0]!);
     expectTfo(report.withOption[1]!);
-    report.withOption.forEach((e, i) => expectDelivered(e, i + 1));
+    report.withOption.forEach((e, i) => {
+      expectDelivered(e, i + 1);
+    });
   });
 });
 
@@ -210,10 +224,14 @@ suite("server side: sysctl 0x400 enables TFO on listeners without socketFastopen
     const all = runCoreCase<{ exchanges: Exchange[] }>("plainListener", 0x403).exchanges;
     expectCookieFetch(all[0]!);
     expectTfo(all[1]!);
-    all.forEach((e, i) => expectDelivered(e, i + 1));
+    all.forEach((e, i) => {
+      expectDelivered(e, i + 1);
+    });
     const none = runCoreCase<{ exchanges: Exchange[] }>("plainListener", 3).exchanges;
     for (const e of none) expectCookieFetch(e);
-    none.forEach((e, i) => expectDelivered(e, i + 1));
+    none.forEach((e, i) => {
+      expectDelivered(e, i + 1);
+    });
   });
 });
 
@@ -234,7 +252,9 @@ suite("lazy connect (socketFastopenLazy6): the SYN leaves with the first socketS
       expectTfo(e);
       expect(e.returned).toBe(e.length);
     }
-    exchanges.forEach((e, i) => expectDelivered(e, i + 1));
+    exchanges.forEach((e, i) => {
+      expectDelivered(e, i + 1);
+    });
   });
 });
 
@@ -253,15 +273,18 @@ suite("buffers of every shape through the SYN path", () => {
     report = runCoreCase<typeof report>("views", 3);
   });
 
-  test.each(viewVariants().map((v) => [v.name, v] as const))("%s: offset and len honoured, in the SYN (proven)", (name, variant) => {
-    expectCookieFetch(report.cookie);
-    const got = report.variants.find((v) => v.name === name)!;
-    expect(got.returned).toBe(variant.expected.byteLength);
-    expect(got.connected).toBe(1);
-    expect(got.client).toMatchObject({ sent: true, acked: true });
-    expect(got.delta).toEqual(counters({ TCPFastOpenActive: 1, TCPFastOpenPassive: 1 }));
-    expect(got.received).toEqual(Array.from(variant.expected));
-  });
+  test.each(viewVariants().map((v) => [v.name, v] as const))(
+    "%s: offset and len honoured, in the SYN (proven)",
+    (name, variant) => {
+      expectCookieFetch(report.cookie);
+      const got = report.variants.find((v) => v.name === name)!;
+      expect(got.returned).toBe(variant.expected.byteLength);
+      expect(got.connected).toBe(1);
+      expect(got.client).toMatchObject({ sent: true, acked: true });
+      expect(got.delta).toEqual(counters({ TCPFastOpenActive: 1, TCPFastOpenPassive: 1 }));
+      expect(got.received).toEqual(Array.from(variant.expected));
+    },
+  );
 
   test("socketRecv never reads more than its len", () => {
     for (const v of report.variants) expect(v.largestRead).toBeLessThanOrEqual(7);

@@ -7,8 +7,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { closeSync, openSync, readdirSync, readlinkSync } from "node:fs";
-import * as fo from "../../src/lowlevel.ts";
 import * as lowlevel from "../../src/lowlevel/socket.ts";
+import * as fo from "../../src/lowlevel.ts";
 import { settledFdCount } from "../support/netns.ts";
 
 /**
@@ -119,7 +119,12 @@ interface Row {
 }
 
 const call = (f: unknown) => f as (...args: unknown[]) => unknown;
-const address6 = { s: { at: 0, values: badFd }, ip: { at: 1, values: badIp6 }, port: { at: 2, values: badPort }, scopeId: { at: 3, values: badScope } };
+const address6 = {
+  s: { at: 0, values: badFd },
+  ip: { at: 1, values: badIp6 },
+  port: { at: 2, values: badPort },
+  scopeId: { at: 3, values: badScope },
+};
 const address4 = { s: { at: 0, values: badFd }, ip4: { at: 1, values: badIp4 }, port: { at: 2, values: badPort } };
 const fdOnly = { s: { at: 0, values: badFd } };
 const rows: Row[] = [
@@ -145,28 +150,83 @@ const rows: Row[] = [
     fn: "socketFastopen",
     call: call(fo.socketFastopen),
     args: [0, 16],
-    bad: { ...fdOnly, queueLength: { at: 1, values: badInteger([{ label: "negative", value: -1, error: RangeError }, { label: "2**31", value: 2 ** 31, error: RangeError }]) } },
+    bad: {
+      ...fdOnly,
+      queueLength: {
+        at: 1,
+        values: badInteger([
+          { label: "negative", value: -1, error: RangeError },
+          { label: "2**31", value: 2 ** 31, error: RangeError },
+        ]),
+      },
+    },
   },
   { fn: "socketFastopenNoCookie", call: call(fo.socketFastopenNoCookie), args: [0], bad: fdOnly },
   {
     fn: "socketListen",
     call: call(fo.socketListen),
     args: [0, 16],
-    bad: { ...fdOnly, backlog: { at: 1, values: badInteger([{ label: "negative", value: -1, error: RangeError }, { label: "2**31", value: 2 ** 31, error: RangeError }]) } },
+    bad: {
+      ...fdOnly,
+      backlog: {
+        at: 1,
+        values: badInteger([
+          { label: "negative", value: -1, error: RangeError },
+          { label: "2**31", value: 2 ** 31, error: RangeError },
+        ]),
+      },
+    },
   },
-  { fn: "socketAccept6", call: call(fo.socketAccept6), args: [0, {}], bad: { ...fdOnly, out: { at: 1, values: badOut } } },
-  { fn: "socketLocal6", call: call(fo.socketLocal6), args: [0, {}], bad: { ...fdOnly, out: { at: 1, values: badOut } } },
-  { fn: "socketRemote6", call: call(fo.socketRemote6), args: [0, {}], bad: { ...fdOnly, out: { at: 1, values: badOut } } },
-  { fn: "socketSend", call: call(fo.socketSend), args: [0, BUF, 4], bad: { ...fdOnly, buf: { at: 1, values: badBuf }, len: { at: 2, values: badLen } } },
-  { fn: "socketRecv", call: call(fo.socketRecv), args: [0, BUF, 4], bad: { ...fdOnly, buf: { at: 1, values: badRecvBuf }, len: { at: 2, values: badLen } } },
+  {
+    fn: "socketAccept6",
+    call: call(fo.socketAccept6),
+    args: [0, {}],
+    bad: { ...fdOnly, out: { at: 1, values: badOut } },
+  },
+  {
+    fn: "socketLocal6",
+    call: call(fo.socketLocal6),
+    args: [0, {}],
+    bad: { ...fdOnly, out: { at: 1, values: badOut } },
+  },
+  {
+    fn: "socketRemote6",
+    call: call(fo.socketRemote6),
+    args: [0, {}],
+    bad: { ...fdOnly, out: { at: 1, values: badOut } },
+  },
+  {
+    fn: "socketSend",
+    call: call(fo.socketSend),
+    args: [0, BUF, 4],
+    bad: { ...fdOnly, buf: { at: 1, values: badBuf }, len: { at: 2, values: badLen } },
+  },
+  {
+    fn: "socketRecv",
+    call: call(fo.socketRecv),
+    args: [0, BUF, 4],
+    bad: { ...fdOnly, buf: { at: 1, values: badRecvBuf }, len: { at: 2, values: badLen } },
+  },
   {
     fn: "socketPoll",
     call: call(fo.socketPoll),
     args: [0, fo.POLLIN, 0],
     bad: {
       ...fdOnly,
-      events: { at: 1, values: badInteger([{ label: "negative", value: -1, error: RangeError }, { label: "0x8000", value: 0x8000, error: RangeError }]) },
-      timeoutMs: { at: 2, values: badInteger([{ label: "-2", value: -2, error: RangeError }, { label: "2**31", value: 2 ** 31, error: RangeError }]) },
+      events: {
+        at: 1,
+        values: badInteger([
+          { label: "negative", value: -1, error: RangeError },
+          { label: "0x8000", value: 0x8000, error: RangeError },
+        ]),
+      },
+      timeoutMs: {
+        at: 2,
+        values: badInteger([
+          { label: "-2", value: -2, error: RangeError },
+          { label: "2**31", value: 2 ** 31, error: RangeError },
+        ]),
+      },
     },
   },
   { fn: "socketShutdownWrite", call: call(fo.socketShutdownWrite), args: [0], bad: fdOnly },
@@ -201,7 +261,10 @@ afterAll(() => {
 describe("bad arguments throw before any syscall, naming the argument", () => {
   test("the table covers every low-level function that takes arguments", () => {
     const exported = Object.entries(lowlevel)
-      .filter(([name, value]) => typeof value === "function" && /^(socket|fastopen)/.test(name) && (value as () => unknown).length > 0)
+      .filter(
+        ([name, value]) =>
+          typeof value === "function" && /^(socket|fastopen)/.test(name) && (value as () => unknown).length > 0,
+      )
       .map(([name]) => name)
       .sort();
     expect(rows.map((row) => row.fn).sort()).toEqual(exported);

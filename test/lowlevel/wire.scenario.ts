@@ -14,13 +14,14 @@
  *   close           the server closes right after accepting
  *   half-close      the server shuts its sending side at once, then reads
  */
+
+import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { parseIp6 } from "../../src/lowlevel/address.ts";
+import { counterDelta, fastOpenCounters } from "../../src/lowlevel/netstat.ts";
 import * as fo from "../../src/lowlevel/socket.ts";
-import { fastOpenCounters, counterDelta } from "../../src/lowlevel/netstat.ts";
-import { spawnSync } from "node:child_process";
-import { exchange, type Exchange, type ServerBehaviour } from "./exchange.ts";
 import { fdDiff, Rng, settledFdTable, tfoListener } from "../support/raw.ts";
+import { type Exchange, exchange, type ServerBehaviour } from "./exchange.ts";
 
 const mode = process.argv[2] ?? "";
 const family = process.argv[3] === "v4" ? "v4" : "v6";
@@ -51,7 +52,15 @@ const notes: Record<string, string> = {};
 
 function run(label: string, size: number, behaviour: ServerBehaviour = "echo-sum", onTick?: () => void): void {
   const payload = rng.bytes(size);
-  const options = { ip, port: listener.port, listener: listener.fd, payload, behaviour, deadlineMs: DEADLINE_MS, onTick };
+  const options = {
+    ip,
+    port: listener.port,
+    listener: listener.fd,
+    payload,
+    behaviour,
+    deadlineMs: DEADLINE_MS,
+    onTick,
+  };
   exchanges.push({ label, ...exchange(options) });
 }
 

@@ -8,9 +8,9 @@
  */
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
+import type { FastOpenCounters } from "../../src/lowlevel/netstat.ts";
 import { netnsUnavailable, runScenario } from "../support/netns.ts";
 import type { Exchange } from "./exchange.ts";
-import type { FastOpenCounters } from "../../src/lowlevel/netstat.ts";
 
 const SCRIPT = join(import.meta.dir, "wire.scenario.ts");
 const skip = netnsUnavailable();
@@ -31,7 +31,8 @@ function wire(mode: string, family: "v4" | "v6" = "v6", sysctl: Record<string, s
   const report = runScenario<WireReport>(SCRIPT, [mode, family], options).report;
   expect(report.fdLeaks).toEqual([]);
   expect(report.fastopenRefused).toBe(false);
-  for (const e of report.exchanges) expect({ label: e.label, timedOut: e.timedOut }).toEqual({ label: e.label, timedOut: false });
+  for (const e of report.exchanges)
+    expect({ label: e.label, timedOut: e.timedOut }).toEqual({ label: e.label, timedOut: false });
   return report;
 }
 
@@ -182,7 +183,10 @@ describe.skipIf(skip !== null)("servers that end the connection at once", () => 
     const report = wire("half-close");
     expectAcked(byLabel(report, "small-in-syn"));
     for (const e of report.exchanges) {
-      expect({ length: e.serverLength, checksum: e.serverChecksum }).toEqual({ length: e.length, checksum: e.checksum });
+      expect({ length: e.serverLength, checksum: e.serverChecksum }).toEqual({
+        length: e.length,
+        checksum: e.checksum,
+      });
       expect(e.clientEof).toBe(true);
       expect(e.clientError).toBe("");
       expect(e.clientSent).toBe(e.length);

@@ -5,8 +5,9 @@
  * the same arguments (kind by kind: i32, u32 or pointer) and an i32 result.
  * Pure text checks: the library is not loaded.
  */
-import { describe, expect, test } from "bun:test";
+
 import { FFIType } from "bun:ffi";
+import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { symbols } from "../../src/native/library.ts";

@@ -9,14 +9,22 @@
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { createConnection, FastOpenAgent, FastOpenSocket, type CreateConnectionOptions } from "../../src/node/net.ts";
 import type { FastOpenStatus } from "../../src/connect/status.ts";
 import type { FastOpenCounters } from "../../src/lowlevel/netstat.ts";
+import { type CreateConnectionOptions, createConnection, FastOpenAgent, FastOpenSocket } from "../../src/node/net.ts";
+import {
+  assertPrivateNetns,
+  counters,
+  delta,
+  fdCountBackTo,
+  pattern,
+  recordingServer,
+  settledFdCount,
+  sha256,
+} from "../connect/common.ts";
+import { type ErrorFields, errorFields } from "../support/error-fields.ts";
 import { BODY_SIZES, NET_DROP_PORT } from "../support/ports.ts";
-import { assertPrivateNetns, counters, delta, fdCountBackTo, pattern, recordingServer, settledFdCount, sha256 } from "../connect/common.ts";
 import { runCase } from "../support/scenario-main.ts";
-import { errorFields, type ErrorFields } from "../support/error-fields.ts";
-
 
 /** One HTTP exchange's outcome. */
 export interface Exchange {
@@ -56,7 +64,9 @@ async function exchange(options: http.RequestOptions, body: Uint8Array | null): 
     const req = http.request({ ...options, method: body === null ? "GET" : "POST" }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (chunk: Buffer) => chunks.push(chunk));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, bytes: Buffer.concat(chunks), digest: String(res.headers["x-sha256"]) }));
+      res.on("end", () =>
+        resolve({ status: res.statusCode ?? 0, bytes: Buffer.concat(chunks), digest: String(res.headers["x-sha256"]) }),
+      );
       res.on("error", reject);
     });
     req.on("socket", (s) => {
@@ -94,7 +104,10 @@ function requestFailure(options: http.RequestOptions): Promise<ErrorFields | { r
 }
 
 /** The `'error'` a bare `createConnection` socket emits, and whether `'close'` followed with `hadError`. */
-function socketFailure(options: CreateConnectionOptions, act?: (socket: FastOpenSocket) => void): Promise<{ error: ErrorFields | null; closed: boolean; hadError: boolean | null; connected: boolean }> {
+function socketFailure(
+  options: CreateConnectionOptions,
+  act?: (socket: FastOpenSocket) => void,
+): Promise<{ error: ErrorFields | null; closed: boolean; hadError: boolean | null; connected: boolean }> {
   return new Promise((resolve) => {
     const socket = createConnection(options);
     let error: ErrorFields | null = null;
@@ -198,7 +211,9 @@ const cases: Record<string, (args: string[]) => Promise<object>> = {
     const socket = createConnection({ host: "::1", port: server.port });
     let connected = false;
     socket.on("connect", () => (connected = true));
-    const greeting = await new Promise<string>((resolve) => socket.once("data", (chunk: Buffer) => resolve(chunk.toString())));
+    const greeting = await new Promise<string>((resolve) =>
+      socket.once("data", (chunk: Buffer) => resolve(chunk.toString())),
+    );
     socket.end();
     await server.next();
     server.stop();
@@ -230,7 +245,9 @@ const cases: Record<string, (args: string[]) => Promise<object>> = {
     const stillOpen = !socket.destroyed && socket.readyState === "open";
     socket.setTimeout(0);
     socket.write("ping");
-    const reply = await new Promise<string>((resolve) => socket.once("data", (chunk: Buffer) => resolve(chunk.toString())));
+    const reply = await new Promise<string>((resolve) =>
+      socket.once("data", (chunk: Buffer) => resolve(chunk.toString())),
+    );
     socket.end();
     await server.next();
     await new Promise<void>((resolve) => socket.once("close", () => resolve()));
@@ -267,8 +284,12 @@ const cases: Record<string, (args: string[]) => Promise<object>> = {
     const viaAgent = await requestFailure({ host: "127.0.0.1", port: NET_DROP_PORT, path: "/", agent: timeoutAgent });
     const timeout = await socketFailure({ host: "127.0.0.1", port: NET_DROP_PORT, connectTimeout: 150 });
     const controller = new AbortController();
-    const abort = await socketFailure({ host: "127.0.0.1", port: NET_DROP_PORT, signal: controller.signal }, () => setTimeout(() => controller.abort(), 100));
-    const destroyed = await socketFailure({ host: "127.0.0.1", port: NET_DROP_PORT }, (socket) => setTimeout(() => socket.destroy(), 100));
+    const abort = await socketFailure({ host: "127.0.0.1", port: NET_DROP_PORT, signal: controller.signal }, () =>
+      setTimeout(() => controller.abort(), 100),
+    );
+    const destroyed = await socketFailure({ host: "127.0.0.1", port: NET_DROP_PORT }, (socket) =>
+      setTimeout(() => socket.destroy(), 100),
+    );
     return { viaAgent, timeout, abort, destroyed, fdsBefore: before, fdsAfter: await fdCountBackTo(before) };
   },
 

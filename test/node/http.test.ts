@@ -9,13 +9,13 @@
  */
 import { beforeAll, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
-import { namespaceSuite } from "../support/netns-suite.ts";
-import type { ErrorFields } from "../support/error-fields.ts";
-import { ONE_MSS, runScenarioCase } from "../support/run.ts";
-import { BODY_SIZES, NET_DROP_PORT } from "../support/ports.ts";
-import { MAX_PAYLOAD } from "../../src/node/net.ts";
 import type { FastOpenStatus } from "../../src/connect/status.ts";
 import type { FastOpenCounters } from "../../src/lowlevel/netstat.ts";
+import { MAX_PAYLOAD } from "../../src/node/net.ts";
+import type { ErrorFields } from "../support/error-fields.ts";
+import { namespaceSuite } from "../support/netns-suite.ts";
+import { BODY_SIZES, NET_DROP_PORT } from "../support/ports.ts";
+import { ONE_MSS, runScenarioCase } from "../support/run.ts";
 import type { Exchange } from "./http.scenario.ts";
 
 const suite = namespaceSuite("net.http");
@@ -49,7 +49,13 @@ function payloadBytes(e: Exchange): number {
 /** The first connection to a server: the SYN asked for a cookie, the whole request went after the handshake. */
 function expectCookieFetch(e: Exchange): void {
   expectDelivered(e);
-  expect(e.client).toMatchObject({ sent: false, acked: false, reason: "no-cookie", bytesInSyn: 0, bytesAfterHandshake: payloadBytes(e) });
+  expect(e.client).toMatchObject({
+    sent: false,
+    acked: false,
+    reason: "no-cookie",
+    bytesInSyn: 0,
+    bytesAfterHandshake: payloadBytes(e),
+  });
   expect(e.counters).toMatchObject({ TCPFastOpenCookieReqd: 1, TCPFastOpenActive: 0, TCPFastOpenPassive: 0 });
 }
 
@@ -64,7 +70,12 @@ function expectRequestInSyn(e: Exchange): void {
   expect(e.client!.bytesInSyn).toBeGreaterThanOrEqual(head);
   expect(e.client!.bytesInSyn).toBeLessThanOrEqual(ONE_MSS + 20);
   expect(e.client!.bytesInSyn + e.client!.bytesAfterHandshake).toBe(payloadBytes(e));
-  expect(e.counters).toMatchObject({ TCPFastOpenActive: 1, TCPFastOpenPassive: 1, TCPFastOpenCookieReqd: 0, TCPFastOpenActiveFail: 0 });
+  expect(e.counters).toMatchObject({
+    TCPFastOpenActive: 1,
+    TCPFastOpenPassive: 1,
+    TCPFastOpenCookieReqd: 0,
+    TCPFastOpenActiveFail: 0,
+  });
 }
 
 for (const host of ["::1", "127.0.0.1"]) {
@@ -107,7 +118,9 @@ suite("http.request({ createConnection })", () => {
 
 suite("a keep-alive FastOpenAgent", () => {
   test("the connection's first request rides in the SYN; the next two reuse the connection", () => {
-    const { warm, requests, total } = run<{ warm: Exchange; requests: Exchange[]; total: FastOpenCounters }>(["keepAlive"]);
+    const { warm, requests, total } = run<{ warm: Exchange; requests: Exchange[]; total: FastOpenCounters }>([
+      "keepAlive",
+    ]);
     expectCookieFetch(warm);
     for (const r of requests) expectDelivered(r);
     expect(requests[0]!.localPort).not.toBeNull();
@@ -133,7 +146,13 @@ suite("FastOpenAgent without TFO at the server or the client", () => {
     const { gets, posts } = run<{ gets: Exchange[]; posts: Exchange[] }>(["http", "::1"], 0x402);
     for (const e of [...gets, ...posts]) {
       expectDelivered(e);
-      expect(e.client).toMatchObject({ sent: false, acked: false, reason: "disabled", bytesInSyn: 0, bytesAfterHandshake: payloadBytes(e) });
+      expect(e.client).toMatchObject({
+        sent: false,
+        acked: false,
+        reason: "disabled",
+        bytesInSyn: 0,
+        bytesAfterHandshake: payloadBytes(e),
+      });
       expect(e.counters).toMatchObject({ TCPFastOpenCookieReqd: 0, TCPFastOpenActive: 0, TCPFastOpenPassive: 0 });
     }
   });
@@ -157,7 +176,13 @@ suite("createConnection to a listen() server", () => {
     }
     expect(outcomes[0]!.client).toMatchObject({ sent: false, reason: "no-cookie", bytesAfterHandshake: 300 });
     expect(outcomes[0]!.server.acked).toBe(false);
-    expect(outcomes[1]!.client).toMatchObject({ sent: true, acked: true, reason: "none", bytesInSyn: 300, bytesAfterHandshake: 0 });
+    expect(outcomes[1]!.client).toMatchObject({
+      sent: true,
+      acked: true,
+      reason: "none",
+      bytesInSyn: 300,
+      bytesAfterHandshake: 0,
+    });
     expect(outcomes[1]!.server).toMatchObject({ acked: true, mode: "accepted" });
     expect(outcomes[1]!.counters).toMatchObject({ TCPFastOpenActive: 1, TCPFastOpenPassive: 1 });
   });
@@ -211,7 +236,15 @@ function expectSystemError(f: ErrorFields | null, code: string, address: string,
 
 suite("createConnection failures", () => {
   test("ECONNREFUSED: an 'error' on the http request and on the bare socket, with SystemError fields; fds unchanged", () => {
-    const r = run<{ port: number; viaAgent: ErrorFields; viaOption: ErrorFields; bare: SocketFailure; v4: SocketFailure; fdsBefore: number; fdsAfter: number }>(["refused"], 3);
+    const r = run<{
+      port: number;
+      viaAgent: ErrorFields;
+      viaOption: ErrorFields;
+      bare: SocketFailure;
+      v4: SocketFailure;
+      fdsBefore: number;
+      fdsAfter: number;
+    }>(["refused"], 3);
     expectSystemError(r.viaAgent, "ECONNREFUSED", "::1", r.port);
     expect(r.viaAgent.errno).toBe(-111);
     expectSystemError(r.viaOption, "ECONNREFUSED", "::1", r.port);
@@ -223,9 +256,17 @@ suite("createConnection failures", () => {
 
   test("a peer that drops SYNs: connectTimeout (agent and bare), signal and destroy() end the attempt; fds unchanged", () => {
     const iptables = spawnSync("iptables", ["--version"], { stdio: "ignore" });
-    if (iptables.status !== 0) throw new Error("iptables is needed for the SYN-drop tests: apt-get install -y iptables (npm run setup does)");
+    if (iptables.status !== 0)
+      throw new Error("iptables is needed for the SYN-drop tests: apt-get install -y iptables (npm run setup does)");
     const setup = [`iptables -A INPUT -p tcp --dport ${NET_DROP_PORT} --syn -j DROP`];
-    const r = run<{ viaAgent: ErrorFields; timeout: SocketFailure; abort: SocketFailure; destroyed: SocketFailure; fdsBefore: number; fdsAfter: number }>(["dropped"], 3, setup);
+    const r = run<{
+      viaAgent: ErrorFields;
+      timeout: SocketFailure;
+      abort: SocketFailure;
+      destroyed: SocketFailure;
+      fdsBefore: number;
+      fdsAfter: number;
+    }>(["dropped"], 3, setup);
     expectSystemError(r.viaAgent, "ETIMEDOUT", "127.0.0.1", NET_DROP_PORT);
     expectSystemError(r.timeout.error, "ETIMEDOUT", "127.0.0.1", NET_DROP_PORT);
     expect(r.timeout).toMatchObject({ closed: true, hadError: true, connected: false });
@@ -238,7 +279,10 @@ suite("createConnection failures", () => {
 
 suite("1000 sequential requests through FastOpenAgent", () => {
   test("every one rides in the SYN and is echoed exactly; the process fd count is unchanged", () => {
-    const r = run<{ count: number; ok: number; fdsBefore: number; fdsAfter: number; counters: FastOpenCounters }>(["many", "1000"]);
+    const r = run<{ count: number; ok: number; fdsBefore: number; fdsAfter: number; counters: FastOpenCounters }>([
+      "many",
+      "1000",
+    ]);
     expect(r.ok).toBe(1000);
     expect(r.counters).toMatchObject({ TCPFastOpenActive: 1000, TCPFastOpenPassive: 1000, TCPFastOpenCookieReqd: 0 });
     expect(r.fdsAfter).toBe(r.fdsBefore);

@@ -6,7 +6,7 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import http from "node:http";
 import { Duplex } from "node:stream";
-import { createConnection, FastOpenAgent, FastOpenSocket, type CreateConnectionOptions } from "../../src/node/net.ts";
+import { type CreateConnectionOptions, createConnection, FastOpenAgent, FastOpenSocket } from "../../src/node/net.ts";
 import { openFdCount, settledFdCount } from "../support/netns.ts";
 
 // Type-level: usable wherever node:http takes a socket factory.
@@ -110,7 +110,11 @@ describe("FastOpenSocket before it connects", () => {
 
 describe("FastOpenAgent", () => {
   test("an http.Agent that keeps its TFO options apart from the agent's", () => {
-    const agent = new FastOpenAgent({ keepAlive: true, maxSockets: 4, fastOpen: { connectTimeout: 500, fastOpen: true } });
+    const agent = new FastOpenAgent({
+      keepAlive: true,
+      maxSockets: 4,
+      fastOpen: { connectTimeout: 500, fastOpen: true },
+    });
     expect(agent).toBeInstanceOf(http.Agent);
     expect(agent.fastOpenOptions).toEqual({ connectTimeout: 500, fastOpen: true });
     expect(agent.maxSockets).toBe(4);

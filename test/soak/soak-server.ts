@@ -62,7 +62,9 @@ console.log(JSON.stringify({ port: server.port }));
 const decoder = new TextDecoder();
 for await (const chunk of Bun.stdin.stream()) {
   if (!decoder.decode(chunk).includes("report")) continue;
-  console.log(JSON.stringify({ ...stats, fds: fdTable().size, rssMiB: Math.round(process.memoryUsage.rss() / 2 ** 20) }));
+  console.log(
+    JSON.stringify({ ...stats, fds: fdTable().size, rssMiB: Math.round(process.memoryUsage.rss() / 2 ** 20) }),
+  );
   server.stop(true);
   process.exit(0);
 }

@@ -9,8 +9,8 @@
 import { expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { netnsUnavailable } from "../support/netns.ts";
 import type { FastOpenCounters } from "../../src/lowlevel/netstat.ts";
+import { netnsUnavailable } from "../support/netns.ts";
 
 interface SoakReport {
   connections: number;
@@ -26,7 +26,10 @@ interface SoakReport {
 test.skipIf(netnsUnavailable() !== null)(
   "soak --quick: 3000 TFO connections, every byte delivered once and in order, fds back to baseline",
   () => {
-    const run = spawnSync(process.execPath, [join(import.meta.dir, "soak.ts"), "--quick"], { encoding: "utf8", timeout: 120_000 });
+    const run = spawnSync(process.execPath, [join(import.meta.dir, "soak.ts"), "--quick"], {
+      encoding: "utf8",
+      timeout: 120_000,
+    });
     const last = (run.stdout ?? "").trim().split("\n").pop() ?? "";
     if (!last.startsWith("{")) throw new Error(`soak failed (status ${run.status}):\n${run.stdout}\n${run.stderr}`);
     const report = JSON.parse(last) as SoakReport;

@@ -15,8 +15,8 @@
  * 1 when any check fails.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { createInterface } from "node:readline";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
 import { connect } from "../../src/connect/connect.ts";
 import { counterDelta, fastOpenCounters } from "../../src/lowlevel/netstat.ts";
 import { fdCountBackTo, namespacePrelude, settledFdCount } from "../support/netns.ts";
@@ -42,10 +42,14 @@ if (process.env[INSIDE] !== "1") {
   // Re-run in a fresh network namespace with TFO on for client and server.
   const prelude = namespacePrelude({ sysctl: { tcp_fastopen: "3", ip_local_port_range: "1024 65535" } });
   const shell = [...prelude, 'exec "$@"'].join("\n");
-  const run = spawnSync("unshare", ["-n", "--", "sh", "-c", shell, "soak", process.execPath, import.meta.path, ...process.argv.slice(2)], {
-    stdio: "inherit",
-    env: { ...process.env, [INSIDE]: "1" },
-  });
+  const run = spawnSync(
+    "unshare",
+    ["-n", "--", "sh", "-c", shell, "soak", process.execPath, import.meta.path, ...process.argv.slice(2)],
+    {
+      stdio: "inherit",
+      env: { ...process.env, [INSIDE]: "1" },
+    },
+  );
   process.exit(run.status ?? 1);
 }
 
@@ -72,7 +76,9 @@ async function settle(baseline?: number): Promise<number> {
 
 /** Starts the server child; resolves with its port and a function that collects its report. */
 async function startServer(): Promise<{ port: number; report: () => Promise<Record<string, number>> }> {
-  const child = spawn(process.execPath, [join(import.meta.dir, "soak-server.ts")], { stdio: ["pipe", "pipe", "inherit"] });
+  const child = spawn(process.execPath, [join(import.meta.dir, "soak-server.ts")], {
+    stdio: ["pipe", "pipe", "inherit"],
+  });
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
   const first = await lines.next();
   const port = (JSON.parse(String(first.value)) as { port: number }).port;
@@ -136,7 +142,12 @@ async function one(index: number, port: number): Promise<void> {
   const got = await Promise.race([promise, hang]);
   clearTimeout(timer);
   if (got === null) fail(index, size, `no close within ${HANG_MS} ms (reply so far ${JSON.stringify(reply)})`);
-  else if (got !== expected) fail(index, size, `reply ${JSON.stringify(got)}, expected ${JSON.stringify(expected)}${socketError && ` (${socketError})`}`);
+  else if (got !== expected)
+    fail(
+      index,
+      size,
+      `reply ${JSON.stringify(got)}, expected ${JSON.stringify(expected)}${socketError && ` (${socketError})`}`,
+    );
   else bytes += size;
 }
 
@@ -149,14 +160,17 @@ async function runConnections(count: number, port: number, progress: boolean): P
       const index = next++;
       await one(index, port);
       finished++;
-      if (progress && finished % step === 0) log(`${finished}/${count} connections, rss ${rssMiB()} MiB, fds ${fdTable().size}`);
+      if (progress && finished % step === 0)
+        log(`${finished}/${count} connections, rss ${rssMiB()} MiB, fds ${fdTable().size}`);
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
 }
 
 const server = await startServer();
-log(`server on [::1]:${server.port}; ${total} connections at concurrency ${concurrency} (warm-up ${warmup}), seed ${seed}`);
+log(
+  `server on [::1]:${server.port}; ${total} connections at concurrency ${concurrency} (warm-up ${warmup}), seed ${seed}`,
+);
 await runConnections(warmup, server.port, false);
 const baselineCount = await settle();
 const baseline = { fds: fdTable().size, rssMiB: rssMiB() };
@@ -185,5 +199,9 @@ const report = {
   server: serverReport,
 };
 console.log(JSON.stringify(report));
-const ok = failureCount === 0 && end.fds === baseline.fds && serverReport.protocolErrors === 0 && serverReport.served === total + warmup;
+const ok =
+  failureCount === 0 &&
+  end.fds === baseline.fds &&
+  serverReport.protocolErrors === 0 &&
+  serverReport.served === total + warmup;
 process.exit(ok ? 0 : 1);

@@ -87,7 +87,9 @@ export function runScenario<T>(script: string, args: string[] = [], options: Sce
   const stderr = run.stderr ?? "";
   const last = stdout.trim().split("\n").pop() ?? "";
   if (run.status !== 0 || !last.startsWith("{")) {
-    throw new Error(`scenario ${script} ${args.join(" ")} failed (status ${run.status}, signal ${run.signal}):\n${stdout}\n${stderr}`);
+    throw new Error(
+      `scenario ${script} ${args.join(" ")} failed (status ${run.status}, signal ${run.signal}):\n${stdout}\n${stderr}`,
+    );
   }
   return { report: JSON.parse(last) as T, status: run.status, stdout, stderr };
 }

@@ -6,8 +6,8 @@
  */
 import { dlopen, FFIType, ptr } from "bun:ffi";
 import { readdirSync, readlinkSync } from "node:fs";
-import * as fo from "../../src/lowlevel/socket.ts";
 import { lastError } from "../../src/lowlevel/errors.ts";
+import * as fo from "../../src/lowlevel/socket.ts";
 
 const { i32, u32, u64, i64 } = FFIType;
 
@@ -183,7 +183,10 @@ export function lastCode(): string {
 }
 
 /** A TFO listener on `ip` (16 bytes) with an ephemeral port: `{ fd, port }`. */
-export function tfoListener(ip: Uint8Array, options: { fastopen?: boolean; backlog?: number } = {}): { fd: number; port: number } {
+export function tfoListener(
+  ip: Uint8Array,
+  options: { fastopen?: boolean; backlog?: number } = {},
+): { fd: number; port: number } {
   const fd = must(fo.socketTcp6(), "socket_tcp6");
   must(fo.socketBind6(fd, ip, 0), "socket_bind6");
   must(fo.socketListen(fd, options.backlog ?? 511), "socket_listen");

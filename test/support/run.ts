@@ -12,7 +12,12 @@ export const EYEBALLS_PORT = 8099;
 export const ONE_MSS = 1428;
 
 /** Runs `script` (a path) with `args` where `net.ipv4.tcp_fastopen` is `tcpFastopen`; returns its report. */
-export function runScenarioCase<T>(script: string, args: string[], tcpFastopen = 3, setup: string[] = []): T & { case: string } {
+export function runScenarioCase<T>(
+  script: string,
+  args: string[],
+  tcpFastopen = 3,
+  setup: string[] = [],
+): T & { case: string } {
   const result = runScenario<T & { case: string }>(script, args, {
     sysctl: { tcp_fastopen: String(tcpFastopen) },
     setup: ["ip link set lo mtu 1500", ...setup],

@@ -21,7 +21,8 @@ export async function runCase(cases: Record<string, ScenarioCase>, guard: () => 
   guard();
   const [name = "", ...args] = process.argv.slice(2);
   const run = cases[name];
-  if (run === undefined) throw new Error(`unknown case ${JSON.stringify(name)}; known: ${Object.keys(cases).join(", ")}`);
+  if (run === undefined)
+    throw new Error(`unknown case ${JSON.stringify(name)}; known: ${Object.keys(cases).join(", ")}`);
   report({ case: name, ...(await run(args)) });
   process.exit(0);
 }
