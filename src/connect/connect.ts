@@ -9,7 +9,7 @@
 import type { Socket, SocketHandler, TLSOptions } from "bun";
 import * as check from "../lowlevel/validate.ts";
 import { type AttemptOptions, type ConnectAttempt, type SharedFlight, startAttempt } from "./attempt.ts";
-import { abortError, timeoutError } from "./fd.ts";
+import { abortError, bounded, limited, limitOf, type StopError, watch } from "./deadline.ts";
 import { isIpLiteral, type LookupFunction, type ResolvedAddress, resolveHost } from "./resolve.ts";
 
 /** Options of `connect`: those of `Bun.connect` (TCP form) plus the TFO ones. */
@@ -195,34 +195,6 @@ function checkOptions<Data>(options: ConnectOptions<Data>): Checked<Data> {
   };
 }
 
-/** Settles with `promise`, or rejects on abort or at the deadline. */
-function bounded<T>(
-  promise: Promise<T>,
-  signal: AbortSignal | undefined,
-  deadline: number | null,
-  where: string,
-  port: number,
-): Promise<T> {
-  if (signal === undefined && deadline === null) return promise;
-  return new Promise<T>((resolve, reject) => {
-    const timer =
-      deadline === null
-        ? undefined
-        : setTimeout(() => finish(() => reject(timeoutError(where, port))), Math.max(0, deadline - performance.now()));
-    const onAbort = (): void => finish(() => reject(abortError(where, port, signal?.reason)));
-    function finish(action: () => void): void {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", onAbort);
-      action();
-    }
-    signal?.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (value) => finish(() => resolve(value)),
-      (error: unknown) => finish(() => reject(error)),
-    );
-  });
-}
-
 /** Resolved IP literals (without a `%scope`, whose interface may change), reused by later connects. */
 const literals = new Map<string, ResolvedAddress[]>();
 const MAX_LITERALS = 256;
@@ -316,26 +288,6 @@ function race<Data>(addresses: ResolvedAddress[], start: Starter<Data>, delayMs:
 }
 
 /**
- * Calls `stop` with the error maker once the deadline passes or `signal`
- * aborts; returns the function that stops watching.
- */
-function watch(
-  signal: AbortSignal | undefined,
-  deadline: number | null,
-  stop: (error: (address: string, port: number) => Error) => void,
-): () => void {
-  if (signal === undefined && deadline === null) return () => {};
-  const onAbort = (): void => stop((address, port) => abortError(address, port, signal?.reason));
-  const timer =
-    deadline === null ? undefined : setTimeout(() => stop(timeoutError), Math.max(0, deadline - performance.now()));
-  signal?.addEventListener("abort", onAbort, { once: true });
-  return () => {
-    clearTimeout(timer);
-    signal?.removeEventListener("abort", onAbort);
-  };
-}
-
-/**
  * Opens a TCP (or TLS) connection with TCP Fast Open: a drop-in for
  * `Bun.connect` with the same handlers (`open`, `data`, `drain`, `close`,
  * `end`, `error`, `timeout`, `connectError`, `handshake`) and the same
@@ -400,19 +352,18 @@ const CLAIM_ALWAYS = (): boolean => true;
 async function connectChecked<Data>(options: ConnectOptions<Data>, checked: Checked<Data>): Promise<Socket<Data>> {
   const { signal, port } = checked;
   if (signal?.aborted === true) throw abortError(checked.hostname, port, signal.reason);
-  const deadline = checked.connectTimeout > 0 ? performance.now() + checked.connectTimeout : null;
+  const limit = limitOf(signal, checked.connectTimeout);
+  // Whether a deadline or a signal may have to stop the attempts.
+  const watched = limited(limit);
   const known = literals.get(checked.hostname);
   // The common case (a known literal, no deadline, no signal): one attempt, nothing to watch or race.
-  if (known !== undefined && known.length === 1 && signal === undefined && deadline === null) {
+  if (known !== undefined && known.length === 1 && !watched) {
     return startAttempt<Data>(attemptOptions(options, checked, known[0]!, CLAIM_ALWAYS)).promise;
   }
-  const addresses =
-    known ?? (await bounded(resolve(checked.hostname, checked.lookup), signal, deadline, checked.hostname, port));
-  // The attempts that the deadline or the signal must stop.
-  const watched = signal !== undefined || deadline !== null;
+  const addresses = known ?? (await bounded(resolve(checked.hostname, checked.lookup), limit, checked.hostname, port));
   const live = new Set<ConnectAttempt<Data>>();
   const shared: SharedFlight = { opened: false, flight: null };
-  let stopped: ((address: string, port: number) => Error) | null = null;
+  let stopped: StopError | null = null;
   const start: Starter<Data> = (address, claim) => {
     if (stopped !== null) throw stopped(address.address, port);
     // Watched before Bun adopts the fd: a lazy connect runs `open` during the
@@ -425,7 +376,7 @@ async function connectChecked<Data>(options: ConnectOptions<Data>, checked: Chec
     });
     return attempt;
   };
-  const unwatch = watch(signal, deadline, (error) => {
+  const unwatch = watch(limit, (error) => {
     stopped = error;
     for (const attempt of live) attempt.cancel(error(attempt.address.address, port));
   });

@@ -2,8 +2,8 @@
  * The fd-level half of `connect()`: a non-blocking socket and the TFO
  * connect (payload in the SYN, lazy, or plain) started without waiting
  * (`startFastOpenFd`); `connect()` then adopts the fd into Bun's loop and
- * finishes the connection from Bun's events. Also the SystemErrors the
- * connect layers reject with.
+ * finishes the connection from Bun's events. Also the SystemError of a
+ * failed native call.
  */
 import { lastError, type SystemError, systemError } from "../lowlevel/errors.ts";
 import type { ResolvedAddress } from "./resolve.ts";
@@ -49,22 +49,6 @@ export interface FastOpenFd {
   bytesAfterHandshake: number;
   /** Bytes of the payload still unsent: the caller writes them once connected. */
   remainder: Uint8Array;
-}
-
-/** The error a timed-out attempt rejects with: ETIMEDOUT, syscall `connect`. */
-export function timeoutError(address: string, port: number): SystemError {
-  return systemError("ETIMEDOUT", "connect", { address, port, message: `connect ETIMEDOUT ${address}:${port}` });
-}
-
-/** The error an aborted attempt rejects with: name AbortError, code ABORT_ERR. */
-export function abortError(address: string | undefined, port: number | undefined, reason?: unknown): SystemError {
-  const where = address === undefined ? "" : ` ${address}:${port}`;
-  const error = systemError("ABORT_ERR", "connect", { message: `The operation was aborted${where}` });
-  error.name = "AbortError";
-  if (address !== undefined) error.address = address;
-  if (port !== undefined) error.port = port;
-  if (reason !== undefined) (error as { cause?: unknown }).cause = reason;
-  return error;
 }
 
 /** A SystemError from the last failed low-level call (`lastError()`), for `syscall` to `address:port`. */
