@@ -7,7 +7,7 @@
  * the payload written in order after the handshake, no polling.
  */
 import type { Socket } from "bun";
-import { type AttemptOptions, type ConnectAttempt, type SharedFlight, startAttempt } from "./attempt.ts";
+import { type ConnectAttempt, type SharedFlight, startAttempt } from "./attempt.ts";
 import { abortError, bounded, limited, limitOf, type StopError, watch } from "./deadline.ts";
 import { type CheckedConnect, type ConnectOptions, checkConnectOptions } from "./options.ts";
 import { isIpLiteral, type LookupFunction, type ResolvedAddress, resolveHost } from "./resolve.ts";
@@ -157,29 +157,12 @@ export async function connect<Data = undefined>(options: ConnectOptions<Data>): 
   }
 }
 
-/** The attempt's options for `address` (one object per attempt: the attempt keeps it). */
-function attemptOptions<Data>(
-  checked: CheckedConnect<Data>,
-  address: ResolvedAddress,
-  claim: () => boolean,
-  shared: SharedFlight = { opened: false, flight: null },
-): AttemptOptions<Data> {
-  return {
-    address,
-    port: checked.port,
-    payload: checked.payload,
-    fastOpen: checked.fastOpen,
-    lazy: checked.lazy,
-    tls: checked.tls,
-    handlers: checked.handlers,
-    data: checked.data,
-    allowHalfOpen: checked.allowHalfOpen,
-    claim,
-    shared,
-  };
-}
-
 const CLAIM_ALWAYS = (): boolean => true;
+
+/** What the attempts of one connect() call share: nothing yet. */
+function newFlight(): SharedFlight {
+  return { opened: false, flight: null };
+}
 
 async function connectChecked<Data>(checked: CheckedConnect<Data>): Promise<Socket<Data>> {
   const { signal, port } = checked;
@@ -190,17 +173,17 @@ async function connectChecked<Data>(checked: CheckedConnect<Data>): Promise<Sock
   const known = literals.get(checked.hostname);
   // The common case (a known literal, no deadline, no signal): one attempt, nothing to watch or race.
   if (known !== undefined && known.length === 1 && !watched) {
-    return startAttempt<Data>(attemptOptions(checked, known[0]!, CLAIM_ALWAYS)).promise;
+    return startAttempt(checked, known[0]!, CLAIM_ALWAYS, newFlight()).promise;
   }
   const addresses = known ?? (await bounded(resolve(checked.hostname, checked.lookup), limit, checked.hostname, port));
   const live = new Set<ConnectAttempt<Data>>();
-  const shared: SharedFlight = { opened: false, flight: null };
+  const shared = newFlight();
   let stopped: StopError | null = null;
   const start: Starter<Data> = (address, claim) => {
     if (stopped !== null) throw stopped(address.address, port);
     // Watched before Bun adopts the fd: a lazy connect runs `open` during the
     // adoption, and an abort or deadline there must reach this attempt.
-    const attempt = startAttempt<Data>(attemptOptions(checked, address, claim, shared), (created) => {
+    const attempt = startAttempt(checked, address, claim, shared, (created) => {
       if (!watched) return;
       live.add(created);
       const forget = (): boolean => live.delete(created);
