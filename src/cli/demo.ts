@@ -5,7 +5,7 @@
  */
 
 import { parseIp6 } from "../lowlevel/address.ts";
-import { lastError } from "../lowlevel/errors.ts";
+import { lastError, must } from "../lowlevel/errors.ts";
 import { counterDelta, type FastOpenCounters, fastOpenCounters, readTcpFastopenSysctl } from "../lowlevel/netstat.ts";
 import * as fo from "../lowlevel/socket.ts";
 import type { KernelFastOpenStatus } from "../lowlevel/status.ts";
@@ -36,12 +36,6 @@ export interface DemoReport {
 }
 
 const WAIT_MS = 5000;
-
-function must(result: number, what: string): number {
-  if (result >= 0) return result;
-  const error = lastError();
-  throw new Error(`${what} failed: ${error?.code ?? "unknown"} (${error?.syscall ?? what})`);
-}
 
 function waitFor(fd: number, events: number, what: string): void {
   if (must(fo.socketPoll(fd, events, WAIT_MS), what) === 0) throw new Error(`${what}: timed out after ${WAIT_MS} ms`);
