@@ -68,65 +68,59 @@ function expectPath(o: ConnectOutcome): void {
   if (o.mode === "noTfo") expect(o.counters).toMatchObject({ TCPFastOpenActive: 0, TCPFastOpenCookieReqd: 0 });
 }
 
-suite("connect() with TLS to a peer that reads the ClientHello and never answers", () => {
-  let r: PhaseReport;
-  beforeAll(() => {
-    r = runScenarioCase<PhaseReport>(`${import.meta.dir}/phases.scenario.ts`, ["tls"]);
-  });
+/** The runs of a phase scenario: every mode, stopped both ways, in the order the scenario makes them. */
+const EVERY_RUN = [
+  "noCookie/timeout",
+  "noCookie/abort",
+  "cookie/timeout",
+  "cookie/abort",
+  "noTfo/timeout",
+  "noTfo/abort",
+];
 
-  test("the peer got a TLS handshake record (the handshake was under way) in every mode", () => {
-    expect(r.outcomes.map((o) => `${o.mode}/${o.how}`)).toEqual([
-      "noCookie/timeout",
-      "noCookie/abort",
-      "cookie/timeout",
-      "cookie/abort",
-      "noTfo/timeout",
-      "noTfo/abort",
-    ]);
-    for (const o of r.outcomes) {
-      expect(o.head.slice(0, 2)).toEqual([0x16, 0x03]);
-      expectPath(o);
-    }
-  });
+/**
+ * The suite of one phase that connect() is stopped in (`phase`, the scenario's
+ * case): every run reached it (`reached`), took its mode's TFO path, stopped
+ * cleanly, and nothing went unhandled.
+ */
+function phaseSuite(title: string, phase: string, reachedTitle: string, reached: (o: ConnectOutcome) => void): void {
+  suite(title, () => {
+    let r: PhaseReport;
+    beforeAll(() => {
+      r = runScenarioCase<PhaseReport>(`${import.meta.dir}/phases.scenario.ts`, [phase]);
+    });
 
-  test("timeout rejects with ETIMEDOUT and abort with ABORT_ERR; no handler after the rejection; the fd is closed", () => {
-    for (const o of r.outcomes) expectCleanStop(o, r.port);
-  });
+    test(reachedTitle, () => {
+      expect(r.outcomes.map((o) => `${o.mode}/${o.how}`)).toEqual(EVERY_RUN);
+      for (const o of r.outcomes) {
+        reached(o);
+        expectPath(o);
+      }
+    });
 
-  test("no unhandled rejection or exception", () => {
-    expect(r.unhandled).toEqual([]);
-  });
-});
+    test("timeout rejects with ETIMEDOUT and abort with ABORT_ERR; no handler after the rejection; the fd is closed", () => {
+      for (const o of r.outcomes) expectCleanStop(o, r.port);
+    });
 
-suite("connect() with an 8 MiB payload to a peer that accepts and never reads", () => {
-  let r: PhaseReport;
-  beforeAll(() => {
-    r = runScenarioCase<PhaseReport>(`${import.meta.dir}/phases.scenario.ts`, ["remainder"]);
+    test("no unhandled rejection or exception", () => {
+      expect(r.unhandled).toEqual([]);
+    });
   });
+}
 
-  test("the payload's start arrived in order, its rest could not be written: with and without a cookie, fastOpen off", () => {
-    expect(r.outcomes.map((o) => `${o.mode}/${o.how}`)).toEqual([
-      "noCookie/timeout",
-      "noCookie/abort",
-      "cookie/timeout",
-      "cookie/abort",
-      "noTfo/timeout",
-      "noTfo/abort",
-    ]);
-    for (const o of r.outcomes) {
-      expect({ mode: o.mode, prefixOk: o.prefixOk }).toEqual({ mode: o.mode, prefixOk: true });
-      expectPath(o);
-    }
-  });
+phaseSuite(
+  "connect() with TLS to a peer that reads the ClientHello and never answers",
+  "tls",
+  "the peer got a TLS handshake record (the handshake was under way) in every mode",
+  (o) => expect(o.head.slice(0, 2)).toEqual([0x16, 0x03]),
+);
 
-  test("timeout rejects with ETIMEDOUT and abort with ABORT_ERR; no handler after the rejection; the fd is closed", () => {
-    for (const o of r.outcomes) expectCleanStop(o, r.port);
-  });
-
-  test("no unhandled rejection or exception", () => {
-    expect(r.unhandled).toEqual([]);
-  });
-});
+phaseSuite(
+  "connect() with an 8 MiB payload to a peer that accepts and never reads",
+  "remainder",
+  "the payload's start arrived in order, its rest could not be written: with and without a cookie, fastOpen off",
+  (o) => expect({ mode: o.mode, prefixOk: o.prefixOk }).toEqual({ mode: o.mode, prefixOk: true }),
+);
 
 interface LazyResult {
   error: ErrorFields | null;
