@@ -265,7 +265,8 @@ async function inside(): Promise<void> {
     errors: rateRows[1]![i]!.errors + rateRows[64]![i]!.errors,
   }));
   console.log(
-    `loopback ::1, ${warm} s warm-up, ${samples} latency samples and ${seconds} s of rate runs (${rounds} rounds) per client, Bun ${Bun.version}`,
+    `loopback ::1, ${warm} s warm-up, ${samples} latency samples and ${seconds} s of rate runs ` +
+      `(${rounds} rounds) per client, Bun ${Bun.version}`,
   );
   console.table(rows);
   if (process.argv.includes("--json"))

@@ -118,7 +118,9 @@ export function formatDemo(report: DemoReport): string[] {
   for (const advice of report.advice) lines.push(`  note: ${advice}`);
   for (const c of report.connections) {
     const acked = c.status === null ? "unknown" : c.status.acked ? "yes" : `no (${c.status.reason})`;
-    const counters = `Active+${c.counters.TCPFastOpenActive} Passive+${c.counters.TCPFastOpenPassive} CookieReqd+${c.counters.TCPFastOpenCookieReqd}`;
+    const counters =
+      `Active+${c.counters.TCPFastOpenActive} ` +
+      `Passive+${c.counters.TCPFastOpenPassive} CookieReqd+${c.counters.TCPFastOpenCookieReqd}`;
     lines.push(
       `#${c.index}: ${c.bytesInSyn} B in the SYN, ${c.bytesAfterHandshake} B after the handshake; ` +
         `cookie ${c.cookie}; SYN data acked: ${acked}; delivered: ${c.delivered ? "exactly" : "NO"}; ${counters}`,

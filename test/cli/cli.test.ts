@@ -52,45 +52,49 @@ suite("fastopen probe", () => {
     ]);
   });
 
-  test("a TFO server: exit 0; the first connection fetched the cookie, the second's payload rode in the SYN and was acked", () => {
-    expect(r.custom.exitCode).toBe(0);
-    const report = probeJson(r.custom);
-    expect(report).toMatchObject({
-      verdict: "fastopen",
-      exitCode: 0,
-      synDataAcked: true,
-      cookieReceived: true,
-      payloadBytes: 7,
-    });
-    expect(report.target).toEqual({ host: "::1", port: r.tfoPort, tls: false });
-    const [first, second] = report.connections;
-    expect(first).toMatchObject({
-      attempt: 1,
-      ok: true,
-      sent: false,
-      acked: false,
-      reason: "no-cookie",
-      bytesInSyn: 0,
-      bytesAfterHandshake: 7,
-      address: "::1",
-    });
-    expect(first!.counters).toMatchObject({ TCPFastOpenCookieReqd: 1, TCPFastOpenActive: 0 });
-    expect(second).toMatchObject({
-      attempt: 2,
-      ok: true,
-      sent: true,
-      acked: true,
-      reason: "none",
-      bytesInSyn: 7,
-      bytesAfterHandshake: 0,
-    });
-    expect(second!.counters).toMatchObject({ TCPFastOpenActive: 1, TCPFastOpenPassive: 1, TCPFastOpenCookieReqd: 0 });
-    for (const c of report.connections) {
-      expect(typeof c.ms).toBe("number");
-      expect(c.ms!).toBeGreaterThan(0);
-    }
-    expect(report.host).toMatchObject({ platform: "linux", setting: 3, client: true, server: true });
-  });
+  test(
+    "a TFO server: exit 0; the first connection fetched the cookie, the second's payload rode in " +
+      "the SYN and was acked",
+    () => {
+      expect(r.custom.exitCode).toBe(0);
+      const report = probeJson(r.custom);
+      expect(report).toMatchObject({
+        verdict: "fastopen",
+        exitCode: 0,
+        synDataAcked: true,
+        cookieReceived: true,
+        payloadBytes: 7,
+      });
+      expect(report.target).toEqual({ host: "::1", port: r.tfoPort, tls: false });
+      const [first, second] = report.connections;
+      expect(first).toMatchObject({
+        attempt: 1,
+        ok: true,
+        sent: false,
+        acked: false,
+        reason: "no-cookie",
+        bytesInSyn: 0,
+        bytesAfterHandshake: 7,
+        address: "::1",
+      });
+      expect(first!.counters).toMatchObject({ TCPFastOpenCookieReqd: 1, TCPFastOpenActive: 0 });
+      expect(second).toMatchObject({
+        attempt: 2,
+        ok: true,
+        sent: true,
+        acked: true,
+        reason: "none",
+        bytesInSyn: 7,
+        bytesAfterHandshake: 0,
+      });
+      expect(second!.counters).toMatchObject({ TCPFastOpenActive: 1, TCPFastOpenPassive: 1, TCPFastOpenCookieReqd: 0 });
+      for (const c of report.connections) {
+        expect(typeof c.ms).toBe("number");
+        expect(c.ms!).toBeGreaterThan(0);
+      }
+      expect(report.host).toMatchObject({ platform: "linux", setting: 3, client: true, server: true });
+    },
+  );
 
   test("--payload escapes arrive byte-exact; the server's own TCP_INFO agrees (no SYN data, then SYN data)", () => {
     const ping = [...new TextEncoder().encode("PING\r\n"), 0];

@@ -150,7 +150,7 @@ describe("send: len at the view's exact length", () => {
     }
   });
 
-  test("resizable buffers: a view left out of bounds sends nothing; a length-tracking view sends its current bytes", () => {
+  test("resizable buffers: a view out of bounds sends nothing; a length-tracking view sends its current bytes", () => {
     const p = pair();
     try {
       const rab = new ArrayBuffer(16, { maxByteLength: 64 });

@@ -56,7 +56,8 @@ export interface ScenarioResult<T> {
 
 /**
  * Runs `bun <script> <args...>` in a fresh network namespace (telling it the
- * test's own through PARENT_NETNS_ENV) and parses the last stdout line as JSON. Throws with the scenario's output when it fails.
+ * test's own through PARENT_NETNS_ENV) and parses the last stdout line as JSON. Throws with the scenario's output
+ * when it fails.
  */
 export function runScenario<T>(script: string, args: string[] = [], options: ScenarioOptions = {}): ScenarioResult<T> {
   const run = runInNamespace([process.execPath, script, ...args], options, {
