@@ -11,7 +11,9 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { FastOpenStatus } from "../../src/connect/status.ts";
 import type { FastOpenCounters } from "../../src/lowlevel/netstat.ts";
-import { type CreateConnectionOptions, createConnection, FastOpenAgent, FastOpenSocket } from "../../src/node/net.ts";
+import { FastOpenAgent } from "../../src/node/agent.ts";
+import { createConnection } from "../../src/node/create-connection.ts";
+import { type CreateConnectionOptions, FastOpenSocket } from "../../src/node/socket.ts";
 import {
   assertPrivateNetns,
   counters,

@@ -11,7 +11,7 @@ import { beforeAll, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import type { FastOpenStatus } from "../../src/connect/status.ts";
 import type { FastOpenCounters } from "../../src/lowlevel/netstat.ts";
-import { MAX_PAYLOAD } from "../../src/node/net.ts";
+import { MAX_PAYLOAD } from "../../src/node/socket.ts";
 import type { ErrorFields } from "../support/error-fields.ts";
 import { namespaceSuite } from "../support/netns-suite.ts";
 import { BODY_SIZES, NET_DROP_PORT } from "../support/ports.ts";
