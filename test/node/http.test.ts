@@ -277,6 +277,19 @@ suite("createConnection failures", () => {
   });
 });
 
+suite("a listener that throws", () => {
+  test("surfaces as an uncaught exception (printed, exit 1), as with node:http's own agent; never a hang or exit 0", () => {
+    type Outcome = { status: number | null; printed: boolean; hung: boolean; stdout: string };
+    const { outcomes } = run<{ outcomes: Record<string, Outcome> }>(["uncaught"], 3);
+    // The control: node:http with its own agent.
+    expect(outcomes["response-plain-agent"]).toMatchObject({ status: 1, printed: true, hung: false });
+    for (const where of ["response", "connect", "data", "end"])
+      expect({ where, ...outcomes[where] }).toMatchObject({ where, status: 1, printed: true, hung: false });
+    // An 'uncaughtException' handler gets it, as in node:net.
+    expect(outcomes.handled).toMatchObject({ status: 0, hung: false, stdout: "handled: thrown in handled" });
+  });
+});
+
 suite("1000 sequential requests through FastOpenAgent", () => {
   test("every one rides in the SYN and is echoed exactly; the process fd count is unchanged", () => {
     const r = run<{ count: number; ok: number; fdsBefore: number; fdsAfter: number; counters: FastOpenCounters }>([
