@@ -164,8 +164,8 @@ async function runConnections(count: number, port: number, progress: boolean): P
 
 const server = await startServer();
 log(
-  `server on [::1]:${server.port}; ${total} connections at concurrency ${concurrency} (warm-up ` +
-    `${warmup}), seed ${seed}`,
+  `server on [::1]:${server.port}; ${total} connections at concurrency ${concurrency}` +
+    ` (warm-up ${warmup}), seed ${seed}`,
 );
 await runConnections(warmup, server.port, false);
 const baselineCount = await settle();
