@@ -156,7 +156,8 @@ export function connectArguments(
   } else {
     if (typeof first === "string" && !/^\s*\d+\s*$/.test(first))
       throw new TypeError(
-        `connect(${JSON.stringify(first)}): a path (Unix domain socket) is not supported; a port is a number or a numeric string`,
+        `connect(${JSON.stringify(first)}): a path (Unix domain socket) is not supported; ` +
+          "a port is a number or a numeric string",
       );
     options = { port: first as number | string, ...(typeof second === "string" ? { host: second } : {}) };
     listener = typeof second === "function" ? second : third;

@@ -333,6 +333,8 @@ export class FastOpenSocket extends Duplex {
       if (ms === 0) this.removeListener("timeout", callback);
       else this.once("timeout", callback);
     }
+    clearTimeout(this.#idle);
+    this.#idle = undefined;
     this.#touch();
     return this;
   }
@@ -384,16 +386,28 @@ export class FastOpenSocket extends Duplex {
     return this.#state === "open" || this.#state === "ended";
   }
 
-  /** Refreshes the idle timer. */
+  /** Activity: restarts the idle timer (one timer per socket, refreshed). */
   #touch(): void {
-    clearTimeout(this.#idle);
-    this.#idle = undefined;
     if (this.timeout === undefined || this.destroyed) return;
-    this.#idle = setTimeout(() => {
-      this.#idle = undefined;
-      this.emit("timeout");
-    }, this.timeout);
+    if (this.#idle !== undefined) {
+      this.#idle.refresh();
+      return;
+    }
+    this.#idle = setTimeout(FastOpenSocket.#idleFor, this.timeout, this);
     this.#idle.unref();
+  }
+
+  static #idleFor(socket: FastOpenSocket): void {
+    socket.#idle = undefined;
+    socket.emit("timeout");
+  }
+
+  static #closeSoon(socket: FastOpenSocket, hadError: boolean): void {
+    socket.emit("close", hadError);
+  }
+
+  static #established(socket: Socket<FastOpenSocket>): void {
+    socket.data.#connected(socket);
   }
 
   static #startSoon(socket: FastOpenSocket): void {
@@ -446,10 +460,7 @@ export class FastOpenSocket extends Duplex {
       ...(lookup === undefined ? {} : { lookup }),
       socket: FastOpenSocket.#handlers,
       data: this,
-    }).then(
-      (socket) => this.#connected(socket),
-      (error: unknown) => this.#failed(error),
-    );
+    }).then(FastOpenSocket.#established, (error: unknown) => this.#failed(error));
   }
 
   /**
@@ -613,6 +624,6 @@ export class FastOpenSocket extends Duplex {
     this.#rest = null;
     for (const done of held) done?.(error ?? undefined);
     callback(error);
-    process.nextTick(() => this.emit("close", error !== null));
+    process.nextTick(FastOpenSocket.#closeSoon, this, error !== null);
   }
 }
