@@ -3,6 +3,9 @@
  * `createConnection()`, and their checks: a bad one throws a TypeError or
  * RangeError naming it, before anything is changed or opened.
  */
+import type { LookupFunction as NodeLookup } from "node:net";
+
+export type { NodeLookup };
 
 /** Options of `new FastOpenSocket(options)`: how the socket behaves, and the TFO defaults of its `connect()`. */
 export interface FastOpenSocketOptions {
@@ -34,6 +37,8 @@ export interface CreateConnectionOptions extends FastOpenSocketOptions {
   port?: number | string | null;
   /** Aborts the connect: the socket is destroyed with an ABORT_ERR error. */
   signal?: AbortSignal;
+  /** A host name lookup with `dns.lookup`'s signature, as node:net takes it (default: Bun's DNS). */
+  lookup?: NodeLookup | null;
   /** Not supported (Unix domain sockets): a TypeError. */
   socketPath?: string | null;
   /** Not supported: a TypeError when set. */
@@ -59,6 +64,7 @@ export interface Destination {
   host: string;
   port: number;
   signal: AbortSignal | undefined;
+  lookup: NodeLookup | undefined;
 }
 
 /** A connect listener, as node:net takes it. */
@@ -135,7 +141,10 @@ export function checkDestination(options: CreateConnectionOptions): Destination 
   const signal = options.signal;
   if (signal !== undefined && signal !== null && !(signal instanceof AbortSignal))
     throw new TypeError("signal must be an AbortSignal");
-  return { host, port: checkPort(options.port), signal: signal ?? undefined };
+  const lookup = options.lookup;
+  if (lookup !== undefined && lookup !== null && typeof lookup !== "function")
+    throw new TypeError(`lookup must be a function, got ${typeof lookup}`);
+  return { host, port: checkPort(options.port), signal: signal ?? undefined, lookup: lookup ?? undefined };
 }
 
 /**

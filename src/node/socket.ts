@@ -26,6 +26,7 @@ import {
   connectArguments,
   type Destination,
   type FastOpenSocketOptions,
+  type NodeLookup,
   type Settings,
 } from "./options.ts";
 
@@ -39,9 +40,21 @@ type Callback = (error?: Error | null) => void;
 /** Most bytes written before the connection exists that are given to `connect()` as its payload. */
 export const MAX_PAYLOAD = 64 * 1024;
 
-/** A lookup that keeps only addresses of `family` (Bun's DNS). */
-function familyLookup(family: 4 | 6): LookupFunction {
+/** Bun's DNS, addresses of `family` only (0: both). */
+function bunLookup(family: 0 | 4 | 6): LookupFunction {
   return (hostname) => Bun.dns.lookup(hostname, { family, socketType: "tcp" });
+}
+
+/** A node:net `lookup` option (`dns.lookup`'s signature) as `connect()`'s lookup, asking for every address. */
+function nodeLookup(lookup: NodeLookup, family: 0 | 4 | 6): LookupFunction {
+  return (hostname) =>
+    new Promise((resolve, reject) => {
+      lookup(hostname, { family, all: true }, (error, address, addressFamily) => {
+        if (error) reject(error);
+        else if (Array.isArray(address)) resolve(address);
+        else resolve([{ address, family: addressFamily ?? (address.includes(":") ? 6 : 4) }]);
+      });
+    });
 }
 
 function toBuffer(chunk: unknown, encoding: BufferEncoding): Buffer {
@@ -414,14 +427,20 @@ export class FastOpenSocket extends Duplex {
     socket.#start();
   }
 
-  /** The lookup for `connect()`: of one family, or telling `'lookup'` listeners; undefined for Bun's own. */
+  /**
+   * The lookup for `connect()` (undefined: Bun's DNS, both families): the
+   * user's, or Bun's of one family, telling `'lookup'` listeners when there are any.
+   */
   #lookup(target: Target): LookupFunction | undefined {
-    if (this.listenerCount("lookup") === 0) return target.family === 0 ? undefined : familyLookup(target.family);
     const family = target.family;
+    const given = target.lookup === undefined ? undefined : nodeLookup(target.lookup, family);
+    const resolve = given ?? (family === 0 ? undefined : bunLookup(family));
+    if (this.listenerCount("lookup") === 0) return resolve;
+    const lookup = resolve ?? bunLookup(0);
     return async (hostname) => {
       let answers: Array<{ address: string; family: number }>;
       try {
-        answers = await Bun.dns.lookup(hostname, { family, socketType: "tcp" });
+        answers = await lookup(hostname);
       } catch (error) {
         emitLookup(this, hostname, error instanceof Error ? error : new Error(String(error)));
         throw error;

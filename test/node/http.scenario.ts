@@ -389,8 +389,36 @@ const cases: Record<string, (args: string[]) => Promise<object>> = {
     await new Promise<void>((resolve) => literal.once("connect", resolve));
     literal.end();
     await server.next();
+    // node:net's `lookup` option: every address (`all: true`), or one address and its family.
+    const custom: unknown[][] = [];
+    const asked: unknown[] = [];
+    const lookups: NonNullable<CreateConnectionOptions["lookup"]>[] = [
+      (hostname, options, callback) => {
+        asked.push({ hostname, ...options });
+        (callback as (e: null, a: Array<{ address: string; family: number }>) => void)(null, [
+          { address: "127.0.0.1", family: 4 },
+        ]);
+      },
+      (_hostname, _options, callback) => (callback as (e: null, a: string, f: number) => void)(null, "127.0.0.1", 4),
+    ];
+    for (const lookup of lookups) {
+      const socket = createConnection({ host: "db.test", port: server.port, lookup });
+      socket.on("lookup", (...args: unknown[]) => custom.push(args));
+      await new Promise<void>((resolve) => socket.once("connect", resolve));
+      socket.end();
+      await server.next();
+    }
+    // A failing lookup: 'lookup' with its error, then 'error' ENOTFOUND, as node:net.
+    const failing = createConnection({
+      host: "db.test",
+      port: server.port,
+      lookup: (_hostname, _options, callback) => callback(Object.assign(new Error("no"), { code: "ENOTFOUND" }), ""),
+    });
+    const failed: string[] = [];
+    failing.on("lookup", (error: Error | null) => failed.push(`lookup ${error?.message ?? null}`));
+    const error = await new Promise<ErrorFields>((resolve) => failing.once("error", (e) => resolve(errorFields(e))));
     server.stop();
-    return { seen, literalLookups, remote: named.remoteAddress ?? null };
+    return { seen, literalLookups, remote: named.remoteAddress ?? null, custom, asked, failed, error };
   },
 
   /** `destroySoon()` after a write: everything delivered, then the socket closes without error. */

@@ -295,11 +295,27 @@ suite("new FastOpenSocket() then connect(), as net.Socket", () => {
     expect(outcomes[1]!.client).toMatchObject({ sent: true, acked: true, reason: "none", bytesInSyn: 300 });
   });
 
-  test("'lookup' for a host name with (null, address, family, host); none for an IP literal", () => {
-    const r = run<{ seen: unknown[][]; literalLookups: number; remote: string | null }>(["lookup"], 3);
+  test("'lookup' for a host name as (null, address, family, host), none for a literal; the lookup option", () => {
+    const r = run<{
+      seen: unknown[][];
+      literalLookups: number;
+      remote: string | null;
+      custom: unknown[][];
+      asked: unknown[];
+      failed: string[];
+      error: ErrorFields;
+    }>(["lookup"], 3);
     expect(r.seen).toEqual([[null, "127.0.0.1", 4, "localhost"]]);
     expect(r.literalLookups).toBe(0);
     expect(r.remote).toBe("127.0.0.1");
+    // The `lookup` option, called as dns.lookup, in both of its answer forms.
+    expect(r.asked).toEqual([{ hostname: "db.test", family: 0, all: true }]);
+    expect(r.custom).toEqual([
+      [null, "127.0.0.1", 4, "db.test"],
+      [null, "127.0.0.1", 4, "db.test"],
+    ]);
+    expect(r.failed).toEqual(["lookup no"]);
+    expect(r.error).toMatchObject({ code: "ENOTFOUND", syscall: "getaddrinfo" });
   });
 
   test("destroySoon() after a write: every byte delivered, then 'close' without error", () => {

@@ -32,6 +32,7 @@ describe("createConnection options", () => {
     ["fastOpen string", { port: 80, fastOpen: "yes" }, TypeError, /fastOpen must be a boolean, got string/],
     ["noDelay number", { port: 80, noDelay: 1 }, TypeError, /noDelay must be a boolean/],
     ["signal object", { port: 80, signal: {} }, TypeError, /signal must be an AbortSignal/],
+    ["lookup string", { port: 80, lookup: "dns" }, TypeError, /lookup must be a function, got string/],
     ["socketPath", { port: 80, socketPath: "/tmp/s" }, TypeError, /Unix domain sockets are not supported/],
     ["localAddress", { port: 80, localAddress: "::1" }, TypeError, /localAddress is not supported/],
     ["localPort", { port: 80, localPort: 1234 }, TypeError, /localPort is not supported/],
