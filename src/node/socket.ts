@@ -37,6 +37,9 @@ export type SocketReadyState = "opening" | "open" | "readOnly" | "writeOnly" | "
 
 type Callback = (error?: Error | null) => void;
 
+/** Longest delay a timer takes (setTimeout turns a longer one into 1 ms). */
+const MAX_TIMER_MS = 0x7fffffff;
+
 /** Most bytes written before the connection exists that are given to `connect()` as its payload. */
 export const MAX_PAYLOAD = 64 * 1024;
 
@@ -339,8 +342,8 @@ export class FastOpenSocket extends Duplex {
    * `'timeout'` listener (once), or removed when `ms` is 0.
    */
   setTimeout(ms: number, callback?: () => void): this {
-    if (typeof ms !== "number" || !Number.isFinite(ms) || ms < 0)
-      throw new RangeError(`timeout must be a finite number >= 0, got ${String(ms)}`);
+    if (typeof ms !== "number" || !Number.isFinite(ms) || ms < 0 || ms > MAX_TIMER_MS)
+      throw new RangeError(`timeout must be a number of ms in 0..${MAX_TIMER_MS}, got ${String(ms)}`);
     this.timeout = ms === 0 ? undefined : ms;
     if (callback !== undefined) {
       if (ms === 0) this.removeListener("timeout", callback);

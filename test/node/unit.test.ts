@@ -192,6 +192,7 @@ describe("FastOpenSocket before it connects", () => {
   test("setTimeout rejects a bad delay; setNoDelay/setKeepAlive/ref/unref chain before connecting", () => {
     const socket = createConnection({ host: "::1", port: 9 });
     expect(() => socket.setTimeout(-1)).toThrow(RangeError);
+    expect(() => socket.setTimeout(2 ** 31)).toThrow(/timeout must be a number of ms in 0\.\.2147483647/);
     expect(socket.setNoDelay(true).setKeepAlive(true, 1000).unref().ref()).toBe(socket);
     socket.setTimeout(1000);
     expect(socket.timeout).toBe(1000);
