@@ -10,9 +10,8 @@
 
 export type { ConnectOptions } from "./connect/connect.ts";
 export { connect, DEFAULT_ATTEMPT_DELAY_MS } from "./connect/connect.ts";
-export type { ConnectMode } from "./connect/fd.ts";
 export type { LookupFunction } from "./connect/resolve.ts";
-export type { FastOpenOutcome, FastOpenStatus } from "./connect/status.ts";
+export type { ConnectMode, FastOpenOutcome, FastOpenStatus } from "./connect/status.ts";
 export { fastOpenStatus } from "./connect/status.ts";
 export type { FastOpenListener, ListenOptions } from "./listen.ts";
 export { listen } from "./listen.ts";

@@ -1,5 +1,5 @@
 /**
- * Timeout and abort in the phases after the SYN-ACK (issue #5), for
+ * Timeout and abort in the phases after the SYN-ACK, for
  * `connect()` and `createConnection()`: during the TLS handshake (a peer that
  * reads the ClientHello and never answers), during the payload's remainder
  * write (a peer that accepts and never reads an 8 MiB payload), and, with

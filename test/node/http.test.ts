@@ -1,5 +1,5 @@
 /**
- * Issue #3, node:net interop: `createConnection` and `FastOpenAgent` with a
+ * node:net interop: `createConnection` and `FastOpenAgent` with a
  * real `node:http` server, each case in its own private network namespace.
  * That the request rode in the SYN is proven by the client's TCP_INFO (via
  * `socket.fastOpenStatus()`: sent, acked, bytes taken with the SYN) and by
