@@ -20,7 +20,7 @@ export { DEFAULT_FASTOPEN_QUEUE } from "./lowlevel/socket.ts";
 export type { FastOpenAgentOptions } from "./node/agent.ts";
 export { FastOpenAgent } from "./node/agent.ts";
 export { createConnection } from "./node/create-connection.ts";
-export type { CreateConnectionOptions, SocketReadyState } from "./node/socket.ts";
+export type { CreateConnectionOptions, FastOpenSocketOptions, SocketReadyState } from "./node/socket.ts";
 export { FastOpenSocket, MAX_PAYLOAD } from "./node/socket.ts";
 export type { SupportReport } from "./support.ts";
 export { support } from "./support.ts";
