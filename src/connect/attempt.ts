@@ -1,3 +1,4 @@
+/// <reference path="../types/bun-fd.d.ts" preserve="true" />
 /**
  * One connection attempt of `connect()`: the native TFO connect, then the
  * still-connecting fd adopted by Bun's event loop at once
