@@ -20,5 +20,7 @@ export type { SystemError } from "./lowlevel/errors.ts";
 export { DEFAULT_FASTOPEN_QUEUE } from "./lowlevel/socket.ts";
 export type { CreateConnectionOptions, FastOpenAgentOptions, SocketReadyState } from "./node/net.ts";
 export { createConnection, FastOpenAgent, FastOpenSocket, MAX_PAYLOAD } from "./node/net.ts";
+export type { FastOpenConnectorOptions, UndiciConnector } from "./node/undici.ts";
+export { fastOpenConnector } from "./node/undici.ts";
 export type { SupportReport } from "./support.ts";
 export { support } from "./support.ts";
