@@ -11,7 +11,8 @@ import type { Socket } from "node:net";
 import net from "node:net";
 import tls from "node:tls";
 import { systemError } from "../lowlevel/errors.ts";
-import { type CreateConnectionOptions, createConnection, type FastOpenSocket } from "./net.ts";
+import { createConnection } from "./create-connection.ts";
+import type { CreateConnectionOptions, FastOpenSocket } from "./socket.ts";
 
 /** What undici passes to a connector for each new connection. */
 export interface UndiciConnectParams {
@@ -33,7 +34,10 @@ export type UndiciConnector = (params: UndiciConnectParams, callback: UndiciConn
 
 /** Options of `fastOpenConnector`: undici's connector options that apply, the TLS ones, and fastopen's. */
 export interface FastOpenConnectorOptions
-  extends Pick<tls.ConnectionOptions, Exclude<keyof tls.ConnectionOptions, "socket" | "host" | "port" | "path" | "timeout">>,
+  extends Pick<
+      tls.ConnectionOptions,
+      Exclude<keyof tls.ConnectionOptions, "socket" | "host" | "port" | "path" | "timeout">
+    >,
     Pick<CreateConnectionOptions, "fastOpen" | "family"> {
   /** Connect timeout in ms, TCP and TLS handshakes included (undici's default: 10 s; 0: none). */
   timeout?: number | null;

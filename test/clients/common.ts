@@ -11,7 +11,8 @@
 import { spawnSync } from "node:child_process";
 import type { FastOpenStatus } from "../../src/connect/status.ts";
 import type { FastOpenCounters } from "../../src/lowlevel/netstat.ts";
-import { type CreateConnectionOptions, createConnection, type FastOpenSocket } from "../../src/node/net.ts";
+import { createConnection } from "../../src/node/create-connection.ts";
+import type { CreateConnectionOptions, FastOpenSocket } from "../../src/node/socket.ts";
 import { assertPrivateNetns, counters, delta, fdCountBackTo, settledFdCount } from "../connect/common.ts";
 import { type ErrorFields, errorFields } from "../support/error-fields.ts";
 import { runCase } from "../support/scenario-main.ts";

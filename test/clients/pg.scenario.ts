@@ -4,7 +4,7 @@
  * `stream.connect(port, host)`, against PostgreSQL. `bun pg.scenario.ts all`.
  */
 import pg from "pg";
-import { FastOpenSocket } from "../../src/node/net.ts";
+import { FastOpenSocket } from "../../src/node/socket.ts";
 import { CLIENT_TIMEOUT_MS, runClientScenario } from "./common.ts";
 import { startPostgres } from "./servers.ts";
 
