@@ -11,7 +11,7 @@ import { connect } from "../../src/connect/connect.ts";
 import { connectStart, START_SYN_DATA, type StartResult } from "../../src/connect/start.ts";
 import { parseIp6 } from "../../src/lowlevel/address.ts";
 import { lastError } from "../../src/lowlevel/errors.ts";
-import { createConnection } from "../../src/node/net.ts";
+import { createConnection } from "../../src/node/create-connection.ts";
 import { exchangeHandlers, REQUEST, type Waiter, waiter, writingHandlers } from "./exchange.ts";
 
 /**
