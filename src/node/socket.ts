@@ -2,14 +2,14 @@
  * `FastOpenSocket`: a `net.Socket`-like Duplex whose first bytes ride in the
  * SYN (made by `createConnection`, used by `FastOpenAgent`).
  *
- * How: once `connect()` is called, the socket gathers what is written to it
+ * How: from `socket.connect()` on, the socket gathers what is written to it
  * until the end of the current turn of the event loop (`setImmediate`:
  * `node:http` writes the request head, and a body given to `end()`, by
- * then), then connects with
- * `connect()` and that data as its payload: in the SYN when a cookie is
- * known, after the handshake otherwise, exactly once either way. Later writes
- * go through the Bun socket. This works on every platform with TFO, FreeBSD
- * (no lazy mode) included, and never hands Bun an fd whose SYN has not left.
+ * then), then calls the connect layer's `connect()` with that data as its
+ * payload: in the SYN when a cookie is known, after the handshake otherwise,
+ * exactly once either way. Later writes go through the Bun socket. This works
+ * on every platform with TFO, FreeBSD (no lazy mode) included, and never
+ * hands Bun an fd whose SYN has not left.
  */
 
 import { Duplex } from "node:stream";
