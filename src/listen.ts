@@ -8,6 +8,7 @@ import type { TCPSocketListener, TCPSocketListenOptions } from "bun";
 import { lastError, systemError } from "./lowlevel/errors.ts";
 import * as fo from "./lowlevel/socket.ts";
 import * as check from "./lowlevel/validate.ts";
+import { native } from "./native/library.ts";
 
 /** Default TFO queue length of `listen` (pending SYN-data requests). */
 export const DEFAULT_FASTOPEN_QUEUE = fo.DEFAULT_FASTOPEN_QUEUE;
@@ -42,6 +43,8 @@ export function listen<Data = undefined>(options: ListenOptions<Data>): FastOpen
       ? DEFAULT_FASTOPEN_QUEUE
       : check.integer("fastOpen", options.fastOpen, 0, 0x7fffffff);
   const { fastOpen: _omit, ...bunOptions } = options;
+  // Load the library (or throw) before Bun opens a listener that a load failure would leave open.
+  if (queue > 0) native();
   const listener = Bun.listen<Data>(bunOptions);
   const fd = (listener as { fd?: unknown }).fd;
   if (queue > 0) {
