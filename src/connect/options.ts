@@ -2,11 +2,12 @@
  * The option checks of the connect layers, one rule per option, each
  * throwing a TypeError (wrong type) or RangeError (right type, bad value)
  * that names the option: `checkConnectOptions` for `connect()`, and
- * `checkCreateConnectionOptions` for node:net's `createConnection` (which
+ * `checkSocketSettings` / `checkDestination` for the node:net layer (which
  * takes node's forms: `null` for absent, a numeric string port). The
  * libowfat layer's argument checks (fds, byte views, FFI ranges) stay in
  * `lowlevel/validate.ts`; the payload is read through them.
  */
+import type { LookupFunction as NodeLookup } from "node:net";
 import type { SocketHandler, TLSOptions } from "bun";
 import { unbracket } from "../lowlevel/address.ts";
 import { bytes, EMPTY_BYTES } from "../lowlevel/validate.ts";
@@ -81,20 +82,24 @@ export interface CheckedConnect<Data> {
   readonly lookup: LookupFunction | undefined;
 }
 
-/** `createConnection`'s options, checked (node:net forms normalised). */
-export interface CheckedCreateConnection {
-  host: string;
-  port: number;
-  family: 0 | 4 | 6;
-  /** The idle timeout (`setTimeout`), undefined when not given. */
+/** The node:net layer's socket settings, checked; undefined where not given (`null` counts as not given). */
+export interface SocketSettings {
+  family: 0 | 4 | 6 | undefined;
   timeout: number | undefined;
-  connectTimeout: number;
-  signal: AbortSignal | undefined;
-  fastOpen: boolean;
+  connectTimeout: number | undefined;
+  fastOpen: boolean | undefined;
   noDelay: boolean | undefined;
   keepAlive: boolean | undefined;
-  keepAliveInitialDelay: number;
-  allowHalfOpen: boolean;
+  keepAliveInitialDelay: number | undefined;
+  allowHalfOpen: boolean | undefined;
+}
+
+/** Where the node:net layer connects to, checked. */
+export interface SocketDestination {
+  host: string;
+  port: number;
+  signal: AbortSignal | undefined;
+  lookup: NodeLookup | undefined;
 }
 
 /** Longest delay a timer takes (setTimeout turns a longer one into 1 ms). */
@@ -131,10 +136,17 @@ export function booleanOption(name: string, value: unknown, fallback: boolean): 
 export function msOption(name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== "number") throw new TypeError(`${name} must be a number, got ${typeof value}`);
-  if (!Number.isFinite(value) || value < 0 || value > MAX_TIMER_MS) {
-    throw new RangeError(`${name} must be a finite number >= 0 (ms, at most ${MAX_TIMER_MS}), got ${value}`);
-  }
+  if (!Number.isFinite(value) || value < 0) throw new RangeError(`${name} must be a finite number >= 0, got ${value}`);
+  if (value > MAX_TIMER_MS) throw new RangeError(`${name} must be a number of ms in 0..${MAX_TIMER_MS}, got ${value}`);
   return value;
+}
+
+/** A function option, or undefined. */
+export function functionOption<T>(name: string, value: unknown): T | undefined {
+  if (value !== undefined && typeof value !== "function") {
+    throw new TypeError(`${name} must be a function, got ${typeof value}`);
+  }
+  return value as T | undefined;
 }
 
 /** An abort signal, or undefined. */
@@ -228,9 +240,7 @@ export function checkConnectOptions<Data>(options: ConnectOptions<Data>): Checke
     );
   }
   const signal = signalOption(options.signal);
-  if (options.lookup !== undefined && typeof options.lookup !== "function") {
-    throw new TypeError("lookup must be a function");
-  }
+  const lookup = functionOption<LookupFunction>("lookup", options.lookup);
   return {
     hostname,
     port,
@@ -244,14 +254,52 @@ export function checkConnectOptions<Data>(options: ConnectOptions<Data>): Checke
     connectTimeout: msOption("connectTimeout", given.connectTimeout, 0),
     signal,
     attemptDelay: msOption("attemptDelay", given.attemptDelay, DEFAULT_ATTEMPT_DELAY_MS),
-    lookup: options.lookup,
+    lookup,
   };
 }
 
-/** Checks `createConnection` options (node:net's: `null` is absent); throws TypeError/RangeError naming the bad one. */
-export function checkCreateConnectionOptions(options: unknown): CheckedCreateConnection {
+/** `options[name]`, with node:net's `null` read as absent. */
+function nodeOption(options: Options, name: string): unknown {
+  return options[name] ?? undefined;
+}
+
+/**
+ * Checks the node:net layer's socket settings (`new FastOpenSocket(options)`,
+ * `socket.connect(options)`); throws TypeError/RangeError naming the bad one.
+ */
+export function checkSocketSettings(options: unknown): SocketSettings {
+  const given = optionsObject(options, "FastOpenSocket");
+  const get = (name: string): unknown => nodeOption(given, name);
+  const family = get("family");
+  if (family !== undefined && typeof family !== "number") {
+    throw new TypeError(`family must be a number, got ${typeof family}`);
+  }
+  if (family !== undefined && family !== 0 && family !== 4 && family !== 6) {
+    throw new RangeError(`family must be 0, 4 or 6, got ${family}`);
+  }
+  const boolean = (name: string): boolean | undefined =>
+    get(name) === undefined ? undefined : booleanOption(name, get(name), false);
+  const ms = (name: string): number | undefined => (get(name) === undefined ? undefined : msOption(name, get(name), 0));
+  return {
+    family,
+    timeout: ms("timeout"),
+    connectTimeout: ms("connectTimeout"),
+    fastOpen: boolean("fastOpen"),
+    noDelay: boolean("noDelay"),
+    keepAlive: boolean("keepAlive"),
+    keepAliveInitialDelay: ms("keepAliveInitialDelay"),
+    allowHalfOpen: boolean("allowHalfOpen"),
+  };
+}
+
+/**
+ * Checks where the node:net layer connects to (`createConnection` and
+ * `socket.connect` options: node:net's forms); throws TypeError/RangeError
+ * naming the bad option.
+ */
+export function checkDestination(options: unknown): SocketDestination {
   const given = optionsObject(options, "createConnection()");
-  const get = (name: string): unknown => given[name] ?? undefined;
+  const get = (name: string): unknown => nodeOption(given, name);
   if (get("socketPath") !== undefined) {
     throw new TypeError(
       "socketPath: Unix domain sockets are not supported by fastopen's createConnection (use node:net)",
@@ -264,22 +312,10 @@ export function checkCreateConnectionOptions(options: unknown): CheckedCreateCon
   if (localPort !== undefined && localPort !== 0) {
     throw new TypeError("localPort is not supported by fastopen's createConnection");
   }
-  const host = hostOption("host", get("host") ?? get("hostname") ?? "localhost");
-  const family = get("family") ?? 0;
-  if (typeof family !== "number") throw new TypeError(`family must be a number, got ${typeof family}`);
-  if (family !== 0 && family !== 4 && family !== 6) throw new RangeError(`family must be 0, 4 or 6, got ${family}`);
-  const timeout = get("timeout");
   return {
-    host,
+    host: hostOption("host", get("host") ?? get("hostname") ?? "localhost"),
     port: portOption(given.port, true),
-    family,
-    timeout: timeout === undefined ? undefined : msOption("timeout", timeout, 0),
-    connectTimeout: msOption("connectTimeout", get("connectTimeout"), 0),
     signal: signalOption(get("signal")),
-    fastOpen: booleanOption("fastOpen", get("fastOpen"), true),
-    noDelay: get("noDelay") === undefined ? undefined : booleanOption("noDelay", get("noDelay"), false),
-    keepAlive: get("keepAlive") === undefined ? undefined : booleanOption("keepAlive", get("keepAlive"), false),
-    keepAliveInitialDelay: msOption("keepAliveInitialDelay", get("keepAliveInitialDelay"), 0),
-    allowHalfOpen: booleanOption("allowHalfOpen", get("allowHalfOpen"), false),
+    lookup: functionOption<NodeLookup>("lookup", get("lookup")),
   };
 }

@@ -10,7 +10,8 @@ import {
   type CheckedConnect,
   type ConnectOptions,
   checkConnectOptions,
-  checkCreateConnectionOptions,
+  checkDestination,
+  checkSocketSettings,
   DEFAULT_ATTEMPT_DELAY_MS,
   MAX_TIMER_MS,
 } from "../../src/connect/options.ts";
@@ -18,13 +19,27 @@ import {
 const ok: ConnectOptions = { hostname: "127.0.0.1", port: 9, socket: { data() {} } };
 const checkConnect = (extra: object): CheckedConnect<undefined> =>
   checkConnectOptions({ ...ok, ...extra } as ConnectOptions);
-const checkNode = (extra: object): unknown => checkCreateConnectionOptions({ port: 80, ...extra });
+/** The node:net layer's two checks, on one options object as `createConnection` gets it. */
+const checkNode = (extra: object): object => {
+  const options = { port: 80, ...extra };
+  return { ...checkDestination(options), ...checkSocketSettings(options) };
+};
 
 describe("a rule shared by connect() and createConnection() gives one message", () => {
   const shared: Array<[string, object, ErrorConstructor, RegExp]> = [
     ["connectTimeout -1", { connectTimeout: -1 }, RangeError, /connectTimeout must be a finite number >= 0/],
-    ["connectTimeout 2^31", { connectTimeout: 2 ** 31 }, RangeError, /at most 2147483647\), got 2147483648/],
-    ["connectTimeout NaN", { connectTimeout: Number.NaN }, RangeError, /connectTimeout .* got NaN/],
+    [
+      "connectTimeout 2^31",
+      { connectTimeout: 2 ** 31 },
+      RangeError,
+      /must be a number of ms in 0\.\.2147483647, got 2147483648/,
+    ],
+    [
+      "connectTimeout NaN",
+      { connectTimeout: Number.NaN },
+      RangeError,
+      /connectTimeout must be a finite number >= 0, got NaN/,
+    ],
     ["connectTimeout text", { connectTimeout: "1" }, TypeError, /connectTimeout must be a number, got string/],
     ["fastOpen a number", { fastOpen: 1 }, TypeError, /fastOpen must be a boolean, got number/],
     ["allowHalfOpen text", { allowHalfOpen: "no" }, TypeError, /allowHalfOpen must be a boolean, got string/],
@@ -70,9 +85,15 @@ describe("node:net's forms only for createConnection", () => {
   });
 
   test("null is absent for createConnection", () => {
-    const checked = checkNode({ host: null, hostname: "h", timeout: null, signal: null, fastOpen: null });
-    expect(checked).toMatchObject({ host: "h", timeout: undefined, signal: undefined, fastOpen: true });
+    const checked = checkNode({ host: null, hostname: "h", timeout: null, signal: null, fastOpen: null, lookup: null });
+    expect(checked).toMatchObject({ host: "h", timeout: undefined, signal: undefined, fastOpen: undefined });
     expect(() => checkConnect({ signal: null })).toThrow(TypeError);
+  });
+
+  test("a lookup that is not a function: one message in both", () => {
+    for (const check of [checkConnect, checkNode]) {
+      expect(() => check({ lookup: "dns" })).toThrow(/lookup must be a function, got string/);
+    }
   });
 
   test("an idle timeout beyond a timer's 2^31-1 ms is refused (it would fire after 1 ms)", () => {
@@ -86,20 +107,19 @@ describe("node:net's forms only for createConnection", () => {
     expect(() => checkNode({ family: "4" })).toThrow(TypeError);
   });
 
-  test("the defaults", () => {
-    expect(checkCreateConnectionOptions({ port: 1 })).toEqual({
-      host: "localhost",
-      port: 1,
-      family: 0,
+  test("the defaults: the destination's, and nothing set where no setting was given", () => {
+    expect(checkDestination({ port: 1 })).toEqual({ host: "localhost", port: 1, signal: undefined, lookup: undefined });
+    expect(checkSocketSettings({})).toEqual({
+      family: undefined,
       timeout: undefined,
-      connectTimeout: 0,
-      signal: undefined,
-      fastOpen: true,
+      connectTimeout: undefined,
+      fastOpen: undefined,
       noDelay: undefined,
       keepAlive: undefined,
-      keepAliveInitialDelay: 0,
-      allowHalfOpen: false,
+      keepAliveInitialDelay: undefined,
+      allowHalfOpen: undefined,
     });
+    expect(() => checkSocketSettings(null)).toThrow(TypeError);
   });
 });
 
