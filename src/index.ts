@@ -22,5 +22,7 @@ export { FastOpenAgent } from "./node/agent.ts";
 export { createConnection } from "./node/create-connection.ts";
 export type { CreateConnectionOptions, FastOpenSocketOptions, SocketReadyState } from "./node/socket.ts";
 export { FastOpenSocket, MAX_PAYLOAD } from "./node/socket.ts";
+export type { FastOpenConnectorOptions, UndiciConnector } from "./node/undici.ts";
+export { fastOpenConnector } from "./node/undici.ts";
 export type { SupportReport } from "./support.ts";
 export { support } from "./support.ts";
