@@ -9,8 +9,6 @@ import { spawnSync } from "node:child_process";
 import { readdirSync, readlinkSync } from "node:fs";
 import { type NamespaceSetup, runInNamespace } from "../../src/cli/netns.ts";
 
-export { namespacePrelude } from "../../src/cli/netns.ts";
-
 /** Environment variable through which a test tells its scenarios the network namespace the test runs in. */
 export const PARENT_NETNS_ENV = "FASTOPEN_TEST_PARENT_NETNS";
 
