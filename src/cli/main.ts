@@ -10,6 +10,7 @@
 import { spawnSync } from "node:child_process";
 import { type Command, takeFlag, takeOption, UsageError } from "./args.ts";
 import { formatDemo, runDemo } from "./demo.ts";
+import { key } from "./key.ts";
 import { probe } from "./probe.ts";
 import { support } from "./support.ts";
 
@@ -69,7 +70,7 @@ const demo: Command = {
 };
 
 /** Every command, by name. */
-export const commands: Record<string, Command> = { demo, support, probe };
+export const commands: Record<string, Command> = { demo, support, probe, key };
 
 function help(): string {
   const width = Math.max(...Object.keys(commands).map((name) => name.length));
