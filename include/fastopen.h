@@ -119,9 +119,10 @@ int32_t fo_socket_fastopen_no_cookie(int32_t fd);
  * net.inet.tcp.fastopen.setkey sysctl). */
 int32_t fo_socket_fastopen_key(int32_t fd, const uint8_t *key, uint32_t len);
 
-/* The TFO keys fd uses (its own, else the namespace's) into out[0..32]:
- * the bytes written, 16 (primary), 32 (primary, backup) or 0 (none yet),
- * or -errno (-EOPNOTSUPP on macOS and FreeBSD). */
+/* The TFO keys fd has of its own (set with fo_socket_fastopen_key) into
+ * out[0..32]: the bytes written, 16 (primary), 32 (primary, backup) or 0
+ * (none: fd uses the namespace's key, not reported here), or -errno
+ * (-EOPNOTSUPP on macOS and FreeBSD). */
 int32_t fo_socket_fastopen_key_get(int32_t fd, uint8_t out[32]);
 
 /* listen(2) with backlog (clamped to INT_MAX). 0 or -errno. */

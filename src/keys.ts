@@ -103,7 +103,8 @@ export function fastOpenKeys(secret: string | Uint8Array, options: FastOpenKeysO
   const bytes = parseSecret(secret);
   const interval = parseInterval(options.interval);
   const now = options.now ?? Date.now();
-  if (typeof now !== "number" || !Number.isFinite(now) || now < 0 || now > Number.MAX_SAFE_INTEGER)
-    throw new RangeError(`now must be a time in ms since the epoch, got ${String(now)}`);
+  if (typeof now !== "number") throw new TypeError(`now must be a number of ms since the epoch, got ${describe(now)}`);
+  if (!Number.isFinite(now) || now < 0 || now > Number.MAX_SAFE_INTEGER)
+    throw new RangeError(`now must be a time in ms since the epoch (0 .. 2^53-1), got ${now}`);
   return deriveKeys(bytes, interval, now);
 }

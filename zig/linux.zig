@@ -104,8 +104,9 @@ pub fn fastopen_key(fd: i32, key: [*]const u8, len: u32) Error!void {
     try sys.check(sys.setsockopt(fd, sys.IPPROTO_TCP, TCP_FASTOPEN_KEY, key, len));
 }
 
-/// The keys `fd` uses (its own, else the namespace's) into `out`: the byte
-/// count, 16 (primary only), 32 (primary, backup) or 0 (no key yet).
+/// The keys `fd` has of its own into `out`: the byte count, 16 (primary
+/// only), 32 (primary, backup) or 0 (none: it uses the namespace's key,
+/// which the kernel does not report here).
 pub fn fastopen_key_get(fd: i32, out: *[32]u8) Error!u32 {
     assert(fd >= 0);
     var len: sys.socklen_t = out.len;

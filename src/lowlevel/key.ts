@@ -100,9 +100,10 @@ export function socketFastopenKey(s: number, primary: FastOpenKey, backup?: Fast
 }
 
 /**
- * The TFO keys `s` uses (its own, else the namespace's) into `out` (at least
- * 32 bytes): the bytes written, 16 (primary), 32 (primary then backup) or 0
- * (no key yet); or -1 (EOPNOTSUPP on macOS and FreeBSD).
+ * The TFO keys `s` has of its own into `out` (at least 32 bytes): the bytes
+ * written, 16 (primary), 32 (primary then backup) or 0 (none: `s` uses the
+ * namespace's key, which the kernel does not report per socket); or -1
+ * (EOPNOTSUPP on macOS and FreeBSD).
  */
 export function socketFastopenKeyGet(s: number, out: Uint8Array): number {
   const fd = check.fd(s, "s");

@@ -6,7 +6,10 @@
  * Bun), and in-process rotation on a schedule. Each connection's outcome is
  * proven by both ends' TCP_INFO and the namespace's TcpExt counters.
  */
-import { readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Socket } from "bun";
 import { connect } from "../../src/connect/connect.ts";
 import { type FastOpenStatus, fastOpenStatus } from "../../src/connect/status.ts";
@@ -216,4 +219,47 @@ async function schedule(): Promise<object> {
   return { initialMatches, changed: changed.join() !== initial.join(), changedMatches, cookie, afterChange, stopped };
 }
 
-await runCase({ restart, rotation, fleet, schedule }, assertPrivateNetns);
+/**
+ * `fastopen key --secret-file --interval --sysctl` written to the namespace's
+ * net.ipv4.tcp_fastopen_key: a listener without its own key issues a cookie
+ * under it, and a listener with the same schedule in-process accepts it.
+ */
+async function sysctl(): Promise<object> {
+  const secret = "a fleet secret of at least 16 bytes";
+  const interval = 86_400_000;
+  const file = join(mkdtempSync(join(tmpdir(), "fastopen-key-")), "secret");
+  writeFileSync(file, `${secret}\n`);
+  const cli = join(import.meta.dir, "../../src/cli/main.ts");
+  const run = spawnSync(
+    process.execPath,
+    [cli, "key", "--secret-file", file, "--interval", String(interval), "--sysctl"],
+    {
+      encoding: "utf8",
+    },
+  );
+  const printed = run.stdout.trim();
+  writeFileSync("/proc/sys/net/ipv4/tcp_fastopen_key", printed);
+  const namespaceKey = readFileSync("/proc/sys/net/ipv4/tcp_fastopen_key", "utf8").trim();
+  const plain = server(0, 16);
+  const port = plain.port;
+  const plainKeys = keysOf(plain);
+  const k = fastOpenKeys(secret, { interval });
+  const cookie = await exchange(port, "cookie under the namespace key");
+  plain.stop(true);
+  const own = server(port, { keys: { secret, interval } });
+  const ownKeys = keysOf(own);
+  const accepted = await exchange(port, "accepted by the in-process schedule");
+  own.stop(true);
+  return {
+    status: run.status,
+    printed,
+    namespaceKey,
+    plainKeys,
+    ownKeys,
+    derived: [keyHex(k.primary), keyHex(k.backup)],
+    cookie,
+    accepted,
+  };
+}
+
+await runCase({ restart, rotation, fleet, schedule, sysctl }, assertPrivateNetns);

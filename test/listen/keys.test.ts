@@ -184,3 +184,37 @@ suite("listen({ fastOpen: { keys: { secret, interval } } }): in-process rotation
     expect(r.stopped).toBe("SystemError EBADF");
   });
 });
+
+suite("fastopen key --sysctl: the namespace key and listen()'s schedule agree byte for byte", () => {
+  let r: {
+    status: number;
+    printed: string;
+    namespaceKey: string;
+    plainKeys: string[];
+    ownKeys: string[];
+    derived: string[];
+    cookie: Exchange;
+    accepted: Exchange;
+  };
+  beforeAll(() => {
+    r = runScenarioCase<typeof r>(SCRIPT, ["sysctl"]);
+  });
+
+  test("the kernel took the printed pair as net.ipv4.tcp_fastopen_key (dual-key form)", () => {
+    expect(r.status).toBe(0);
+    expect(r.printed).toMatch(/^[0-9a-f]{8}(-[0-9a-f]{8}){3},[0-9a-f]{8}(-[0-9a-f]{8}){3}$/);
+    expect(r.namespaceKey).toBe(r.printed);
+  });
+
+  test("the listener with the schedule has fastOpenKeys(secret, { interval }); the plain one has no key of its own", () => {
+    expect(r.ownKeys).toEqual(r.derived);
+    // getsockopt(TCP_FASTOPEN_KEY) reports only a socket's own key, not the namespace's it falls back to.
+    expect(r.plainKeys).toEqual([]);
+  });
+
+  test("a cookie issued under the namespace key rides at the listener with the in-process schedule", () => {
+    expect(r.cookie.client.reason).toBe("no-cookie");
+    expect(rode(r.accepted)).toEqual({ once: true, sent: true, acked: true, serverSynData: true });
+    expect(server(r.accepted)).toEqual({ passive: 1, passiveFail: 0, cookieReqd: 0, altKey: 0 });
+  });
+});
