@@ -207,7 +207,7 @@ describe("fastOpenKeys(secret, { interval, now })", () => {
     expect(keyHex(keys.primary)).toBe("153828dd74344d93d7e3cd2d687cc53c");
   });
 
-  test("deterministic; another secret or interval gives other keys; a Uint8Array secret equals its UTF-8 string", () => {
+  test("deterministic; another secret or interval: other keys; a Uint8Array secret equals its UTF-8 string", () => {
     const now = 1_700_000_000_000;
     expect(hex(at(now))).toEqual(hex(at(now)));
     expect(hex(at(now, new TextEncoder().encode(SECRET)))).toEqual(hex(at(now)));

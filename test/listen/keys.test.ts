@@ -68,7 +68,7 @@ suite("listen({ fastOpen: { keys } }): restarts", () => {
     });
   });
 
-  test("restarted with another key: SYN data refused (PassiveFail), the request arrives once, the status says why", () => {
+  test("another key: SYN data refused (PassiveFail), the request arrives once, the status says why", () => {
     expect(rode(r.otherKey)).toEqual({ once: true, sent: true, acked: false, serverSynData: false });
     expect(r.otherKey.client.reason).toBe("data-not-acked");
     expect(server(r.otherKey)).toEqual({ passive: 0, passiveFail: 1, cookieReqd: 0, altKey: 0 });
@@ -206,7 +206,7 @@ suite("fastopen key --sysctl: the namespace key and listen()'s schedule agree by
     expect(r.namespaceKey).toBe(r.printed);
   });
 
-  test("the listener with the schedule has fastOpenKeys(secret, { interval }); the plain one has no key of its own", () => {
+  test("the scheduled listener has fastOpenKeys(secret, { interval }); the plain one no key of its own", () => {
     expect(r.ownKeys).toEqual(r.derived);
     // getsockopt(TCP_FASTOPEN_KEY) reports only a socket's own key, not the namespace's it falls back to.
     expect(r.plainKeys).toEqual([]);
