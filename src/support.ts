@@ -61,15 +61,18 @@ export function linuxSupport(setting: number | null, kernel: string): SupportRep
   const want = bits | TFO_BITS.client | TFO_BITS.server;
   if (!client)
     report.advice.push(
-      `client TFO is off (bit 0x1 of net.ipv4.tcp_fastopen=${setting}): connections fall back to connect + send; enable with: sysctl -w net.ipv4.tcp_fastopen=${want}`,
+      `client TFO is off (bit 0x1 of net.ipv4.tcp_fastopen=${setting}): connections fall back to connect + send; ` +
+        `enable with: sysctl -w net.ipv4.tcp_fastopen=${want}`,
     );
   if (!server)
     report.advice.push(
-      `server TFO is off (bit 0x2 of net.ipv4.tcp_fastopen=${setting}): listen() ignores SYN data; enable with: sysctl -w net.ipv4.tcp_fastopen=${want}`,
+      `server TFO is off (bit 0x2 of net.ipv4.tcp_fastopen=${setting}): listen() ignores SYN data; ` +
+        `enable with: sysctl -w net.ipv4.tcp_fastopen=${want}`,
     );
   if (client && !lazyKernel)
     report.advice.push(
-      `kernel ${kernel} predates TCP_FASTOPEN_CONNECT (4.11): lazy and TLS connects send the ClientHello after the handshake`,
+      `kernel ${kernel} predates TCP_FASTOPEN_CONNECT (4.11): ` +
+        "lazy and TLS connects send the ClientHello after the handshake",
     );
   if (!report.keys)
     report.advice.push(
@@ -77,7 +80,8 @@ export function linuxSupport(setting: number | null, kernel: string): SupportRep
     );
   if (!report.noCookie)
     report.advice.push(
-      "no-cookie TFO is off (bit 0x4, client; needs a server that allows it): the first connection to each server only fetches a cookie (normal)",
+      "no-cookie TFO is off (bit 0x4, client; needs a server that allows it): " +
+        "the first connection to each server only fetches a cookie (normal)",
     );
   return report;
 }
