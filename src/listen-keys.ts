@@ -96,7 +96,8 @@ function applyKey(where: Where, key: Uint8Array): void {
   const result = fd < 0 ? -errnoNumber("EBADF") : native().fo_socket_fastopen_key(fd, key, key.byteLength);
   if (result >= 0) return;
   const code = errnoName(-result);
-  const why = code === "EOPNOTSUPP" ? `${process.platform} has no per-listener TFO key (see support().keys)` : code;
+  const platformLacksKeys = code === "EOPNOTSUPP" && process.platform !== "linux";
+  const why = platformLacksKeys ? `${process.platform} has no per-listener TFO key (see support().keys)` : code;
   throw systemError(code, "socket_fastopen_key", {
     address: where.hostname,
     port: where.port,
@@ -118,8 +119,12 @@ function serverCountersNow(): FastOpenServerCounters | null {
   return counters;
 }
 
-/** The largest delay setTimeout takes; longer waits are cut into steps. */
-const MAX_TIMER_MS = 0x7fffffff;
+/**
+ * The longest wait between two looks at the clock: the timer is monotonic,
+ * the schedule is wall-clock time, so a clock step (NTP, a resumed VM) is
+ * caught within a minute.
+ */
+const MAX_WAIT_MS = 60_000;
 
 /**
  * A listener's TFO keys: the fixed pair or the schedule it was started
@@ -131,6 +136,8 @@ export class ListenerKeys {
   readonly #baseline: FastOpenServerCounters | null = serverCountersNow();
   #schedule: { secret: Uint8Array; interval: number } | null = null;
   #timer: ReturnType<typeof setTimeout> | null = null;
+  /** The schedule's last pair (hex), set or refused, so that a look at the clock without a change does nothing. */
+  #last = "";
 
   constructor(where: Where, keys: FastOpenPlan["keys"]) {
     this.#where = where;
@@ -164,21 +171,26 @@ export class ListenerKeys {
     return delta;
   }
 
-  /** Sets the schedule's keys for now and arms the timer for the next change. */
+  /** Sets the schedule's keys for now (when they changed) and arms the timer for the next change. */
   #rotate(first: boolean): void {
     const schedule = this.#schedule;
     if (schedule === null) return;
     const now = Date.now();
     const keys = deriveKeys(schedule.secret, schedule.interval, now);
-    try {
-      applyKey(this.#where, joinKeys(keys.primary, keys.backup));
-    } catch (error) {
-      // First call: listen() reports it. Later (the timer): warn, keep the old keys, retry at the next change.
-      if (first) throw error;
-      process.emitWarning(error as Error);
+    const pair = joinKeys(keys.primary, keys.backup);
+    const hex = Buffer.from(pair).toString("hex");
+    if (hex !== this.#last) {
+      this.#last = hex;
+      try {
+        applyKey(this.#where, pair);
+      } catch (error) {
+        // First call: listen() reports it. Later (the timer): one warning, the old keys stay until the next change.
+        if (first) throw error;
+        process.emitWarning(error as Error);
+      }
     }
     // A millisecond past the change, so that the next derivation lands in the new half period.
-    const wait = Math.min(keys.changesAt - now + 1, MAX_TIMER_MS);
+    const wait = Math.min(keys.changesAt - now + 1, MAX_WAIT_MS);
     this.#timer = setTimeout(() => this.#rotate(false), wait);
     this.#timer.unref();
   }

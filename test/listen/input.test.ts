@@ -11,8 +11,9 @@ import { describe, expect, test } from "bun:test";
 import { createHmac } from "node:crypto";
 import { fastOpenKeys } from "../../src/keys.ts";
 import { listen } from "../../src/listen.ts";
+import { ListenerKeys } from "../../src/listen-keys.ts";
 import { keyHex, keySysctl, parseKey } from "../../src/lowlevel/key.ts";
-import { lastError, socketFastopenKey, socketFastopenKeyGet } from "../../src/lowlevel.ts";
+import { lastError, socketClose, socketFastopenKey, socketFastopenKeyGet, socketTcp6 } from "../../src/lowlevel.ts";
 import { openFdCount } from "../support/netns.ts";
 
 const K1 = "000102030405060708090a0b0c0d0e0f";
@@ -156,6 +157,48 @@ describe("listen({ fastOpen: { keys } }) and setFastOpenKeys on a live listener"
     } finally {
       l.stop(true);
     }
+  });
+});
+
+describe("the rotation timer", () => {
+  /** Warnings emitted while `run` runs and for `ms` after. */
+  async function warningsDuring(run: () => void, ms: number): Promise<Error[]> {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on("warning", onWarning);
+    try {
+      run();
+      await Bun.sleep(ms);
+    } finally {
+      process.off("warning", onWarning);
+    }
+    return warnings;
+  }
+
+  test("a change the kernel refuses is one warning (a SystemError), not an exception; the schedule goes on", async () => {
+    const fd = socketTcp6();
+    let open = true;
+    let keys: ListenerKeys | undefined;
+    const warnings = await warningsDuring(() => {
+      // The fd "goes away" after the first setting: the next change (within interval/2 = 500 ms) is refused.
+      keys = new ListenerKeys(
+        { fd: () => (open ? fd : -1), hostname: "::1", port: 1 },
+        {
+          secret: new TextEncoder().encode(SECRET),
+          interval: 1000,
+        },
+      );
+      open = false;
+    }, 1200);
+    keys?.stop();
+    socketClose(fd);
+    expect(warnings.length).toBeGreaterThanOrEqual(1);
+    expect(warnings[0]).toMatchObject({ name: "SystemError", code: "EBADF", syscall: "socket_fastopen_key" });
+  });
+
+  test("listener.stop() ends the rotation: no change is tried on the closed listener", async () => {
+    const warnings = await warningsDuring(() => start({ keys: { secret: SECRET, interval: 1000 } }).stop(true), 1200);
+    expect(warnings).toEqual([]);
   });
 });
 
