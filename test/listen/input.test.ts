@@ -175,7 +175,7 @@ describe("the rotation timer", () => {
     return warnings;
   }
 
-  test("a change the kernel refuses is one warning (a SystemError), not an exception; the schedule goes on", async () => {
+  test("a refused change is a warning (a SystemError), not an exception; the schedule goes on", async () => {
     const fd = socketTcp6();
     let open = true;
     let keys: ListenerKeys | undefined;
