@@ -22,7 +22,8 @@ import { socketFastopenKeyGet } from "../../src/lowlevel.ts";
 import { assertPrivateNetns } from "../support/netns.ts";
 import { runCase } from "../support/scenario-main.ts";
 
-const HOST = "127.0.0.1";
+/** The address every listener and connection of the case uses: 127.0.0.1, or ::1 for `restart ::1`. */
+let host = "127.0.0.1";
 const K1 = "000102030405060708090a0b0c0d0e0f";
 const K2 = "f0e0d0c0b0a090807060504030201000";
 const K3 = "5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a";
@@ -69,7 +70,7 @@ const handlers = {
 };
 
 function server(port: number, fastOpen: ListenOptions<Conn>["fastOpen"], reusePort = false): FastOpenListener<Conn> {
-  return listen<Conn>({ hostname: HOST, port, fastOpen, socket: handlers, ...(reusePort ? { reusePort } : {}) });
+  return listen<Conn>({ hostname: host, port, fastOpen, socket: handlers, ...(reusePort ? { reusePort } : {}) });
 }
 
 /** One request with `payload` in the SYN where a cookie allows, then end; what both ends saw. */
@@ -77,7 +78,7 @@ async function exchange(port: number, text: string): Promise<Exchange> {
   const before = fastOpenCounters();
   const altBefore = altKeyNow();
   const payload = new TextEncoder().encode(text);
-  const socket = await connect({ hostname: HOST, port, payload, socket: { data() {} } });
+  const socket = await connect({ hostname: host, port, payload, socket: { data() {} } });
   socket.end();
   while (accepted.length <= taken) await Bun.sleep(1);
   const conn = await accepted[taken++]!.promise;
@@ -99,7 +100,8 @@ function keysOf(l: FastOpenListener<Conn>): string[] {
 }
 
 /** Server K1: cookie; restart with K1: rides; restart with K2: refused once, then rides again. */
-async function restart(): Promise<object> {
+async function restart(args: string[]): Promise<object> {
+  host = args[0] ?? host;
   const first = server(0, { keys: [K1] });
   const port = first.port;
   const cookie = await exchange(port, "cookie request");

@@ -34,52 +34,54 @@ function rode(e: Exchange) {
   return { once: e.deliveredOnce, sent: e.client.sent, acked: e.client.acked, serverSynData: e.server?.acked };
 }
 
-suite("listen({ fastOpen: { keys } }): restarts", () => {
-  let r: {
-    cookie: Exchange;
-    firstCounters: FastOpenServerCounters;
-    sameKey: Exchange;
-    sameCounters: FastOpenServerCounters;
-    otherKey: Exchange;
-    again: Exchange;
-    otherCounters: FastOpenServerCounters;
-    keys: string[];
-  };
-  beforeAll(() => {
-    r = runScenarioCase<typeof r>(SCRIPT, ["restart"]);
-  });
+for (const host of ["127.0.0.1", "::1"]) {
+  suite(`listen({ fastOpen: { keys } }): restarts on ${host}`, () => {
+    let r: {
+      cookie: Exchange;
+      firstCounters: FastOpenServerCounters;
+      sameKey: Exchange;
+      sameCounters: FastOpenServerCounters;
+      otherKey: Exchange;
+      again: Exchange;
+      otherCounters: FastOpenServerCounters;
+      keys: string[];
+    };
+    beforeAll(() => {
+      r = runScenarioCase<typeof r>(SCRIPT, ["restart", host]);
+    });
 
-  test("the first connection only fetches a cookie (CookieReqd), delivered once", () => {
-    expect(r.cookie.client.reason).toBe("no-cookie");
-    expect(r.cookie.deliveredOnce).toBe(true);
-    expect(server(r.cookie)).toEqual({ passive: 0, passiveFail: 0, cookieReqd: 1, altKey: 0 });
-    expect(r.firstCounters).toMatchObject({ TCPFastOpenCookieReqd: 1, TCPFastOpenPassive: 0 });
-  });
+    test("the first connection only fetches a cookie (CookieReqd), delivered once", () => {
+      expect(r.cookie.client.reason).toBe("no-cookie");
+      expect(r.cookie.deliveredOnce).toBe(true);
+      expect(server(r.cookie)).toEqual({ passive: 0, passiveFail: 0, cookieReqd: 1, altKey: 0 });
+      expect(r.firstCounters).toMatchObject({ TCPFastOpenCookieReqd: 1, TCPFastOpenPassive: 0 });
+    });
 
-  test("restarted with the same key: the first request after the restart rides in the SYN and is acked", () => {
-    expect(rode(r.sameKey)).toEqual({ once: true, sent: true, acked: true, serverSynData: true });
-    expect(server(r.sameKey)).toEqual({ passive: 1, passiveFail: 0, cookieReqd: 0, altKey: 0 });
-    expect(r.sameCounters).toEqual({
-      TCPFastOpenPassive: 1,
-      TCPFastOpenPassiveFail: 0,
-      TCPFastOpenPassiveAltKey: 0,
-      TCPFastOpenListenOverflow: 0,
-      TCPFastOpenCookieReqd: 0,
+    test("restarted with the same key: the first request after the restart rides in the SYN and is acked", () => {
+      expect(rode(r.sameKey)).toEqual({ once: true, sent: true, acked: true, serverSynData: true });
+      expect(server(r.sameKey)).toEqual({ passive: 1, passiveFail: 0, cookieReqd: 0, altKey: 0 });
+      expect(r.sameCounters).toEqual({
+        TCPFastOpenPassive: 1,
+        TCPFastOpenPassiveFail: 0,
+        TCPFastOpenPassiveAltKey: 0,
+        TCPFastOpenListenOverflow: 0,
+        TCPFastOpenCookieReqd: 0,
+      });
+    });
+
+    test("another key: SYN data refused (PassiveFail), the request arrives once, the status says why", () => {
+      expect(rode(r.otherKey)).toEqual({ once: true, sent: true, acked: false, serverSynData: false });
+      expect(r.otherKey.client.reason).toBe("data-not-acked");
+      expect(server(r.otherKey)).toEqual({ passive: 0, passiveFail: 1, cookieReqd: 0, altKey: 0 });
+    });
+
+    test("the refusal brought the new key's cookie: the next request rides", () => {
+      expect(rode(r.again)).toEqual({ once: true, sent: true, acked: true, serverSynData: true });
+      expect(r.otherCounters).toMatchObject({ TCPFastOpenPassive: 1, TCPFastOpenPassiveFail: 1 });
+      expect(r.keys).toEqual(["f0e0d0c0b0a090807060504030201000"]);
     });
   });
-
-  test("another key: SYN data refused (PassiveFail), the request arrives once, the status says why", () => {
-    expect(rode(r.otherKey)).toEqual({ once: true, sent: true, acked: false, serverSynData: false });
-    expect(r.otherKey.client.reason).toBe("data-not-acked");
-    expect(server(r.otherKey)).toEqual({ passive: 0, passiveFail: 1, cookieReqd: 0, altKey: 0 });
-  });
-
-  test("the refusal brought the new key's cookie: the next request rides", () => {
-    expect(rode(r.again)).toEqual({ once: true, sent: true, acked: true, serverSynData: true });
-    expect(r.otherCounters).toMatchObject({ TCPFastOpenPassive: 1, TCPFastOpenPassiveFail: 1 });
-    expect(r.keys).toEqual(["f0e0d0c0b0a090807060504030201000"]);
-  });
-});
+}
 
 suite("setFastOpenKeys: rotation without a cookie gap", () => {
   let r: Record<string, Exchange> & { keysRotating: string[]; keysPromoted: string[]; total: FastOpenServerCounters };
