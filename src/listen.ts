@@ -25,7 +25,7 @@ export interface ListenOptions<Data = undefined> extends TCPSocketListenOptions<
   fastOpen?: number | FastOpenListenOptions;
 }
 
-/** A Bun listener with TFO, and its TFO queue length. */
+/** A Bun listener with TFO: its TFO queue length, its cookie keys and the server's TFO counters. */
 export type FastOpenListener<Data = undefined> = TCPSocketListener<Data> & {
   /** The TFO queue length in force (0: TFO off). */
   readonly fastOpen: number;
@@ -45,7 +45,8 @@ export type FastOpenListener<Data = undefined> = TCPSocketListener<Data> & {
  * the real bound port (also with `port: 0`). Bad options throw a
  * TypeError/RangeError; when the platform refuses TFO on the listener, the
  * listener is stopped and a SystemError (`syscall: "socket_fastopen"`) is
- * thrown.
+ * thrown. `fastOpen: { keys }` gives the listener its own cookie keys (a
+ * refusal: SystemError `syscall: "socket_fastopen_key"`, listener stopped).
  */
 export function listen<Data = undefined>(options: ListenOptions<Data>): FastOpenListener<Data> {
   if (typeof options !== "object" || options === null) throw new TypeError("listen() needs an options object");

@@ -94,8 +94,8 @@ pub fn fastopen_listen(fd: i32, queue_length: u32) Error!void {
     try set_fastopen(fd, queue_length > 0);
 }
 
-/// FreeBSD has no per-listener TFO key (FreeBSD has only the global
-/// net.inet.tcp.fastopen.setkey sysctl).
+/// No per-listener TFO key: FreeBSD has only the global
+/// net.inet.tcp.fastopen.setkey sysctl.
 pub fn fastopen_key(fd: i32, key: [*]const u8, len: u32) Error!void {
     assert(fd >= 0);
     assert(len == 16 or len == 32);

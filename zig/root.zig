@@ -193,7 +193,7 @@ fn fastopen_key(fd: i32, key: [*]const u8, len: u32) Error!void {
     try platform.fastopen_key(fd, key, len);
 }
 
-/// The TFO keys `fd` uses into `out`: 16, 32 or 0 bytes (the count), or -errno.
+/// The TFO keys `fd` has of its own into `out`: 16, 32 or 0 bytes (the count), or -errno.
 export fn fo_socket_fastopen_key_get(fd: i32, out: *[32]u8) i32 {
     check_fd(fd) catch |err| return code(err);
     return result(platform.fastopen_key_get(fd, out));
