@@ -188,7 +188,11 @@ async function fleet(args: string[]): Promise<object> {
   return { requests, delivered, rode, altKey, counters, epochs: [...epochs] };
 }
 
-/** listen() with { secret, interval }: keys equal fastOpenKeys() now, change on time, old cookies still ride. */
+/**
+ * listen() with { secret, interval }: keys equal fastOpenKeys() now and
+ * after each change; once the period ends, the primary that issued a
+ * client's cookie is the backup and still takes its SYN data.
+ */
 async function schedule(): Promise<object> {
   const secret = "a fleet secret of at least 16 bytes";
   const interval = 2000;
@@ -202,15 +206,22 @@ async function schedule(): Promise<object> {
   const initial = keysOf(l);
   const initialMatches = [t0, t1].some((t) => derived(t).join() === initial.join());
   const cookie = await exchange(l.port, "cookie");
-  let changed = initial;
+  // The primary in force before and after the exchange issued the cookie (a change in between: unknown).
+  const issuedUnder = keysOf(l)[0] === initial[0] ? initial[0] : null;
   const deadline = Date.now() + 10_000;
+  let changed = initial;
   while (changed.join() === initial.join() && Date.now() < deadline) {
     await Bun.sleep(20);
     changed = keysOf(l);
   }
   const t2 = Date.now();
   const changedMatches = [t2 - 20, t2].some((t) => derived(t).join() === changed.join());
-  const afterChange = await exchange(l.port, "a cookie from before the change");
+  let promoted = changed;
+  while (promoted[0] === issuedUnder && Date.now() < deadline) {
+    await Bun.sleep(20);
+    promoted = keysOf(l);
+  }
+  const afterPromotion = await exchange(l.port, "a cookie of the previous primary");
   l.stop(true);
   let stopped = "";
   try {
@@ -218,7 +229,16 @@ async function schedule(): Promise<object> {
   } catch (error) {
     stopped = `${(error as Error).name} ${(error as { code?: string }).code}`;
   }
-  return { initialMatches, changed: changed.join() !== initial.join(), changedMatches, cookie, afterChange, stopped };
+  return {
+    initialMatches,
+    changed: changed.join() !== initial.join(),
+    changedMatches,
+    cookieKeyKnown: issuedUnder !== null,
+    oldPrimaryIsBackup: issuedUnder !== null && promoted[0] !== issuedUnder && promoted[1] === issuedUnder,
+    cookie,
+    afterPromotion,
+    stopped,
+  };
 }
 
 /**
