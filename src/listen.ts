@@ -10,6 +10,7 @@ import { type FastOpenListenOptions, type FastOpenServerCounters, fastOpenPlan, 
 import { lastError, systemError } from "./lowlevel/errors.ts";
 import * as fo from "./lowlevel/socket.ts";
 import * as check from "./lowlevel/validate.ts";
+import { native } from "./native/library.ts";
 
 export type { FastOpenKeySchedule, FastOpenListenOptions, FastOpenServerCounters } from "./listen-keys.ts";
 
@@ -55,6 +56,8 @@ export function listen<Data = undefined>(options: ListenOptions<Data>): FastOpen
   check.port(options.port);
   const { queue, keys } = fastOpenPlan(options.fastOpen);
   const { fastOpen: _omit, ...bunOptions } = options;
+  // Load the library (or throw) before Bun opens a listener that a load failure would leave open.
+  if (queue > 0) native();
   const listener = Bun.listen<Data>(bunOptions);
   const fd = (listener as { fd?: unknown }).fd;
   if (queue > 0) {

@@ -19,6 +19,9 @@ const platform = sys.platform;
 const E = platform.E;
 const Error = errno.Error;
 
+/// Message to fd 2, then trap: no stack-trace code (and its libc symbols) in the library.
+pub const panic = @import("panic.zig").handler;
+
 // The C ABI edge. Each export checks its arguments one after the other (the
 // first bad one is the result), then calls into the library, whose failures
 // are `Error`s; `code` and `result` turn them into `-errno` here and nowhere

@@ -143,8 +143,9 @@ export function socketConnected(s: number): number {
 
 /**
  * libowfat's `socket_fastopen`: enables server-side TFO on `s`. Call it after
- * `socketListen` (macOS accepts it only on a listening socket; Linux either way). `queueLength` bounds pending SYN-data requests on
- * Linux; macOS and FreeBSD take it as on/off. 0, or -1.
+ * `socketListen` (macOS accepts it only on a listening socket; Linux either
+ * way). `queueLength` bounds pending SYN-data requests on Linux; macOS and
+ * FreeBSD take it as on/off. 0, or -1.
  */
 export function socketFastopen(s: number, queueLength: number = DEFAULT_FASTOPEN_QUEUE): number {
   const args = [check.fd(s, "s"), check.integer("queueLength", queueLength, 0, 0x7fffffff)] as const;
