@@ -92,10 +92,10 @@ export function deriveKeys(secret: Uint8Array, interval: number, now: number): F
  * time is cut into periods of `interval` ms; each period has its own key
  * (derived from `secret`, HMAC-SHA256), which is the primary. The backup is
  * the previous period's key in the first half of a period and the next
- * one's in the second half, so servers whose clocks differ by less than
- * `interval / 2` accept each other's cookies, and a cookie stays valid for
- * at least `interval / 2` after it was issued. Bad input throws
- * TypeError/RangeError.
+ * one's in the second half, so a cookie issued at time T (the issuer's
+ * clock) is accepted by every server whose clock reads within
+ * `interval / 2` of T: the fleet's clock skew plus the cookie's age must
+ * stay under `interval / 2`. Bad input throws TypeError/RangeError.
  */
 export function fastOpenKeys(secret: string | Uint8Array, options: FastOpenKeysOptions): FastOpenKeys {
   if (typeof options !== "object" || options === null)

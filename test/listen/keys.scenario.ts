@@ -140,17 +140,21 @@ async function rotation(): Promise<object> {
 }
 
 /**
- * A fleet: `size` SO_REUSEPORT listeners on one port, listener i deriving
- * its keys at `now + i * skew` from `secrets[i % secrets.length]`; time
- * moves by interval/4 per step for `steps` steps, `perStep` requests each.
+ * A fleet: `size` SO_REUSEPORT listeners on one port (interval 1 h),
+ * listener i deriving its keys at `now + i * skew` from
+ * `secrets[i % secrets.length]`; time moves by `step` ms per step for
+ * `steps` steps, `perStep` requests each. A cookie is presented at most one
+ * step after it was issued, so it rides when skew * (size - 1) + step is
+ * under interval / 2.
  */
 async function fleet(args: string[]): Promise<object> {
-  const [size, steps, perStep, skew, ...secrets] = [
+  const [size, steps, perStep, skew, step, ...secrets] = [
     Number(args[0]),
     Number(args[1]),
     Number(args[2]),
     Number(args[3]),
-    ...args.slice(4),
+    Number(args[4]),
+    ...args.slice(5),
   ];
   const interval = 3_600_000;
   const start = 1_700_000_000_000;
@@ -168,15 +172,15 @@ async function fleet(args: string[]): Promise<object> {
   let requests = 0;
   let altKey = 0;
   const epochs = new Set<number>();
-  for (let step = 0; step < steps; step++) {
-    const t = start + (step * interval) / 4;
+  for (let n = 0; n < steps; n++) {
+    const t = start + n * step;
     for (const [i, l] of listeners.entries()) {
       const k = keysAt(i, t);
       epochs.add(k.epoch);
       l.setFastOpenKeys(k.primary, k.backup);
     }
-    for (let n = 0; n < perStep; n++) {
-      const e = await exchange(port, `step ${step} request ${n}`);
+    for (let r = 0; r < perStep; r++) {
+      const e = await exchange(port, `step ${n} request ${r}`);
       requests++;
       altKey += e.altKey;
       if (e.deliveredOnce) delivered++;
@@ -200,6 +204,8 @@ async function schedule(): Promise<object> {
     const k = fastOpenKeys(secret, { interval, now });
     return [keyHex(k.primary), keyHex(k.backup)];
   };
+  // Start just after a period began, so that the cookie below is issued well before the primary changes.
+  await Bun.sleep(interval - (Date.now() % interval) + 20);
   const t0 = Date.now();
   const l = server(0, { keys: { secret, interval } });
   const t1 = Date.now();
