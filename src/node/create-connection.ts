@@ -3,7 +3,8 @@
  * for TFO connections, usable as `http.Agent`'s or `http.request`'s
  * `createConnection` and wherever a client takes a socket factory.
  */
-import { type ConnectListener, type CreateConnectionOptions, checkDestination, connectArguments } from "./options.ts";
+import { checkCreateConnectionOptions } from "../connect/options.ts";
+import { type ConnectListener, type CreateConnectionOptions, connectArguments } from "./arguments.ts";
 import { FastOpenSocket } from "./socket.ts";
 
 /**
@@ -36,7 +37,7 @@ export function createConnection(
 ): FastOpenSocket {
   const { options, listener } = connectArguments(first, second, third);
   // Checked before the socket exists: a bad option throws with nothing made.
-  checkDestination(options);
+  checkCreateConnectionOptions(options);
   const socket = new FastOpenSocket(options);
   return socket.connect(options, listener);
 }

@@ -2,43 +2,43 @@
  * `FastOpenSocket`: a `net.Socket`-like Duplex whose first bytes ride in the
  * SYN (made by `createConnection`, used by `FastOpenAgent`).
  *
- * How: once `connect()` is called, the socket gathers what is written to it
+ * How: from `socket.connect()` on, the socket gathers what is written to it
  * until the end of the current turn of the event loop (`setImmediate`:
  * `node:http` writes the request head, and a body given to `end()`, by
- * then), then connects with
- * `connect()` and that data as its payload: in the SYN when a cookie is
- * known, after the handshake otherwise, exactly once either way. Later writes
- * go through the Bun socket. This works on every platform with TFO, FreeBSD
- * (no lazy mode) included, and never hands Bun an fd whose SYN has not left.
+ * then), then calls the connect layer's `connect()` with that data as its
+ * payload: in the SYN when a cookie is known, after the handshake otherwise,
+ * exactly once either way. Later writes go through the Bun socket. This works
+ * on every platform with TFO, FreeBSD (no lazy mode) included, and never
+ * hands Bun an fd whose SYN has not left.
  */
 
 import { Duplex } from "node:stream";
 import type { Socket, SocketHandler } from "bun";
 import { connect } from "../connect/connect.ts";
+import {
+  type CheckedCreateConnection,
+  type CheckedSocketOptions,
+  checkCreateConnectionOptions,
+  checkSocketOptions,
+  msOption,
+} from "../connect/options.ts";
 import type { LookupFunction } from "../connect/resolve.ts";
 import { type FastOpenStatus, fastOpenStatus } from "../connect/status.ts";
 import { systemError } from "../lowlevel/errors.ts";
 import {
   type ConnectListener,
   type CreateConnectionOptions,
-  checkDestination,
-  checkSettings,
   connectArguments,
-  type Destination,
   type FastOpenSocketOptions,
   type NodeLookup,
-  type Settings,
-} from "./options.ts";
+} from "./arguments.ts";
 
-export type { CreateConnectionOptions, FastOpenSocketOptions } from "./options.ts";
+export type { CreateConnectionOptions, FastOpenSocketOptions } from "./arguments.ts";
 
 /** What `FastOpenSocket.readyState` reports, as `net.Socket`'s. */
 export type SocketReadyState = "opening" | "open" | "readOnly" | "writeOnly" | "closed";
 
 type Callback = (error?: Error | null) => void;
-
-/** Longest delay a timer takes (setTimeout turns a longer one into 1 ms). */
-const MAX_TIMER_MS = 0x7fffffff;
 
 /** Most bytes written before the connection exists that are given to `connect()` as its payload. */
 export const MAX_PAYLOAD = 64 * 1024;
@@ -96,13 +96,6 @@ function surface(error: unknown): void {
   reportError(error);
 }
 
-/** The TFO side of a connect: the destination and what `connect()` is told. */
-interface Target extends Destination {
-  family: 0 | 4 | 6;
-  connectTimeout: number;
-  fastOpen: boolean;
-}
-
 /** Emits `'lookup'` as node:net does: `(error, address, family, host)`, the first address of the answer. */
 function emitLookup(
   socket: FastOpenSocket,
@@ -133,8 +126,9 @@ export class FastOpenSocket extends Duplex {
   timeout: number | undefined = undefined;
 
   /** The TFO defaults given to the constructor, for `connect()`. */
-  readonly #defaults: Settings;
-  #target: Target | null = null;
+  readonly #defaults: CheckedSocketOptions;
+  /** The checked options of `connect()`: where to, and how. */
+  #target: CheckedCreateConnection | null = null;
   #state: Lifecycle = "idle";
   /** The Bun socket, from `open` on (kept after close, for the addresses and the TFO report). */
   #socket: Socket<FastOpenSocket> | null = null;
@@ -208,10 +202,10 @@ export class FastOpenSocket extends Duplex {
    * connect (`fastOpen`, `connectTimeout`, `family`). Throws TypeError/RangeError for bad options.
    */
   constructor(options: FastOpenSocketOptions = {}) {
-    const settings = checkSettings(options);
-    super({ allowHalfOpen: settings.allowHalfOpen ?? false, emitClose: false, decodeStrings: true });
-    this.#defaults = settings;
-    this.#apply(settings);
+    const checked = checkSocketOptions(options);
+    super({ allowHalfOpen: checked.allowHalfOpen ?? false, emitClose: false, decodeStrings: true });
+    this.#defaults = checked;
+    this.#apply(checked);
   }
 
   /**
@@ -226,8 +220,7 @@ export class FastOpenSocket extends Duplex {
   connect(port: number | string, host?: string, listener?: ConnectListener): this;
   connect(first: CreateConnectionOptions | number | string, second?: unknown, third?: unknown): this {
     const { options, listener } = connectArguments(first, second, third);
-    const destination = checkDestination(options);
-    const settings = checkSettings(options);
+    const target = checkCreateConnectionOptions(options, this.#defaults);
     if (this.#state === "closed" || this.destroyed) {
       const error = new Error("connect() on a destroyed FastOpenSocket: make a new socket");
       throw Object.assign(error, { code: "ERR_SOCKET_CLOSED" });
@@ -238,14 +231,8 @@ export class FastOpenSocket extends Duplex {
       this.destroy(systemError("EALREADY", "connect", { address: where.host, port: where.port, message }));
       return this;
     }
-    const defaults = this.#defaults;
-    this.#target = {
-      ...destination,
-      family: settings.family ?? defaults.family ?? 0,
-      connectTimeout: settings.connectTimeout ?? defaults.connectTimeout ?? 0,
-      fastOpen: settings.fastOpen ?? defaults.fastOpen ?? true,
-    };
-    this.#apply(settings);
+    this.#target = target;
+    this.#apply(target);
     if (listener !== undefined) this.once("connect", listener as () => void);
     this.#state = "gathering";
     setImmediate(FastOpenSocket.#startSoon, this);
@@ -342,8 +329,7 @@ export class FastOpenSocket extends Duplex {
    * `'timeout'` listener (once), or removed when `ms` is 0.
    */
   setTimeout(ms: number, callback?: () => void): this {
-    if (typeof ms !== "number" || !Number.isFinite(ms) || ms < 0 || ms > MAX_TIMER_MS)
-      throw new RangeError(`timeout must be a number of ms in 0..${MAX_TIMER_MS}, got ${String(ms)}`);
+    msOption("timeout", ms, 0);
     this.timeout = ms === 0 ? undefined : ms;
     if (callback !== undefined) {
       if (ms === 0) this.removeListener("timeout", callback);
@@ -386,10 +372,10 @@ export class FastOpenSocket extends Duplex {
   }
 
   /** Applies the socket-level options given (`noDelay`, `keepAlive`, `timeout`). */
-  #apply(settings: Settings): void {
-    if (settings.noDelay !== undefined) this.setNoDelay(settings.noDelay);
-    if (settings.keepAlive !== undefined) this.setKeepAlive(settings.keepAlive, settings.keepAliveInitialDelay ?? 0);
-    if (settings.timeout !== undefined) this.setTimeout(settings.timeout);
+  #apply(checked: Pick<CheckedSocketOptions, "noDelay" | "keepAlive" | "keepAliveInitialDelay" | "timeout">): void {
+    if (checked.noDelay !== undefined) this.setNoDelay(checked.noDelay);
+    if (checked.keepAlive !== undefined) this.setKeepAlive(checked.keepAlive, checked.keepAliveInitialDelay ?? 0);
+    if (checked.timeout !== undefined) this.setTimeout(checked.timeout);
   }
 
   /** Whether the connection does not exist yet (writes are queued, `end()` waits). */
@@ -434,7 +420,7 @@ export class FastOpenSocket extends Duplex {
    * The lookup for `connect()` (undefined: Bun's DNS, both families): the
    * user's, or Bun's of one family, telling `'lookup'` listeners when there are any.
    */
-  #lookup(target: Target): LookupFunction | undefined {
+  #lookup(target: CheckedCreateConnection): LookupFunction | undefined {
     const family = target.family;
     const given = target.lookup === undefined ? undefined : nodeLookup(target.lookup, family);
     const resolve = given ?? (family === 0 ? undefined : bunLookup(family));
