@@ -19,9 +19,11 @@ import { exchangeHandlers, REQUEST, type Waiter, waiter, writingHandlers } from 
  * with the request in the SYN, then `Bun.connect({ fd })` with plain
  * handlers: what adopting a native fd costs without `connect()`'s own work);
  * `Bun.connect` + write; `node:net`; and `createConnection` (node:net-style,
- * the request riding in the SYN).
+ * the request riding in the SYN); `alt` is `connect()` from another build
+ * (FASTOPEN_BENCH_ALT=/path/to/src/connect/connect.ts), to compare two
+ * versions side by side in one process.
  */
-export const LOOP_KINDS = ["connect", "bare", "bun", "net", "createConnection"] as const;
+export const LOOP_KINDS = ["connect", "bare", "bun", "net", "createConnection", "alt"] as const;
 /** See `LOOP_KINDS`. */
 export type LoopKind = (typeof LOOP_KINDS)[number];
 
@@ -84,15 +86,28 @@ function createConnectionOnce(host: string, port: number): () => Promise<void> {
     });
 }
 
+type ConnectFn = typeof connect;
+const altPath = process.env.FASTOPEN_BENCH_ALT ?? "";
+/** `connect()` of FASTOPEN_BENCH_ALT when set. */
+const altConnect: ConnectFn | null =
+  altPath === "" ? null : ((await import(altPath)) as { connect: ConnectFn }).connect;
+
+function connectOnce(fn: ConnectFn, host: string, port: number): () => Promise<void> {
+  return async () => {
+    const { data, done } = waiter();
+    await fn<Waiter>({ hostname: host, port, payload: REQUEST, socket: exchangeHandlers, data });
+    await done;
+  };
+}
+
 /** A function making one exchange with `kind` against `host` (an IPv6 literal) `port`. */
 export function exchangeOnce(kind: LoopKind, host: string, port: number): () => Promise<void> {
   switch (kind) {
     case "connect":
-      return async () => {
-        const { data, done } = waiter();
-        await connect<Waiter>({ hostname: host, port, payload: REQUEST, socket: exchangeHandlers, data });
-        await done;
-      };
+      return connectOnce(connect, host, port);
+    case "alt":
+      if (altConnect === null) throw new TypeError("the alt client needs FASTOPEN_BENCH_ALT (a connect.ts path)");
+      return connectOnce(altConnect, host, port);
     case "bare":
       return bareOnce(host, port);
     case "bun":
