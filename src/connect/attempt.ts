@@ -140,7 +140,9 @@ class Attempt<Data> implements ConnectAttempt<Data> {
     this.secure = plan.tls !== undefined && plan.tls !== false;
     this.replay = shared.opened && shared.flight !== null && !this.secure;
     this.early = opened.deferred && !this.secure && !this.replay;
-    this.remainder = this.replay ? concat(shared.flight!, opened.remainder) : opened.remainder;
+    // A copy: the rest is written after connect() has returned, and the caller may reuse its buffer.
+    const rest = opened.remainder;
+    this.remainder = this.replay ? concat(shared.flight!, rest) : rest.byteLength === 0 ? rest : concat(rest);
     this.outcome = Promise.withResolvers<Socket<Data>>();
     this.promise = this.outcome.promise;
     this.promise.catch(() => {});

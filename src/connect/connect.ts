@@ -195,9 +195,11 @@ function connectChecked<Data>(checked: CheckedConnect<Data>): Promise<Socket<Dat
 }
 
 async function connectResolving<Data>(
-  checked: CheckedConnect<Data>,
+  given: CheckedConnect<Data>,
   known: ResolvedAddress[] | undefined,
 ): Promise<Socket<Data>> {
+  // Used after this call has returned (the caller may reuse its buffer by then): a private copy.
+  const checked = given.payload.byteLength === 0 ? given : { ...given, payload: given.payload.slice() };
   const { signal, port } = checked;
   if (signal?.aborted === true) throw abortError(checked.hostname, port, signal.reason);
   const limit = limitOf(signal, checked.connectTimeout);

@@ -14,7 +14,7 @@ import { type FastOpenStatus, fastOpenStatus } from "../../src/connect/status.ts
 import { listen } from "../../src/listen.ts";
 import { native } from "../../src/native/library.ts";
 import { runCase } from "../support/scenario-main.ts";
-import { assertPrivateNetns, fdCountBackTo, pattern, settledFdCount, sha256 } from "./common.ts";
+import { assertPrivateNetns, fdCountBackTo, pattern, recordingServer, settledFdCount, sha256 } from "./common.ts";
 
 const CONNECTIONS = 20;
 
@@ -135,10 +135,32 @@ async function series(hostname: string): Promise<object> {
   return { connections: CONNECTIONS, reads, outcomes, delivered, fdsBefore, fdsAfter };
 }
 
+/**
+ * The caller reuses its payload buffer as soon as connect() has returned (before the promise settles): what the
+ * server receives is what the buffer held at the call, for a payload longer than the SYN can carry (its rest is
+ * written later), to an IP literal and to a name.
+ */
+async function reuse(): Promise<object> {
+  const server = recordingServer({ hostname: "127.0.0.1" });
+  const results: Array<{ hostname: string; delivered: boolean }> = [];
+  for (const hostname of ["127.0.0.1", "127.0.0.1", "localhost"]) {
+    const expected = pattern(256 * 1024, results.length + 1);
+    const buffer = expected.slice();
+    const pending = server.next();
+    const connecting = connect({ hostname, port: server.port, payload: buffer, socket: { data() {} } });
+    buffer.fill(0);
+    (await connecting).end();
+    results.push({ hostname, delivered: sha256((await pending).bytes) === sha256(expected) });
+  }
+  server.stop();
+  return { results };
+}
+
 await runCase(
   {
     loopback: () => series("::1"),
     local: () => series("fd00::5"),
+    reuse,
   },
   assertPrivateNetns,
 );

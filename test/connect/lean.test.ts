@@ -59,3 +59,17 @@ for (const [where, setup] of [
     });
   });
 }
+
+suite("connect() and the caller's payload buffer", () => {
+  test("reused at once after the call: the server gets the bytes given at the call, to a literal and to a name", () => {
+    const { results } = runScenarioCase<{ results: Array<{ hostname: string; delivered: boolean }> }>(
+      `${import.meta.dir}/lean.scenario.ts`,
+      ["reuse"],
+    );
+    expect(results).toEqual([
+      { hostname: "127.0.0.1", delivered: true },
+      { hostname: "127.0.0.1", delivered: true },
+      { hostname: "localhost", delivered: true },
+    ]);
+  });
+});
