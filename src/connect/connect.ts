@@ -183,15 +183,40 @@ function newFlight(): SharedFlight {
  */
 function connectChecked<Data>(checked: CheckedConnect<Data>): Promise<Socket<Data>> {
   const known = literals.get(checked.hostname);
-  if (known === undefined || known.length !== 1 || checked.signal !== undefined || checked.connectTimeout > 0) {
+  if (known === undefined || known.length !== 1 || checked.connectTimeout > 0 || checked.signal?.aborted === true) {
     return connectResolving(checked, known);
   }
+  const signal = checked.signal;
   try {
     // The caller gave the address: its peer address is read when asked, as with Bun.connect.
-    return startAttempt(checked, known[0]!, CLAIM_ALWAYS, newFlight(), undefined, false).promise;
+    if (signal === undefined)
+      return startAttempt(checked, known[0]!, CLAIM_ALWAYS, newFlight(), undefined, false).promise;
+    return connectAbortable(checked, known[0]!, signal);
   } catch (error) {
     return Promise.reject(error);
   }
+}
+
+/**
+ * One attempt to a known literal that `signal` may stop (node:net-style sockets pass one to every connect):
+ * watched from before Bun adopts the fd (a lazy `open` runs during the adoption and may abort), no longer once
+ * the attempt has settled.
+ */
+function connectAbortable<Data>(
+  checked: CheckedConnect<Data>,
+  address: ResolvedAddress,
+  signal: AbortSignal,
+): Promise<Socket<Data>> {
+  let attempt: ConnectAttempt<Data> | null = null;
+  const onAbort = (): void => attempt?.cancel(abortError(address.address, checked.port, signal.reason));
+  const watching = (created: ConnectAttempt<Data>): void => {
+    attempt = created;
+    signal.addEventListener("abort", onAbort, { once: true });
+  };
+  const started = startAttempt(checked, address, CLAIM_ALWAYS, newFlight(), watching, false);
+  const unwatch = (): void => signal.removeEventListener("abort", onAbort);
+  started.promise.then(unwatch, unwatch);
+  return started.promise;
 }
 
 async function connectResolving<Data>(

@@ -4,7 +4,7 @@
  * when the native connect call returns (on loopback the kernel completes it
  * inside the call) and whose whole payload went with the SYN has nothing
  * left for `connect()` to do. Bun adopts its fd with the user's own
- * handlers, only `open` wrapped (to register the connection for
+ * handlers (copied), only `open` wrapped (to register the connection for
  * `fastOpenStatus`), so every later event goes straight to the user, as
  * with `Bun.connect` (handlers called with the socket as `this`).
  */
@@ -59,16 +59,39 @@ function adoptedOpen(socket: Socket<unknown>): void {
   adoption.user.open?.call(socket, socket);
 }
 
-/** The user's handlers with `open` wrapped, one per handlers object (its prototype: the user's stay live). */
-const wrapped = new WeakMap<object, SocketHandler<unknown>>();
+/** The handlers Bun reads besides `open` (copied: Bun reads own properties faster than inherited ones). */
+const PASSED = [
+  "data",
+  "drain",
+  "end",
+  "close",
+  "error",
+  "timeout",
+  "handshake",
+  "connectError",
+  "binaryType",
+] as const;
+
+/** The user's handlers with `open` wrapped, one per handlers object, rebuilt when the user's have changed. */
+const wrapped = new WeakMap<object, Record<string, unknown>>();
 
 function withAdoptedOpen<Data>(user: SocketHandler<Data>): SocketHandler<Data> {
+  const given = user as unknown as Record<string, unknown>;
   let handlers = wrapped.get(user);
+  if (handlers !== undefined) {
+    for (const name of PASSED) {
+      if (handlers[name] !== given[name]) {
+        handlers = undefined;
+        break;
+      }
+    }
+  }
   if (handlers === undefined) {
-    handlers = Object.create(user, { open: { value: adoptedOpen, enumerable: true } }) as SocketHandler<unknown>;
+    handlers = { open: adoptedOpen };
+    for (const name of PASSED) handlers[name] = given[name];
     wrapped.set(user, handlers);
   }
-  return handlers as SocketHandler<Data>;
+  return handlers as unknown as SocketHandler<Data>;
 }
 
 const NOTHING_TO_CANCEL = (): void => {};

@@ -156,8 +156,28 @@ async function reuse(): Promise<object> {
   return { results };
 }
 
+/** The same handlers object for every connect, its `data` replaced between them: each connection calls the current one. */
+async function changed(): Promise<object> {
+  const server = pongServer("::1");
+  const payload = pattern(64, 3);
+  const calls: string[] = [];
+  const mine: SocketHandler<PromiseWithResolvers<void>> = {
+    data: () => void calls.push("first"),
+    close: (socket) => socket.data.resolve(),
+  };
+  for (const name of ["first", "first", "second", "third"]) {
+    mine.data = () => void calls.push(name);
+    const closed = Promise.withResolvers<void>();
+    await connect({ hostname: "::1", port: server.port, payload, socket: mine, data: closed });
+    await closed.promise;
+  }
+  server.stop();
+  return { calls };
+}
+
 await runCase(
   {
+    changed,
     loopback: () => series("::1"),
     local: () => series("fd00::5"),
     reuse,

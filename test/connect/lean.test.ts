@@ -60,6 +60,13 @@ for (const [where, setup] of [
   });
 }
 
+suite("connect() with one handlers object", () => {
+  test("a handler replaced between connects: each connection calls the one current at its connect", () => {
+    const { calls } = runScenarioCase<{ calls: string[] }>(`${import.meta.dir}/lean.scenario.ts`, ["changed"]);
+    expect(calls).toEqual(["first", "first", "second", "third"]);
+  });
+});
+
 suite("connect() and the caller's payload buffer", () => {
   test("reused at once after the call: the server gets the bytes given at the call, to a literal and to a name", () => {
     const { results } = runScenarioCase<{ results: Array<{ hostname: string; delivered: boolean }> }>(
