@@ -57,7 +57,7 @@ const PLANS: Record<"full" | "quick", Plan> = {
       linkRounds: 6,
     },
     ffi: { calls: 500_000, runs: 3, callgrind: true, callgrindCalls: 50_000, callgrindRounds: 5, straceMs: 500 },
-    memory: { total: 100_000, conc: 16, warm: 2000, checkpoints: 10 },
+    memory: { total: 100_000, conc: 16, warm: 2000, checkpoints: 10, runs: 3 },
     instructions: { concurrencies: [1, 64], warm: 20_000, n: 1000, rounds: 5, step: 1000, steps: 20 },
   },
   quick: {
@@ -73,7 +73,7 @@ const PLANS: Record<"full" | "quick", Plan> = {
       linkRounds: 1,
     },
     ffi: { calls: 100_000, runs: 1, callgrind: false, callgrindCalls: 0, callgrindRounds: 0, straceMs: 200 },
-    memory: { total: 5000, conc: 16, warm: 500, checkpoints: 5 },
+    memory: { total: 5000, conc: 16, warm: 500, checkpoints: 5, runs: 1 },
     instructions: { concurrencies: [1], warm: 200, n: 100, rounds: 1, step: 100, steps: 2 },
   },
 };

@@ -152,11 +152,12 @@ export function instructionTable(results: BenchResults): string {
     `Steady state: after ${cg.warm} connections per client, ${cg.rounds} rounds of ${cg.n} connections per client` +
       " in one process, alternating; median (lowest-highest):\n",
     markdownTable(
-      ["client", "concurrency", "instructions/connection", "vs Bun.connect (same round)"],
+      ["client", "concurrency", "instructions/connection", "mean", "vs Bun.connect (same round)"],
       cg.rows.map((r) => [
         r.client,
         String(r.conc),
         `${k(r.perConnection.median)} (${k(r.perConnection.low)}-${k(r.perConnection.high)})`,
+        r.mean === undefined ? "-" : k(r.mean),
         ratio(r.vsBun),
       ]),
     ),
@@ -202,7 +203,7 @@ export function memoryTable(results: BenchResults): string {
       "connections",
       "RSS before MB",
       "RSS after MB",
-      "growth MB",
+      "growth MB (median of runs)",
       "fds before",
       "fds after",
       "growth vs Bun.connect",
@@ -221,7 +222,7 @@ export function memoryTable(results: BenchResults): string {
         (Math.abs(r.rssGrowthMB) < 0.05 ? 0 : r.rssGrowthMB).toFixed(1),
         String(first.fds),
         String(last.fds),
-        bun === undefined ? "-" : x(r.rssGrowthMB / bun.rssGrowthMB),
+        r.rssVsBun !== undefined ? ratio(r.rssVsBun) : bun === undefined ? "-" : x(r.rssGrowthMB / bun.rssGrowthMB),
         String(r.objectGrowth),
         String(r.tfoActive),
       ];

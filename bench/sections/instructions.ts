@@ -26,6 +26,8 @@ export interface InstructionRow {
   perConnection: Spread;
   /** Over Bun.connect's in the same round. */
   vsBun: Spread;
+  /** All rounds' instructions over all their connections (GC pauses included wherever they fell). */
+  mean: number;
 }
 
 /** One client's first connections in a fresh process. */
@@ -74,7 +76,8 @@ function steadyRows(windows: Window[], conc: number, n: number): InstructionRow[
   const bun = perRound("bun");
   return KINDS.map(([kind, client]) => {
     const counts = perRound(kind);
-    return { client, conc, perConnection: spread(counts), vsBun: spread(counts.map((v, i) => v / bun[i]!)) };
+    const mean = counts.reduce((a, b) => a + b, 0) / Math.max(1, counts.length);
+    return { client, conc, perConnection: spread(counts), vsBun: spread(counts.map((v, i) => v / bun[i]!)), mean };
   });
 }
 

@@ -1,7 +1,8 @@
 /**
  * Section 4: RSS and fds before and after many connections through
  * `connect()` and `createConnection`, with `Bun.connect` doing the same as
- * the reference for what the runtime itself retains. Loopback in a private namespace, the native
+ * the reference for what the runtime itself retains; `runs` fresh processes
+ * per client, in turns. Loopback in a private namespace, the native
  * server answering.
  */
 import { join } from "node:path";
@@ -9,6 +10,7 @@ import type { Built } from "../lib/build.ts";
 import type { LoopKind } from "../lib/clients.ts";
 import { createNamespace, deleteNamespace, namespaceName, spawnIn, stopChild, tcpExtIn, tfoDelta } from "../lib/ns.ts";
 import { LineReader } from "../lib/proc.ts";
+import { median, type Spread, spread } from "../lib/stats.ts";
 import type { Footprint } from "../memory/client.ts";
 
 /** One client's footprint over the run. */
@@ -16,7 +18,12 @@ export interface MemoryRow {
   client: string;
   connections: number;
   series: Footprint[];
+  /** RSS growth, first to last sample: median of the runs (each run's in `rssGrowthRuns`). */
   rssGrowthMB: number;
+  rssGrowthRuns?: number[];
+  /** Growth over Bun.connect's in the same round. */
+  rssVsBun?: Spread;
+  /** Largest fd growth of the runs. */
   fdGrowth: number;
   heapGrowthMB: number;
   objectGrowth: number;
@@ -31,6 +38,8 @@ export interface MemoryOptions {
   conc: number;
   warm: number;
   checkpoints: number;
+  /** Fresh processes per client, taken in turns: the growth is the median, with the same-round ratio's spread. */
+  runs: number;
 }
 
 const MB = 1024 * 1024;
@@ -42,7 +51,44 @@ const CLIENTS: Array<[LoopKind, string]> = [
   ["bun", "Bun.connect"],
 ];
 
-/** Runs section 4. */
+interface Run {
+  series: Footprint[];
+  topObjectTypes: Record<string, number>;
+  tfoActive: number;
+}
+
+async function oneRun(built: Built, ns: string, kind: LoopKind, options: MemoryOptions): Promise<Run> {
+  const before = tcpExtIn(ns);
+  const config = { kind, host: "::1", port: 7000, ...options };
+  const child = spawnIn(ns, [built.bun, join(import.meta.dir, "..", "memory", "client.ts"), JSON.stringify(config)]);
+  const report = await new LineReader(child.stdout).json<Omit<Run, "tfoActive">>(900_000);
+  await child.exited;
+  return { ...report, tfoActive: tfoDelta(before, tcpExtIn(ns)).TCPFastOpenActive ?? 0 };
+}
+
+const growth = (series: Footprint[], key: "rssBytes" | "heapBytes" | "objects" | "fds"): number =>
+  series[series.length - 1]![key] - series[0]![key];
+
+/** One client's row from its runs; `bun`: Bun.connect's runs, for the same-run ratios. */
+function rowOf(name: string, runs: Run[], bun: Run[], options: MemoryOptions): MemoryRow {
+  const rss = runs.map((r) => growth(r.series, "rssBytes") / MB);
+  const bunRss = bun.map((r) => growth(r.series, "rssBytes") / MB);
+  return {
+    client: name,
+    connections: options.total,
+    series: runs[0]!.series,
+    rssGrowthMB: median(rss),
+    rssGrowthRuns: rss,
+    rssVsBun: spread(rss.map((v, i) => v / (bunRss[i] ?? Number.NaN))),
+    fdGrowth: Math.max(...runs.map((r) => growth(r.series, "fds"))),
+    heapGrowthMB: median(runs.map((r) => growth(r.series, "heapBytes") / MB)),
+    objectGrowth: median(runs.map((r) => growth(r.series, "objects"))),
+    topObjectTypes: runs[0]!.topObjectTypes,
+    tfoActive: runs.reduce((n, r) => n + r.tfoActive, 0),
+  };
+}
+
+/** Runs section 4: `runs` rounds, each client once per round in a rotating order, a fresh process each time. */
 export async function runMemory(
   built: Built,
   options: MemoryOptions,
@@ -53,36 +99,16 @@ export async function runMemory(
   try {
     const ready = await new LineReader(server.stdout).next(10_000);
     if (ready !== "ready") throw new Error(`C server did not start (${ready})`);
-    const rows: MemoryRow[] = [];
-    for (const [kind, name] of CLIENTS) {
-      log(`  ${options.total} connections through ${name}...`);
-      const before = tcpExtIn(ns);
-      const config = { kind, host: "::1", port: 7000, ...options };
-      const child = spawnIn(ns, [
-        built.bun,
-        join(import.meta.dir, "..", "memory", "client.ts"),
-        JSON.stringify(config),
-      ]);
-      const report = await new LineReader(child.stdout).json<{
-        series: Footprint[];
-        topObjectTypes: Record<string, number>;
-      }>(900_000);
-      await child.exited;
-      const first = report.series[0]!;
-      const last = report.series[report.series.length - 1]!;
-      rows.push({
-        client: name,
-        connections: options.total,
-        series: report.series,
-        rssGrowthMB: (last.rssBytes - first.rssBytes) / MB,
-        fdGrowth: last.fds - first.fds,
-        heapGrowthMB: (last.heapBytes - first.heapBytes) / MB,
-        objectGrowth: last.objects - first.objects,
-        topObjectTypes: report.topObjectTypes,
-        tfoActive: tfoDelta(before, tcpExtIn(ns)).TCPFastOpenActive ?? 0,
-      });
+    const runs = new Map<string, Run[]>(CLIENTS.map(([, name]) => [name, []]));
+    for (let round = 0; round < options.runs; round++) {
+      for (let k = 0; k < CLIENTS.length; k++) {
+        const [kind, name] = CLIENTS[(k + round) % CLIENTS.length]!;
+        log(`  round ${round + 1}/${options.runs}: ${options.total} connections through ${name}...`);
+        runs.get(name)!.push(await oneRun(built, ns, kind, options));
+      }
     }
-    return rows;
+    const bun = runs.get("Bun.connect")!;
+    return CLIENTS.map(([, name]) => rowOf(name, runs.get(name)!, bun, options));
   } finally {
     await stopChild(server, 1000);
     deleteNamespace(ns);
