@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // One-command set-up: installs the pinned Zig (PyPI `ziglang`) and the npm
 // dependencies (pinned Bun among them), the Debian tools the tests use when
-// run as root, builds the native library, then runs the demo.
+// run as root and the foreign runtimes of the shipping tests, builds the
+// native library, then runs the demo.
 // Usage: npm run setup [-- --no-demo]
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -45,15 +46,26 @@ if (installedZig() !== ZIG_VERSION) {
 }
 run("npm", [existsSync(`${ROOT}/package-lock.json`) ? "ci" : "install", "--no-audit", "--no-fund"]);
 
-// The namespace tests need iproute2 (ip netns, veth) and iptables (SYN drops).
+// The namespace tests need iproute2 (ip netns, veth) and iptables (SYN drops);
+// the shipping tests (test/ship/) qemu-user-static, libc6-arm64-cross (arm64
+// Bun under qemu) and patchelf (musl Bun), with dpkg-deb from dpkg.
 const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
-const missing = ["ip", "iptables"].filter((c) => !have(c));
+const debian = {
+  iproute2: () => have("ip"),
+  iptables: () => have("iptables"),
+  "qemu-user-static": () => have("qemu-aarch64-static"),
+  "libc6-arm64-cross": () => existsSync("/usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1"),
+  patchelf: () => have("patchelf"),
+};
+const missing = Object.keys(debian).filter((pkg) => !debian[pkg]());
 if (process.platform === "linux" && isRoot && missing.length > 0 && have("apt-get")) {
   run("apt-get", ["update", "-qq"]);
-  run("apt-get", ["install", "-y", "-qq", "--no-install-recommends", "iproute2", "iptables"], {
+  run("apt-get", ["install", "-y", "-qq", "--no-install-recommends", ...missing], {
     env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
   });
 }
+// Bun's musl and arm64 builds and musl 1.2.5 for the shipping tests (cached in .cache/ship).
+if (process.platform === "linux" && process.arch === "x64" && isRoot) run("node", ["scripts/ship-deps.mjs"]);
 
 run(ZIG, ["build", "-Doptimize=ReleaseSafe"]);
 if (!process.argv.includes("--no-demo")) run(BUN, ["src/cli/main.ts", "demo"]);

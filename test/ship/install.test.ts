@@ -52,7 +52,7 @@ suite("the packed tarball", () => {
     expect(files).toContain("package/dist/index.d.ts");
     expect(files).toContain("package/dist/lowlevel.d.ts");
     expect(files.filter((f) => /zig-out|zig-cache|\.toolchain|node_modules|\/test\//.test(f))).toEqual([]);
-  });
+  }, 60_000);
 });
 
 suite("installed with bun add, no toolchain", () => {
@@ -68,7 +68,7 @@ suite("installed with bun add, no toolchain", () => {
     expect(execute(["sh", "-c", "command -v zig"], { env }).status).not.toBe(0);
     expect(env.FASTOPEN_LIB).toBeUndefined();
     expect(existsSync(join(project, "node_modules", "fastopen", "zig-out"))).toBe(false);
-  });
+  }, 60_000);
 
   test("the app's second connection carries its data in the SYN, with the package's linux-x64 library", () => {
     const report = appReport(runInNamespace(["bun", "main.ts"], { cwd: project }));
@@ -76,7 +76,7 @@ suite("installed with bun add, no toolchain", () => {
       join(project, "node_modules", "fastopen", "prebuilt", "linux-x64", "libfastopen.so"),
     ]);
     expectTfoExchange(report, "x64");
-  });
+  }, 60_000);
 
   test("a `bun build --target=bun` bundle moved to another folder passes the same exchange", () => {
     const out = join(temporary("bundle"), "bundle");
@@ -89,7 +89,7 @@ suite("installed with bun add, no toolchain", () => {
     expect(report.libraries.length).toBe(1);
     expect(report.libraries[0]?.startsWith(`${bundle}/libfastopen-`)).toBe(true);
     expectTfoExchange(report, "x64");
-  });
+  }, 60_000);
 
   test("a `bun build --compile` executable moved elsewhere passes it, its library extracted into $TMPDIR", () => {
     const exe = join(temporary("compile"), "app");
@@ -102,7 +102,7 @@ suite("installed with bun add, no toolchain", () => {
     expect(report.libraries.length).toBe(1);
     expect(report.libraries[0]?.startsWith(`${tmp}/.bun-`)).toBe(true);
     expectTfoExchange(report, "x64");
-  });
+  }, 60_000);
 
   test("a compiled executable whose $TMPDIR is mounted noexec fails with an error that says so", () => {
     const exe = join(temporary("noexec"), "app");
@@ -119,5 +119,5 @@ suite("installed with bun add, no toolchain", () => {
     expect(outcome.stderr).toContain("failed to map segment");
     expect(outcome.stderr).toContain("fastopen: cannot load /$bunfs/");
     expect(outcome.stderr).toContain("$TMPDIR must allow exec");
-  });
+  }, 60_000);
 });
