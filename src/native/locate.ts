@@ -77,9 +77,14 @@ export function locateLibrary(context: LocateContext = currentContext()): Librar
   let path: string;
   try {
     path = context.prebuilt(target);
-  } catch {
+  } catch (error) {
     tried.push(packagedPath(target, libraryFileName(context.platform)));
-    throw notFound(context, tried, "the prebuilt library is missing (a git checkout has none before `npm pack`)");
+    const reason = error instanceof Error ? error.message : String(error);
+    throw notFound(
+      context,
+      tried,
+      `the prebuilt library is missing (${reason}; a git checkout has none before \`npm pack\`)`,
+    );
   }
   return { path, source: "prebuilt" };
 }

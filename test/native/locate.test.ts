@@ -112,6 +112,7 @@ describe("no library: one error with platform, arch, the paths tried and what to
     expect(message).toContain(absent);
     expect(message).toContain(`prebuilt${sep}darwin-arm64${sep}libfastopen.dylib`);
     expect(message).toContain("npm pack");
+    expect(message).toContain("Cannot find module");
   });
 });
 

@@ -20,6 +20,7 @@ import {
   moveAway,
   must,
   packedTarball,
+  ROOT,
   runInNamespace,
   scratch,
 } from "./common.ts";
@@ -53,6 +54,14 @@ suite("the packed tarball", () => {
     expect(files).toContain("package/dist/lowlevel.d.ts");
     expect(files.filter((f) => /zig-out|zig-cache|\.toolchain|node_modules|\/test\//.test(f))).toEqual([]);
   }, 60_000);
+
+  test("ships no source that git ignores (it would be missing from a fresh clone)", () => {
+    const list = ["git", "ls-files", "--cached", "--others", "--exclude-standard", "src", "zig", "include"];
+    const tracked = new Set(must(list, { cwd: ROOT }).trim().split("\n"));
+    const sources = files.map((f) => f.slice("package/".length)).filter((f) => /^(src|zig|include)\//.test(f));
+    expect(sources.length).toBeGreaterThan(40);
+    expect(sources.filter((f) => !tracked.has(f))).toEqual([]);
+  }, 60_000);
 });
 
 suite("installed with bun add, no toolchain", () => {
@@ -76,6 +85,19 @@ suite("installed with bun add, no toolchain", () => {
       join(project, "node_modules", "fastopen", "prebuilt", "linux-x64", "libfastopen.so"),
     ]);
     expectTfoExchange(report, "x64");
+  }, 60_000);
+
+  test("the installed `fastopen` command runs its demo (4 connections, 3 with data in the SYN)", () => {
+    const outcome = runInNamespace([join(project, "node_modules", ".bin", "fastopen"), "demo", "--host", "--json"], {
+      cwd: project,
+    });
+    expect(outcome.status).toBe(0);
+    const report = JSON.parse(outcome.stdout.trim().split("\n").pop() ?? "{}") as {
+      totals: Record<string, number>;
+      fellBack: boolean;
+    };
+    expect(report.fellBack).toBe(false);
+    expect(report.totals).toMatchObject({ TCPFastOpenActive: 3, TCPFastOpenPassive: 3, TCPFastOpenCookieReqd: 1 });
   }, 60_000);
 
   test("a `bun build --target=bun` bundle moved to another folder passes the same exchange", () => {
