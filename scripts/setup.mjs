@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // One-command set-up: installs the pinned Zig (PyPI `ziglang`) and the npm
-// dependencies (pinned Bun among them), the Debian tools the tests use when
-// run as root and the foreign runtimes of the shipping tests, builds the
-// native library, then runs the demo.
+// dependencies (pinned Bun among them), the Debian tools and servers the tests
+// use when run as root and the foreign runtimes of the shipping tests, builds
+// the native library, then runs the demo.
 // Usage: npm run setup [-- --no-demo]
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -46,18 +46,29 @@ if (installedZig() !== ZIG_VERSION) {
 }
 run("npm", [existsSync(`${ROOT}/package-lock.json`) ? "ci" : "install", "--no-audit", "--no-fund"]);
 
-// The namespace tests need iproute2 (ip netns, veth) and iptables (SYN drops);
-// the shipping tests (test/ship/) qemu-user-static, libc6-arm64-cross (arm64
-// Bun under qemu) and patchelf (musl Bun), with dpkg-deb from dpkg.
-const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
-const debian = {
-  iproute2: () => have("ip"),
-  iptables: () => have("iptables"),
-  "qemu-user-static": () => have("qemu-aarch64-static"),
-  "libc6-arm64-cross": () => existsSync("/usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1"),
-  patchelf: () => have("patchelf"),
+// The namespace tests need iproute2 (ip netns, veth) and iptables (SYN drops); the client tests
+// (test/clients/) start real servers: redis, PostgreSQL, memcached, nginx (with openssl for its
+// certificate) and MariaDB. They start their own server processes inside the tests' private
+// namespaces, on their own ports and temporary directories: a service the package starts on the
+// host (where policy-rc.d allows it) does not interfere. The shipping tests (test/ship/) run arm64
+// Bun under qemu-user (glibc from libc6-arm64-cross) and patch musl Bun with patchelf.
+const APT = {
+  ip: "iproute2",
+  iptables: "iptables",
+  "redis-server": "redis-server",
+  "/usr/lib/postgresql": "postgresql",
+  memcached: "memcached",
+  nginx: "nginx-light",
+  openssl: "openssl",
+  mariadbd: "mariadb-server",
+  "qemu-aarch64-static": "qemu-user-static",
+  "/usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1": "libc6-arm64-cross",
+  patchelf: "patchelf",
 };
-const missing = Object.keys(debian).filter((pkg) => !debian[pkg]());
+const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
+const missing = Object.entries(APT)
+  .filter(([cmd]) => !(cmd.startsWith("/") ? existsSync(cmd) : have(cmd)))
+  .map(([, pkg]) => pkg);
 if (process.platform === "linux" && isRoot && missing.length > 0 && have("apt-get")) {
   run("apt-get", ["update", "-qq"]);
   run("apt-get", ["install", "-y", "-qq", "--no-install-recommends", ...missing], {

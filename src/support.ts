@@ -35,6 +35,27 @@ function kernelAtLeast(text: string, major: number, minor: number): boolean {
   return maj > major || (maj === major && min >= minor);
 }
 
+/**
+ * How to turn on what a `net.ipv4.tcp_fastopen` value lacks of client (0x1)
+ * and server (0x2) TFO, one line each (empty when both are on): the advice of
+ * `support()` and of the CLI demo.
+ */
+export function tcpFastopenAdvice(setting: number | null): string[] {
+  if (setting === null) return ["net.ipv4.tcp_fastopen cannot be read (no /proc/sys?): TFO state unknown"];
+  const want = setting | TFO_BITS.client | TFO_BITS.server;
+  const enable = `enable with: sysctl -w net.ipv4.tcp_fastopen=${want}`;
+  const advice: string[] = [];
+  if ((setting & TFO_BITS.client) === 0) {
+    const effect = "connections fall back to connect + send";
+    advice.push(`client TFO is off (bit 0x1 of net.ipv4.tcp_fastopen=${setting}): ${effect}; ${enable}`);
+  }
+  if ((setting & TFO_BITS.server) === 0) {
+    const effect = "listen() ignores SYN data";
+    advice.push(`server TFO is off (bit 0x2 of net.ipv4.tcp_fastopen=${setting}): ${effect}; ${enable}`);
+  }
+  return advice;
+}
+
 /** The Linux report for a `net.ipv4.tcp_fastopen` value and kernel release (pure: testable with any value). */
 export function linuxSupport(setting: number | null, kernel: string): SupportReport {
   const bits = setting ?? 0;
@@ -49,29 +70,21 @@ export function linuxSupport(setting: number | null, kernel: string): SupportRep
     lazy: client && lazyKernel,
     noCookie: client && (bits & TFO_BITS.clientNoCookie) !== 0,
     serverNoCookie: server && (bits & TFO_BITS.serverNoCookie) !== 0,
-    advice: [],
+    advice: tcpFastopenAdvice(setting),
   };
-  if (setting === null) {
-    report.advice.push("net.ipv4.tcp_fastopen cannot be read (no /proc/sys?): TFO state unknown");
-    return report;
+  if (setting === null) return report;
+  if (client && !lazyKernel) {
+    report.advice.push(
+      `kernel ${kernel} predates TCP_FASTOPEN_CONNECT (4.11): ` +
+        "lazy and TLS connects send the ClientHello after the handshake",
+    );
   }
-  const want = bits | TFO_BITS.client | TFO_BITS.server;
-  if (!client)
+  if (!report.noCookie) {
     report.advice.push(
-      `client TFO is off (bit 0x1 of net.ipv4.tcp_fastopen=${setting}): connections fall back to connect + send; enable with: sysctl -w net.ipv4.tcp_fastopen=${want}`,
+      "no-cookie TFO is off (bit 0x4, client; needs a server that allows it): " +
+        "the first connection to each server only fetches a cookie (normal)",
     );
-  if (!server)
-    report.advice.push(
-      `server TFO is off (bit 0x2 of net.ipv4.tcp_fastopen=${setting}): listen() ignores SYN data; enable with: sysctl -w net.ipv4.tcp_fastopen=${want}`,
-    );
-  if (client && !lazyKernel)
-    report.advice.push(
-      `kernel ${kernel} predates TCP_FASTOPEN_CONNECT (4.11): lazy and TLS connects send the ClientHello after the handshake`,
-    );
-  if (!report.noCookie)
-    report.advice.push(
-      "no-cookie TFO is off (bit 0x4, client; needs a server that allows it): the first connection to each server only fetches a cookie (normal)",
-    );
+  }
   return report;
 }
 
@@ -108,7 +121,7 @@ function freebsdSupport(): SupportReport {
   const server = sysctlNumber("net.inet.tcp.fastopen.server_enable");
   const report: SupportReport = {
     platform: "freebsd",
-    setting: client === null && server === null ? null : ((client ?? 0) !== 0 ? 1 : 0) | ((server ?? 0) !== 0 ? 2 : 0),
+    setting: client === null && server === null ? null : (client ? 1 : 0) | (server ? 2 : 0),
     client: (client ?? 0) !== 0,
     server: (server ?? 0) !== 0,
     lazy: false,

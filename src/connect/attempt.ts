@@ -11,34 +11,14 @@
  * exception, its `open` running at once so that its first write rides in
  * the SYN.
  */
-import type { Socket, SocketHandler, TLSOptions } from "bun";
+import type { Socket, SocketHandler } from "bun";
 import { lastError, type SystemError, systemError } from "../lowlevel/errors.ts";
 import * as fo from "../lowlevel/socket.ts";
+import { EMPTY_BYTES } from "../lowlevel/validate.ts";
 import { type FastOpenFd, nativeError, startFastOpenFd } from "./fd.ts";
+import type { CheckedConnect } from "./options.ts";
 import type { ResolvedAddress } from "./resolve.ts";
-import { type ConnectionRecord, closeRecord, refreshRecord, registerConnection } from "./status.ts";
-
-/** What one attempt needs. */
-export interface AttemptOptions<Data> {
-  address: ResolvedAddress;
-  port: number;
-  payload: Uint8Array;
-  fastOpen: boolean;
-  lazy: boolean;
-  tls: TLSOptions | boolean | undefined;
-  /** The user's handlers (checked). */
-  handlers: SocketHandler<Data>;
-  data: Data | undefined;
-  allowHalfOpen: boolean;
-  /**
-   * Asked once, synchronously, when the connection is ready and before the
-   * user sees it: false (another attempt won a race) makes this attempt end
-   * its socket quietly and reject with ECANCELED.
-   */
-  claim: () => boolean;
-  /** Shared by the attempts of one connect() call: the user's lazy `open` runs once, its first flight replayed by the others. */
-  shared: SharedFlight;
-}
+import { closeRecord, refreshRecord, registerConnection } from "./status.ts";
 
 /**
  * What the attempts of one connect() call share: whether the user's `open`
@@ -73,8 +53,6 @@ export interface ConnectAttempt<Data> {
 }
 
 type Phase = "connecting" | "established" | "failed";
-
-const EMPTY = new Uint8Array(new ArrayBuffer(0));
 
 /** The error of an attempt that lost a race or was cancelled without a reason. */
 function cancelled(address: string, port: number): SystemError {
@@ -134,7 +112,6 @@ class Attempt<Data> implements ConnectAttempt<Data> {
   readonly promise: Promise<Socket<Data>>;
   private readonly outcome: PromiseWithResolvers<Socket<Data>>;
   private readonly user: SocketHandler<Data>;
-  private readonly record: ConnectionRecord;
   private readonly secure: boolean;
   /** Deferred lazy connect without TLS: the user's `open` runs at once, its first write riding in the SYN. */
   private readonly early: boolean;
@@ -150,26 +127,18 @@ class Attempt<Data> implements ConnectAttempt<Data> {
   private readonly replay: boolean;
 
   constructor(
+    /** The started fd, also the connection's record for `fastOpenStatus`. */
     private readonly opened: FastOpenFd,
-    private readonly options: AttemptOptions<Data>,
+    private readonly plan: CheckedConnect<Data>,
+    private readonly claim: () => boolean,
+    private readonly shared: SharedFlight,
   ) {
     this.address = opened.address;
-    this.user = options.handlers;
-    this.secure = options.tls !== undefined && options.tls !== false;
-    const shared = options.shared;
+    this.user = plan.handlers;
+    this.secure = plan.tls !== undefined && plan.tls !== false;
     this.replay = shared.opened && shared.flight !== null && !this.secure;
     this.early = opened.deferred && !this.secure && !this.replay;
     this.remainder = this.replay ? concat(shared.flight!, opened.remainder) : opened.remainder;
-    this.record = {
-      fd: opened.fd,
-      mode: opened.mode,
-      attempted: opened.attempted,
-      refused: opened.refused,
-      bytesInSyn: opened.bytesInSyn,
-      bytesAfterHandshake: opened.bytesAfterHandshake,
-      last: null,
-      closed: false,
-    };
     this.outcome = Promise.withResolvers<Socket<Data>>();
     this.promise = this.outcome.promise;
     this.promise.catch(() => {});
@@ -180,11 +149,11 @@ class Attempt<Data> implements ConnectAttempt<Data> {
     const base = {
       fd: this.opened.fd,
       socket: this.handlers(),
-      data: this.options.data as Data,
-      allowHalfOpen: this.options.allowHalfOpen,
+      data: this.plan.data as Data,
+      allowHalfOpen: this.plan.allowHalfOpen,
     };
     try {
-      const adopted = Bun.connect(this.secure ? { ...base, tls: this.options.tls } : base);
+      const adopted = Bun.connect(this.secure ? { ...base, tls: this.plan.tls } : base);
       adopted.catch((error: unknown) => this.adoptFailed(error));
     } catch (error) {
       this.adoptFailed(error);
@@ -198,9 +167,9 @@ class Attempt<Data> implements ConnectAttempt<Data> {
   }
 
   private adoptFailed(error: unknown): void {
-    if (this.socket === null && !this.record.closed) {
+    if (this.socket === null && !this.opened.closed) {
       // Bun never took the fd: it is still ours to close.
-      closeRecord(this.record, false);
+      closeRecord(this.opened, false);
       fo.socketClose(this.opened.fd);
     }
     this.fail(error instanceof Error ? error : new Error(String(error)));
@@ -235,16 +204,17 @@ class Attempt<Data> implements ConnectAttempt<Data> {
       socket.terminate();
       return;
     }
-    registerConnection(socket, this.record);
+    registerConnection(socket, this.opened);
     if (this.secure) return; // The TLS handshake tells when the connection is up.
     // A replayed empty first flight on a deferred fd: send the SYN now.
-    if (this.replay && this.opened.deferred && this.remainder.byteLength === 0) fo.socketSend(this.opened.fd, EMPTY);
+    if (this.replay && this.opened.deferred && this.remainder.byteLength === 0)
+      fo.socketSend(this.opened.fd, EMPTY_BYTES);
     if (this.early) {
       fillPeer(socket, this.opened);
       this.forwarding = true;
       this.openCapturing(socket);
       // Nothing written in `open`: send the SYN empty, so a server that speaks first is reached.
-      if (this.phase === "connecting" && this.alive(socket)) fo.socketSend(this.opened.fd, EMPTY);
+      if (this.phase === "connecting" && this.alive(socket)) fo.socketSend(this.opened.fd, EMPTY_BYTES);
     }
     this.progress(socket);
   }
@@ -255,7 +225,7 @@ class Attempt<Data> implements ConnectAttempt<Data> {
    * attempt of a race to send instead of running `open` again.
    */
   private openCapturing(socket: Socket<Data>): void {
-    const shared = this.options.shared;
+    const shared = this.shared;
     shared.opened = true;
     const parts: Uint8Array[] = [];
     const write = socket.write;
@@ -322,11 +292,11 @@ class Attempt<Data> implements ConnectAttempt<Data> {
   private connectedNow(): boolean {
     const status = fo.socketFastopenStatus(this.opened.fd);
     if (status?.established) {
-      this.record.last = status;
+      this.opened.last = status;
       return true;
     }
     if (fo.socketConnected(this.opened.fd) === 1) {
-      refreshRecord(this.record);
+      refreshRecord(this.opened);
       return true;
     }
     if (lastError()?.code !== "EINPROGRESS") this.fail(nativeError("connect", this.address.address, this.opened.port));
@@ -335,13 +305,13 @@ class Attempt<Data> implements ConnectAttempt<Data> {
 
   /** The fd is still Bun's and open (Bun closes it, and calls `close`, synchronously on terminate/end). */
   private alive(socket: Socket<Data>): boolean {
-    return !this.record.closed && socket.readyState > 0;
+    return !this.opened.closed && socket.readyState > 0;
   }
 
   private advance(written: number): void {
     if (written <= 0) return;
     this.remainder = this.remainder.subarray(written);
-    this.record.bytesAfterHandshake += written;
+    this.opened.bytesAfterHandshake += written;
   }
 
   /**
@@ -349,7 +319,7 @@ class Attempt<Data> implements ConnectAttempt<Data> {
    * resolves, the user's `open` runs and the held events follow.
    */
   private establish(socket: Socket<Data>): void {
-    if (!this.options.claim()) {
+    if (!this.claim()) {
       this.fail(cancelled(this.address.address, this.opened.port));
       return;
     }
@@ -375,7 +345,7 @@ class Attempt<Data> implements ConnectAttempt<Data> {
     this.phase = "failed";
     this.outcome.reject(error);
     if (this.socket !== null && this.alive(this.socket)) {
-      refreshRecord(this.record);
+      refreshRecord(this.opened);
       this.socket.terminate();
     }
   }
@@ -395,7 +365,7 @@ class Attempt<Data> implements ConnectAttempt<Data> {
     const forwarded = this.forwarding;
     // Readable may be reported before writable: the handshake may be done already.
     if (this.connecting()) this.progress(socket);
-    if (this.early && this.record.last?.established !== true) refreshRecord(this.record);
+    if (this.early && this.opened.last?.established !== true) refreshRecord(this.opened);
     if (forwarded || (this.forwarding && this.alive(socket))) userData.call(this.user, socket, chunk as never);
     else if (this.phase === "connecting") this.held.push(copyChunk(chunk));
   }
@@ -403,7 +373,7 @@ class Attempt<Data> implements ConnectAttempt<Data> {
   private onEnd(socket: Socket<Data>): void {
     const forwarded = this.forwarding;
     if (this.connecting()) this.progress(socket);
-    refreshRecord(this.record);
+    refreshRecord(this.opened);
     if (forwarded || (this.forwarding && this.alive(socket))) this.user.end?.call(this.user, socket);
     else if (this.phase === "connecting") this.endHeld = true;
   }
@@ -414,13 +384,13 @@ class Attempt<Data> implements ConnectAttempt<Data> {
   }
 
   private onHandshake(socket: Socket<Data>, success: boolean, error: Error | null): void {
-    refreshRecord(this.record);
+    refreshRecord(this.opened);
     if (this.phase === "connecting") this.establish(socket);
     if (this.forwarding) this.user.handshake?.call(this.user, socket, success, error);
   }
 
   private onClose(socket: Socket<Data>, error: Error | undefined): void {
-    closeRecord(this.record, false);
+    closeRecord(this.opened, false);
     if (this.phase === "connecting") {
       this.phase = "failed";
       this.outcome.reject(closedEarly(error ?? this.reported, this.opened, this.secure));
@@ -430,23 +400,24 @@ class Attempt<Data> implements ConnectAttempt<Data> {
 }
 
 /**
- * Starts one attempt: the native connect (throws its SystemError at once,
- * with the fd closed, when it fails synchronously) and the adoption by Bun.
+ * Starts one attempt of `plan` to `address`: the native connect (throws its
+ * SystemError at once, with the fd closed, when it fails synchronously) and
+ * the adoption by Bun. `claim` is asked once, synchronously, when the
+ * connection is ready and before the user sees it: false (another attempt
+ * won a race) makes this attempt end its socket quietly and reject with
+ * ECANCELED. `shared` is shared by the attempts of one connect() call: the
+ * user's lazy `open` runs once, its first flight replayed by the others.
  * `beforeAdopt` sees the attempt first, so that a cancellation made in a
  * handler that Bun runs during the adoption (a lazy connect's `open`) reaches it.
  */
 export function startAttempt<Data>(
-  options: AttemptOptions<Data>,
+  plan: CheckedConnect<Data>,
+  address: ResolvedAddress,
+  claim: () => boolean,
+  shared: SharedFlight,
   beforeAdopt?: (attempt: ConnectAttempt<Data>) => void,
 ): ConnectAttempt<Data> {
-  const opened = startFastOpenFd({
-    address: options.address,
-    port: options.port,
-    payload: options.payload,
-    fastOpen: options.fastOpen,
-    lazy: options.lazy,
-  });
-  const attempt = new Attempt(opened, options);
+  const attempt = new Attempt(startFastOpenFd(address, plan), plan, claim, shared);
   beforeAdopt?.(attempt);
   attempt.adopt();
   return attempt;

@@ -33,6 +33,9 @@ export type FastOpenOutcome =
   | "no-data"
   | "unknown";
 
+/** How `connect()` made a connection: payload in the SYN, lazy TFO, or a plain connect. */
+export type ConnectMode = "syn-data" | "lazy" | "plain";
+
 /** The TFO report of one connection. */
 export interface FastOpenStatus {
   /** Data rode in the SYN. */
@@ -46,22 +49,24 @@ export interface FastOpenStatus {
   /** Bytes of the payload written after the handshake. */
   bytesAfterHandshake: number;
   /** The connect mode used: `"syn-data"`, `"lazy"`, `"plain"`, or `"accepted"`/`"unknown"` for other sockets. */
-  mode: "syn-data" | "lazy" | "plain" | "accepted" | "unknown";
+  mode: ConnectMode | "accepted" | "unknown";
   /** The kernel's raw report (TCP_INFO), or null when it could not be read. */
   kernel: KernelFastOpenStatus | null;
   /** True when `kernel` is the last report read before the socket closed. */
   final: boolean;
 }
 
-/** What `connect()` knows about a connection it made. */
+/** What `connect()` knows about a connection it made (the fd's start, then its progress). */
 export interface ConnectionRecord {
-  fd: number;
-  mode: "syn-data" | "lazy" | "plain";
+  readonly fd: number;
+  readonly mode: ConnectMode;
   /** TFO was attempted (payload or lazy with `fastOpen` on). */
-  attempted: boolean;
+  readonly attempted: boolean;
   /** The platform refused TFO for this connect (fallback to plain connect). */
-  refused: boolean;
-  bytesInSyn: number;
+  readonly refused: boolean;
+  /** Bytes of the payload the kernel took with the connect call (in the SYN when TFO worked). */
+  readonly bytesInSyn: number;
+  /** Bytes of the payload written after the connect call (once connected). */
   bytesAfterHandshake: number;
   /** Last kernel report; refreshed while the socket is open. */
   last: KernelFastOpenStatus | null;
@@ -96,7 +101,7 @@ function outcome(
   kernel: KernelFastOpenStatus | null,
   attempted: boolean,
   refused: boolean,
-  mode: string,
+  mode: ConnectMode | "unknown",
 ): FastOpenOutcome {
   if (!attempted) return "not-attempted";
   if (refused) return "disabled";
@@ -127,6 +132,11 @@ function foreignOutcome(kernel: KernelFastOpenStatus | null, accepted: boolean):
   return outcome(kernel, true, fastopenRefused(), "unknown");
 }
 
+/** Whether Bun still holds the socket's fd (its `readyState` is negative once closed). */
+function isOpen<Data>(socket: Socket<Data>): boolean {
+  return socket.readyState === 1 || socket.readyState === 0;
+}
+
 function fdOf(socket: object): number | null {
   const fd = (socket as { fd?: unknown }).fd;
   return typeof fd === "number" && Number.isInteger(fd) && fd >= 0 ? fd : null;
@@ -143,6 +153,8 @@ export function fastOpenStatus<Data>(socket: Socket<Data>): FastOpenStatus {
   if (typeof socket !== "object" || socket === null) throw new TypeError("socket must be a Bun Socket");
   const record = records.get(socket);
   if (record !== undefined) {
+    // Closed without telling the record (its handlers replaced by `reload()`): its fd may be another socket's now.
+    if (!record.closed && !isOpen(socket)) closeRecord(record, false);
     const kernel = refreshRecord(record);
     const reason = outcome(kernel, record.attempted, record.refused, record.mode);
     return {
@@ -156,7 +168,7 @@ export function fastOpenStatus<Data>(socket: Socket<Data>): FastOpenStatus {
       final: record.closed,
     };
   }
-  const fd = socket.readyState === 1 || socket.readyState === 0 ? fdOf(socket) : null;
+  const fd = isOpen(socket) ? fdOf(socket) : null;
   const kernel = fd === null ? null : nativeStatus(fd);
   const accepted = (socket as { listener?: unknown }).listener !== undefined;
   return {

@@ -50,6 +50,18 @@ export function fromNative(result: number, syscall: string): number {
   return -1;
 }
 
+/**
+ * `result` when it is >= 0; otherwise throws the SystemError of `lastError()`
+ * (code, errno, syscall), its message naming `what` (default: the syscall).
+ * For callers that cannot go on after a failed low-level call (the demo, tests).
+ */
+export function must(result: number, what?: string): number {
+  if (result >= 0) return result;
+  const code = last?.code ?? "EIO";
+  const syscall = last?.syscall ?? what ?? "unknown";
+  throw systemError(code, syscall, { message: `${what ?? syscall} failed: ${code} (${syscall})` });
+}
+
 /** Records an error that did not come from a native call (for example still connecting). */
 export function setLastError(code: string, syscall: string): void {
   last = { code, errno: errnoNumber(code), syscall };

@@ -1,5 +1,5 @@
 /**
- * Issue #3, the CLI: `fastopen probe` and `fastopen support` run as child
+ * The CLI: `fastopen probe` and `fastopen support` run as child
  * processes in private network namespaces against servers started there
  * (test/scenarios/cli-run.ts); the probe's claims are checked against the
  * server's own TCP_INFO and the namespace's TcpExt counters. Usage errors
@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ProbeReport } from "../../src/cli/probe.ts";
 import type { SupportReport } from "../../src/support.ts";
+import { makeCertificate } from "../support/certificate.ts";
 import { namespaceSuite } from "../support/netns-suite.ts";
 import { CLI_DROP_PORT } from "../support/ports.ts";
 import { runScenarioCase } from "../support/run.ts";
@@ -51,45 +52,49 @@ suite("fastopen probe", () => {
     ]);
   });
 
-  test("a TFO server: exit 0; the first connection fetched the cookie, the second's payload rode in the SYN and was acked", () => {
-    expect(r.custom.exitCode).toBe(0);
-    const report = probeJson(r.custom);
-    expect(report).toMatchObject({
-      verdict: "fastopen",
-      exitCode: 0,
-      synDataAcked: true,
-      cookieReceived: true,
-      payloadBytes: 7,
-    });
-    expect(report.target).toEqual({ host: "::1", port: r.tfoPort, tls: false });
-    const [first, second] = report.connections;
-    expect(first).toMatchObject({
-      attempt: 1,
-      ok: true,
-      sent: false,
-      acked: false,
-      reason: "no-cookie",
-      bytesInSyn: 0,
-      bytesAfterHandshake: 7,
-      address: "::1",
-    });
-    expect(first!.counters).toMatchObject({ TCPFastOpenCookieReqd: 1, TCPFastOpenActive: 0 });
-    expect(second).toMatchObject({
-      attempt: 2,
-      ok: true,
-      sent: true,
-      acked: true,
-      reason: "none",
-      bytesInSyn: 7,
-      bytesAfterHandshake: 0,
-    });
-    expect(second!.counters).toMatchObject({ TCPFastOpenActive: 1, TCPFastOpenPassive: 1, TCPFastOpenCookieReqd: 0 });
-    for (const c of report.connections) {
-      expect(typeof c.ms).toBe("number");
-      expect(c.ms!).toBeGreaterThan(0);
-    }
-    expect(report.host).toMatchObject({ platform: "linux", setting: 3, client: true, server: true });
-  });
+  test(
+    "a TFO server: exit 0; the first connection fetched the cookie, the second's payload rode in " +
+      "the SYN and was acked",
+    () => {
+      expect(r.custom.exitCode).toBe(0);
+      const report = probeJson(r.custom);
+      expect(report).toMatchObject({
+        verdict: "fastopen",
+        exitCode: 0,
+        synDataAcked: true,
+        cookieReceived: true,
+        payloadBytes: 7,
+      });
+      expect(report.target).toEqual({ host: "::1", port: r.tfoPort, tls: false });
+      const [first, second] = report.connections;
+      expect(first).toMatchObject({
+        attempt: 1,
+        ok: true,
+        sent: false,
+        acked: false,
+        reason: "no-cookie",
+        bytesInSyn: 0,
+        bytesAfterHandshake: 7,
+        address: "::1",
+      });
+      expect(first!.counters).toMatchObject({ TCPFastOpenCookieReqd: 1, TCPFastOpenActive: 0 });
+      expect(second).toMatchObject({
+        attempt: 2,
+        ok: true,
+        sent: true,
+        acked: true,
+        reason: "none",
+        bytesInSyn: 7,
+        bytesAfterHandshake: 0,
+      });
+      expect(second!.counters).toMatchObject({ TCPFastOpenActive: 1, TCPFastOpenPassive: 1, TCPFastOpenCookieReqd: 0 });
+      for (const c of report.connections) {
+        expect(typeof c.ms).toBe("number");
+        expect(c.ms!).toBeGreaterThan(0);
+      }
+      expect(report.host).toMatchObject({ platform: "linux", setting: 3, client: true, server: true });
+    },
+  );
 
   test("--payload escapes arrive byte-exact; the server's own TCP_INFO agrees (no SYN data, then SYN data)", () => {
     const ping = [...new TextEncoder().encode("PING\r\n"), 0];
@@ -158,33 +163,7 @@ suite("fastopen probe --tls", () => {
 
   test("the second connection's ClientHello rides in the SYN, acked (client report and server TCP_INFO)", () => {
     dir = mkdtempSync(join(tmpdir(), "fastopen-cli-tls-"));
-    const cert = join(dir, "cert.pem");
-    const key = join(dir, "key.pem");
-    // prettier-ignore
-    const made = spawnSync(
-      "openssl",
-      [
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-        "-keyout",
-        key,
-        "-out",
-        cert,
-        "-days",
-        "1",
-        "-subj",
-        "/CN=localhost",
-        "-addext",
-        "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1",
-      ],
-      { encoding: "utf8" },
-    );
-    if (made.status !== 0) throw new Error(`openssl could not make a test certificate: ${made.error ?? made.stderr}`);
+    const { cert, key } = makeCertificate(dir);
     const r = runScenarioCase<{ run: CliRun; serverAcked: Array<boolean | null> }>(
       `${import.meta.dir}/cli.scenario.ts`,
       ["probeTls", cert, key],

@@ -1,5 +1,5 @@
 /**
- * Issue #2: the libowfat-style TFO core over loopback, each case in its own
+ * The libowfat-style TFO core over loopback, each case in its own
  * private network namespace (net.ipv4.tcp_fastopen set there, never on the
  * host). Every TFO claim is proven by both ends' TCP_INFO and by exact
  * TcpExt counter deltas; plain connect + write fails these tests.
@@ -201,7 +201,7 @@ suite("server side: socketFastopen on the listener", () => {
     });
   });
 
-  test("without it, SYN data sent without a cookie is not taken: sent once more after the handshake, exactly once", () => {
+  test("without it, SYN data without a cookie is not taken: sent once more after the handshake, exactly once", () => {
     const e = report.noCookieClient[0]!;
     expect(e.returned).toBe(e.length);
     expect(e.client).toMatchObject({ sent: true, acked: false, reason: "data-not-acked" });

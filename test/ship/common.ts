@@ -18,7 +18,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { namespacePrelude } from "../support/netns.ts";
+import { namespacePrelude } from "../../src/cli/netns.ts";
 
 /** The repository. */
 export const ROOT = join(import.meta.dir, "..", "..");

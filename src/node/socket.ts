@@ -1,0 +1,637 @@
+/**
+ * `FastOpenSocket`: a `net.Socket`-like Duplex whose first bytes ride in the
+ * SYN (made by `createConnection`, used by `FastOpenAgent`).
+ *
+ * How: from `socket.connect()` on, the socket gathers what is written to it
+ * until the end of the current turn of the event loop (`setImmediate`:
+ * `node:http` writes the request head, and a body given to `end()`, by
+ * then), then calls the connect layer's `connect()` with that data as its
+ * payload: in the SYN when a cookie is known, after the handshake otherwise,
+ * exactly once either way. Later writes go through the Bun socket. This works
+ * on every platform with TFO, FreeBSD (no lazy mode) included, and never
+ * hands Bun an fd whose SYN has not left.
+ */
+
+import { Duplex } from "node:stream";
+import type { Socket, SocketHandler } from "bun";
+import { connect } from "../connect/connect.ts";
+import {
+  type CheckedCreateConnection,
+  type CheckedSocketOptions,
+  checkCreateConnectionOptions,
+  checkSocketOptions,
+  msOption,
+} from "../connect/options.ts";
+import type { LookupFunction } from "../connect/resolve.ts";
+import { type FastOpenStatus, fastOpenStatus } from "../connect/status.ts";
+import { systemError } from "../lowlevel/errors.ts";
+import {
+  type ConnectListener,
+  type CreateConnectionOptions,
+  connectArguments,
+  type FastOpenSocketOptions,
+  type NodeLookup,
+} from "./arguments.ts";
+
+export type { CreateConnectionOptions, FastOpenSocketOptions } from "./arguments.ts";
+
+/** What `FastOpenSocket.readyState` reports, as `net.Socket`'s. */
+export type SocketReadyState = "opening" | "open" | "readOnly" | "writeOnly" | "closed";
+
+type Callback = (error?: Error | null) => void;
+
+/** Most bytes written before the connection exists that are given to `connect()` as its payload. */
+export const MAX_PAYLOAD = 64 * 1024;
+
+/** Bun's DNS, addresses of `family` only (0: both). */
+function bunLookup(family: 0 | 4 | 6): LookupFunction {
+  return (hostname) => Bun.dns.lookup(hostname, { family, socketType: "tcp" });
+}
+
+/** A node:net `lookup` option (`dns.lookup`'s signature) as `connect()`'s lookup, asking for every address. */
+function nodeLookup(lookup: NodeLookup, family: 0 | 4 | 6): LookupFunction {
+  return (hostname) =>
+    new Promise((resolve, reject) => {
+      lookup(hostname, { family, all: true }, (error, address, addressFamily) => {
+        if (error) reject(error);
+        else if (Array.isArray(address)) resolve(address);
+        else resolve([{ address, family: addressFamily ?? (address.includes(":") ? 6 : 4) }]);
+      });
+    });
+}
+
+function toBuffer(chunk: unknown, encoding: BufferEncoding): Buffer {
+  if (Buffer.isBuffer(chunk)) return chunk;
+  if (typeof chunk === "string") return Buffer.from(chunk, encoding);
+  if (ArrayBuffer.isView(chunk)) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  throw new TypeError("chunk must be a string, Buffer or ArrayBufferView");
+}
+
+function concat(chunks: Buffer[]): Buffer {
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+}
+
+/**
+ * Where a `FastOpenSocket` is in its life; each transition is one assignment
+ * of `#state`:
+ *
+ *     idle --connect()--> gathering --next turn--> connecting --established--> open --peer's FIN--> ended
+ *     open, ended --Bun socket closed--> closed;   any --destroy()--> closed
+ *
+ * - `idle`: constructed, `connect()` not called yet; writes are queued;
+ * - `gathering`: writes are queued, to be `connect()`'s payload at the end of the turn;
+ * - `connecting`: `connect()` is in flight (no Bun socket yet; writes still queue);
+ * - `open`: the Bun socket is ours, both ways;
+ * - `ended`: the peer's FIN arrived (the readable side has ended); writing may go on;
+ * - `closed`: the Bun socket is closed, or never will exist (destroyed before it did).
+ */
+type Lifecycle = "idle" | "gathering" | "connecting" | "open" | "ended" | "closed";
+
+/**
+ * Reports a throw from inside a Bun socket callback (which would swallow it)
+ * as an uncaught exception, as node:net does: `'uncaughtException'` handlers
+ * get it, or it is printed (with its own stack) and the process exits 1.
+ */
+function surface(error: unknown): void {
+  reportError(error);
+}
+
+/** Emits `'lookup'` as node:net does: `(error, address, family, host)`, the first address of the answer. */
+function emitLookup(
+  socket: FastOpenSocket,
+  host: string,
+  error: Error | null,
+  first?: { address: string; family: number },
+): void {
+  try {
+    socket.emit("lookup", error, first?.address, first?.family, host);
+  } catch (thrown) {
+    surface(thrown);
+  }
+}
+
+/**
+ * A `net.Socket`-compatible Duplex over a TFO connection: `new
+ * FastOpenSocket(options?)` then `socket.connect(port, host?, listener?)` or
+ * `socket.connect(options, listener?)`, as node:net (`createConnection` does
+ * both). Events: `'lookup'` (a host name resolved), `'connect'` and `'ready'`
+ * once connected (the SYN's payload handed to the kernel), `'data'`, `'end'`,
+ * `'timeout'`, `'error'` (SystemErrors with `code`, `errno`, `syscall`,
+ * `address`, `port`), `'close'` with `hadError`.
+ */
+export class FastOpenSocket extends Duplex {
+  /** Bytes received. */
+  bytesRead = 0;
+  /** The idle timeout in ms set by `setTimeout` (undefined: none). */
+  timeout: number | undefined = undefined;
+
+  /** The TFO defaults given to the constructor, for `connect()`. */
+  readonly #defaults: CheckedSocketOptions;
+  /** The checked options of `connect()`: where to, and how. */
+  #target: CheckedCreateConnection | null = null;
+  #state: Lifecycle = "idle";
+  /** The Bun socket, from `open` on (kept after close, for the addresses and the TFO report). */
+  #socket: Socket<FastOpenSocket> | null = null;
+  readonly #abort = new AbortController();
+  /** Written before the connection exists: the next payload, then the data flushed once connected. */
+  #queue: Buffer[] = [];
+  #queued = 0;
+  /** A write callback held back while the pre-connect queue is over the high-water mark. */
+  #held: Callback | null = null;
+  /** Calls back once the payload (taken from the queue) has been handed to the kernel. */
+  #payloadDone: Callback | null = null;
+  /** What a short write left, and its callback, written on `drain`. */
+  #rest: { data: Buffer; done: Callback } | null = null;
+  #final: Callback | null = null;
+  #written = 0;
+  #lastError: Error | undefined;
+  #idle: ReturnType<typeof setTimeout> | undefined;
+  #noDelay: boolean | undefined;
+  #keepAlive: { enable: boolean; delay: number } | undefined;
+  #ref = true;
+
+  /**
+   * The Bun socket handlers, shared by every FastOpenSocket: the Bun socket's
+   * `data` is its FastOpenSocket. A throw from a listener (or from anything
+   * they run) is rethrown as an uncaught exception, not handed to Bun.
+   */
+  static readonly #handlers: SocketHandler<FastOpenSocket> = {
+    open(socket) {
+      try {
+        socket.data.#connected(socket);
+      } catch (error) {
+        surface(error);
+      }
+    },
+    data(socket, data) {
+      try {
+        socket.data.#onData(data);
+      } catch (error) {
+        surface(error);
+      }
+    },
+    drain(socket) {
+      try {
+        socket.data.#onDrain();
+      } catch (error) {
+        surface(error);
+      }
+    },
+    end(socket) {
+      try {
+        socket.data.#onEnd();
+      } catch (error) {
+        surface(error);
+      }
+    },
+    error(socket, error) {
+      socket.data.#lastError ??= error;
+    },
+    close(socket, error) {
+      try {
+        socket.data.#onClose(error);
+      } catch (thrown) {
+        surface(thrown);
+      }
+    },
+  };
+
+  /**
+   * A socket that is not connected yet (as `new net.Socket()`): `connect()`
+   * starts it. `options` sets its behaviour and the TFO defaults of its
+   * connect (`fastOpen`, `connectTimeout`, `family`). Throws TypeError/RangeError for bad options.
+   */
+  constructor(options: FastOpenSocketOptions = {}) {
+    const checked = checkSocketOptions(options);
+    super({ allowHalfOpen: checked.allowHalfOpen ?? false, emitClose: false, decodeStrings: true });
+    this.#defaults = checked;
+    this.#apply(checked);
+  }
+
+  /**
+   * Starts the connection (as `net.Socket.connect`): what is written until
+   * the end of this turn is its payload, in the SYN when a cookie is known.
+   * `listener` is added as a `'connect'` listener. Bad arguments throw a
+   * TypeError/RangeError; on a socket already connecting or connected, the
+   * socket is destroyed with an EALREADY error, as in node:net; on a
+   * destroyed one, an Error (`ERR_SOCKET_CLOSED`) is thrown.
+   */
+  connect(options: CreateConnectionOptions, listener?: ConnectListener): this;
+  connect(port: number | string, host?: string, listener?: ConnectListener): this;
+  connect(first: CreateConnectionOptions | number | string, second?: unknown, third?: unknown): this {
+    const { options, listener } = connectArguments(first, second, third);
+    const target = checkCreateConnectionOptions(options, this.#defaults);
+    if (this.#state === "closed" || this.destroyed) {
+      const error = new Error("connect() on a destroyed FastOpenSocket: make a new socket");
+      throw Object.assign(error, { code: "ERR_SOCKET_CLOSED" });
+    }
+    if (this.#state !== "idle") {
+      const where = this.#target!;
+      const message = `connect EALREADY ${where.host}:${where.port}: the socket is already connecting or connected`;
+      this.destroy(systemError("EALREADY", "connect", { address: where.host, port: where.port, message }));
+      return this;
+    }
+    this.#target = target;
+    this.#apply(target);
+    if (listener !== undefined) this.once("connect", listener as () => void);
+    this.#state = "gathering";
+    setImmediate(FastOpenSocket.#startSoon, this);
+    return this;
+  }
+
+  /** True from `connect()` until the connection is established (as `net.Socket.connecting`). */
+  get connecting(): boolean {
+    return this.#state === "gathering" || this.#state === "connecting";
+  }
+
+  /** Peer address once connected (undefined before). */
+  get remoteAddress(): string | undefined {
+    return this.#socket?.remoteAddress;
+  }
+
+  /** Peer port once connected. */
+  get remotePort(): number | undefined {
+    return this.#socket?.remotePort;
+  }
+
+  /** `"IPv4"` or `"IPv6"` once connected. */
+  get remoteFamily(): string | undefined {
+    return this.#socket?.remoteFamily;
+  }
+
+  /** Local address once connected. */
+  get localAddress(): string | undefined {
+    return this.#socket?.localAddress;
+  }
+
+  /** Local port once connected. */
+  get localPort(): number | undefined {
+    return this.#socket?.localPort;
+  }
+
+  /** `"IPv4"` or `"IPv6"` once connected. */
+  get localFamily(): string | undefined {
+    return this.#socket?.localFamily;
+  }
+
+  /** Bytes written to the socket, including those not yet handed to the kernel (as node:net). */
+  get bytesWritten(): number {
+    return this.#written;
+  }
+
+  /** True while there is no open connection: before it is established and after it closed (as node:net). */
+  get pending(): boolean {
+    return !this.#live();
+  }
+
+  /** As `net.Socket.readyState`. */
+  get readyState(): SocketReadyState {
+    if (this.connecting && !this.destroyed) return "opening";
+    if (this.readable && this.writable) return "open";
+    if (this.readable) return "readOnly";
+    if (this.writable) return "writeOnly";
+    return "closed";
+  }
+
+  /** The local endpoint (`{}` before the connection exists), as `net.Socket.address()`. */
+  address(): { address: string; family: string; port: number } | Record<string, never> {
+    const socket = this.#socket;
+    if (socket === null) return {};
+    return { address: socket.localAddress, family: socket.localFamily, port: socket.localPort };
+  }
+
+  /**
+   * The TFO report of this connection (see `fastOpenStatus`): whether the
+   * first bytes rode in the SYN, were acknowledged, and why not. Null before
+   * the connection exists. Still answers after close (the last report).
+   */
+  fastOpenStatus(): FastOpenStatus | null {
+    return this.#socket === null ? null : fastOpenStatus(this.#socket);
+  }
+
+  /** TCP_NODELAY (applied once connected). */
+  setNoDelay(noDelay = true): this {
+    this.#noDelay = noDelay;
+    if (this.#live()) this.#socket!.setNoDelay(noDelay);
+    return this;
+  }
+
+  /** SO_KEEPALIVE with an initial delay in ms (applied once connected). */
+  setKeepAlive(enable = false, initialDelay = 0): this {
+    this.#keepAlive = { enable, delay: initialDelay };
+    if (this.#live()) this.#socket!.setKeepAlive(enable, Math.floor(initialDelay / 1000));
+    return this;
+  }
+
+  /**
+   * Emits `'timeout'` after `ms` without reading or writing (0 disables), as
+   * `net.Socket.setTimeout`; the socket stays open. `callback` is added as a
+   * `'timeout'` listener (once), or removed when `ms` is 0.
+   */
+  setTimeout(ms: number, callback?: () => void): this {
+    msOption("timeout", ms, 0);
+    this.timeout = ms === 0 ? undefined : ms;
+    if (callback !== undefined) {
+      if (ms === 0) this.removeListener("timeout", callback);
+      else this.once("timeout", callback);
+    }
+    clearTimeout(this.#idle);
+    this.#idle = undefined;
+    this.#touch();
+    return this;
+  }
+
+  /** Keeps the event loop alive for this socket once connected (the default). */
+  ref(): this {
+    this.#ref = true;
+    this.#socket?.ref();
+    return this;
+  }
+
+  /** Lets the process exit while this connected socket is open (the connect itself keeps it alive). */
+  unref(): this {
+    this.#ref = false;
+    this.#socket?.unref();
+    return this;
+  }
+
+  /** Ends the writable side, then destroys once finished (as node:net). */
+  destroySoon(): void {
+    if (this.writable) this.end();
+    if (this.writableFinished) this.destroy();
+    else this.once("finish", () => this.destroy());
+  }
+
+  /** Closes with a TCP RST (as `net.Socket.resetAndDestroy`). */
+  resetAndDestroy(): this {
+    if (this.#live()) {
+      this.#state = "closed";
+      this.#socket!.terminate();
+    }
+    return this.destroy();
+  }
+
+  /** Applies the socket-level options given (`noDelay`, `keepAlive`, `timeout`). */
+  #apply(checked: Pick<CheckedSocketOptions, "noDelay" | "keepAlive" | "keepAliveInitialDelay" | "timeout">): void {
+    if (checked.noDelay !== undefined) this.setNoDelay(checked.noDelay);
+    if (checked.keepAlive !== undefined) this.setKeepAlive(checked.keepAlive, checked.keepAliveInitialDelay ?? 0);
+    if (checked.timeout !== undefined) this.setTimeout(checked.timeout);
+  }
+
+  /** Whether the connection does not exist yet (writes are queued, `end()` waits). */
+  #before(): boolean {
+    return this.#state === "idle" || this.#state === "gathering" || this.#state === "connecting";
+  }
+
+  /** Whether the Bun socket exists and is open. */
+  #live(): boolean {
+    return this.#state === "open" || this.#state === "ended";
+  }
+
+  /** Activity: restarts the idle timer (one timer per socket, refreshed). */
+  #touch(): void {
+    if (this.timeout === undefined || this.destroyed) return;
+    if (this.#idle !== undefined) {
+      this.#idle.refresh();
+      return;
+    }
+    this.#idle = setTimeout(FastOpenSocket.#idleFor, this.timeout, this);
+    this.#idle.unref();
+  }
+
+  static #idleFor(socket: FastOpenSocket): void {
+    socket.#idle = undefined;
+    socket.emit("timeout");
+  }
+
+  static #closeSoon(socket: FastOpenSocket, hadError: boolean): void {
+    socket.emit("close", hadError);
+  }
+
+  static #established(socket: Socket<FastOpenSocket>): void {
+    socket.data.#connected(socket);
+  }
+
+  static #startSoon(socket: FastOpenSocket): void {
+    socket.#start();
+  }
+
+  /**
+   * The lookup for `connect()` (undefined: Bun's DNS, both families): the
+   * user's, or Bun's of one family, telling `'lookup'` listeners when there are any.
+   */
+  #lookup(target: CheckedCreateConnection): LookupFunction | undefined {
+    const family = target.family;
+    const given = target.lookup === undefined ? undefined : nodeLookup(target.lookup, family);
+    const resolve = given ?? (family === 0 ? undefined : bunLookup(family));
+    if (this.listenerCount("lookup") === 0) return resolve;
+    const lookup = resolve ?? bunLookup(0);
+    return async (hostname) => {
+      let answers: Array<{ address: string; family: number }>;
+      try {
+        answers = await lookup(hostname);
+      } catch (error) {
+        emitLookup(this, hostname, error instanceof Error ? error : new Error(String(error)));
+        throw error;
+      }
+      emitLookup(this, hostname, null, answers[0]);
+      return answers;
+    };
+  }
+
+  /** Connects with what was written so far as the payload. */
+  #start(): void {
+    if (this.#state !== "gathering") return;
+    this.#state = "connecting";
+    const options = this.#target!;
+    // At most MAX_PAYLOAD bytes go through connect() (the SYN takes one MSS at most); the rest once connected.
+    const all = concat(this.#queue.length > 0 ? this.#queue : [Buffer.alloc(0)]);
+    const payload = all.subarray(0, Math.min(all.byteLength, MAX_PAYLOAD));
+    const rest = all.subarray(payload.byteLength);
+    this.#queue = rest.byteLength > 0 ? [rest] : [];
+    this.#queued = rest.byteLength;
+    if (rest.byteLength === 0) {
+      this.#payloadDone = this.#held;
+      this.#held = null;
+    }
+    const signal =
+      options.signal === undefined ? this.#abort.signal : AbortSignal.any([options.signal, this.#abort.signal]);
+    const lookup = this.#lookup(options);
+    connect<FastOpenSocket>({
+      hostname: options.host,
+      port: options.port,
+      payload,
+      fastOpen: options.fastOpen,
+      connectTimeout: options.connectTimeout,
+      signal,
+      allowHalfOpen: true,
+      ...(lookup === undefined ? {} : { lookup }),
+      socket: FastOpenSocket.#handlers,
+      data: this,
+    }).then(FastOpenSocket.#established, (error: unknown) => this.#failed(error));
+  }
+
+  /**
+   * The connection is up (from `open`, or from `connect()`'s promise should
+   * `open` not have run): `'connect'`, then what was queued meanwhile.
+   */
+  #connected(socket: Socket<FastOpenSocket>): void {
+    if (this.#state !== "connecting") {
+      // Destroyed while connecting: the connection is not wanted.
+      if (this.#socket !== socket) socket.close();
+      return;
+    }
+    this.#state = "open";
+    this.#socket = socket;
+    if (this.#noDelay !== undefined) socket.setNoDelay(this.#noDelay);
+    if (this.#keepAlive !== undefined)
+      socket.setKeepAlive(this.#keepAlive.enable, Math.floor(this.#keepAlive.delay / 1000));
+    if (!this.#ref) socket.unref();
+    this.#touch();
+    const payloadDone = this.#payloadDone;
+    this.#payloadDone = null;
+    payloadDone?.();
+    this.emit("connect");
+    this.emit("ready");
+    if (this.#queue.length > 0 && this.#live()) {
+      const data = concat(this.#queue);
+      const held = this.#held;
+      this.#queue = [];
+      this.#queued = 0;
+      this.#held = null;
+      this.#send(data, (error) => held?.(error));
+    }
+    this.#maybeFinish();
+  }
+
+  #failed(error: unknown): void {
+    if (this.destroyed) return;
+    this.destroy(error instanceof Error ? error : new Error(String(error)));
+  }
+
+  #onData(data: Buffer): void {
+    if (this.destroyed) return;
+    this.bytesRead += data.byteLength;
+    this.#touch();
+    if (!this.push(data)) this.#socket?.pause();
+  }
+
+  #onDrain(): void {
+    const rest = this.#rest;
+    if (rest === null) return;
+    this.#rest = null;
+    this.#send(rest.data, rest.done);
+  }
+
+  /** The peer's FIN: the end of the readable side. */
+  #onEnd(): void {
+    if (this.#state !== "open") return;
+    this.#state = "ended";
+    if (!this.destroyed) this.push(null);
+  }
+
+  /** The Bun socket closed (by the peer, or after an error); not called when `destroy()` closed it. */
+  #onClose(error: Error | undefined): void {
+    const was = this.#state;
+    if (was !== "open" && was !== "ended") return;
+    this.#state = "closed";
+    const failure = error ?? this.#lastError;
+    const rest = this.#rest;
+    this.#rest = null;
+    if (failure !== undefined) {
+      rest?.done(failure);
+      if (!this.destroyed) this.destroy(failure);
+      return;
+    }
+    rest?.done(this.#closedError());
+    // A clean close (FIN after our shutdown): end of the readable side; the rest follows node:net's rules.
+    if (was === "open" && !this.destroyed) this.push(null);
+    this.#maybeFinish();
+  }
+
+  #closedError(): Error {
+    return systemError("EPIPE", "write", {
+      address: this.#target!.host,
+      port: this.#target!.port,
+      message: "This socket has been ended by the other party",
+    });
+  }
+
+  /** Writes `data` through the Bun socket; `done` runs once all of it went to the kernel. */
+  #send(data: Buffer, done: Callback): void {
+    if (!this.#live()) {
+      done(this.#closedError());
+      return;
+    }
+    const n = data.byteLength === 0 ? 0 : this.#socket!.write(data);
+    if (n < 0) {
+      done(this.#closedError());
+      return;
+    }
+    if (n > 0) this.#touch();
+    if (n === data.byteLength) {
+      done();
+      this.#maybeFinish();
+      return;
+    }
+    this.#rest = { data: data.subarray(n), done };
+  }
+
+  override _write(chunk: unknown, encoding: BufferEncoding, callback: Callback): void {
+    this.#accept([toBuffer(chunk, encoding)], callback);
+  }
+
+  override _writev(chunks: Array<{ chunk: unknown; encoding: BufferEncoding }>, callback: Callback): void {
+    this.#accept(
+      chunks.map((c) => toBuffer(c.chunk, c.encoding)),
+      callback,
+    );
+  }
+
+  #accept(buffers: Buffer[], callback: Callback): void {
+    for (const b of buffers) this.#written += b.byteLength;
+    if (!this.#before()) {
+      this.#send(concat(buffers), callback);
+      return;
+    }
+    this.#queue.push(...buffers);
+    for (const b of buffers) this.#queued += b.byteLength;
+    // Accepted at once up to the high-water mark: node:http writes the head and body as separate chunks, and all of
+    // it may ride in the SYN.
+    if (this.#queued <= this.writableHighWaterMark) callback();
+    else this.#held = callback;
+  }
+
+  override _read(): void {
+    if (this.#live()) this.#socket!.resume();
+  }
+
+  override _final(callback: Callback): void {
+    this.#final = callback;
+    this.#maybeFinish();
+  }
+
+  /** Half-closes (FIN) once everything written has gone to the kernel and `end()` was called. */
+  #maybeFinish(): void {
+    const final = this.#final;
+    if (final === null || this.#before() || this.#rest !== null || this.#queue.length > 0) return;
+    this.#final = null;
+    if (this.#live()) this.#socket!.shutdown();
+    final();
+  }
+
+  override _destroy(error: Error | null, callback: Callback): void {
+    clearTimeout(this.#idle);
+    this.#idle = undefined;
+    const live = this.#live();
+    this.#state = "closed";
+    this.#abort.abort();
+    if (live) this.#socket!.close();
+    const held = [this.#held, this.#payloadDone, this.#rest?.done];
+    this.#held = this.#payloadDone = null;
+    this.#rest = null;
+    for (const done of held) done?.(error ?? undefined);
+    callback(error);
+    process.nextTick(FastOpenSocket.#closeSoon, this, error !== null);
+  }
+}
