@@ -8,7 +8,7 @@
  * executable moved elsewhere (also: its $TMPDIR must allow exec).
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import { namespaceSuite } from "../support/netns-suite.ts";
 import {
@@ -29,6 +29,17 @@ import { expectTfoExchange } from "./expect.ts";
 const suite = namespaceSuite("ship.install");
 const TARGETS = ["linux-x64", "linux-arm64", "darwin-x64", "darwin-arm64", "freebsd-x64"];
 const made: string[] = [];
+
+/** Runs `body` with the project's node_modules renamed away: a bundle or executable must not need it. */
+function withoutNodeModules<T>(project: string, body: () => T): T {
+  const modules = join(project, "node_modules");
+  renameSync(modules, `${modules}.away`);
+  try {
+    return body();
+  } finally {
+    renameSync(`${modules}.away`, modules);
+  }
+}
 
 /** A scratch folder removed after the file's tests. */
 function temporary(name: string): string {
@@ -107,7 +118,9 @@ suite("installed with bun add, no toolchain", () => {
     made.push(join(bundle, "..", ".."));
     // Every target's library sits beside the bundle; the x64 one is loaded from there.
     expect(readdirSync(bundle).filter((f) => f.startsWith("libfastopen-")).length).toBe(TARGETS.length);
-    const report = appReport(runInNamespace(["bun", join(bundle, "main.js")], { cwd: "/" }));
+    const report = withoutNodeModules(project, () =>
+      appReport(runInNamespace(["bun", join(bundle, "main.js")], { cwd: "/" })),
+    );
     expect(report.libraries.length).toBe(1);
     expect(report.libraries[0]?.startsWith(`${bundle}/libfastopen-`)).toBe(true);
     expectTfoExchange(report, "x64");
@@ -120,7 +133,7 @@ suite("installed with bun add, no toolchain", () => {
     made.push(join(moved, "..", ".."));
     const tmp = temporary("tmpdir");
     const env = { ...consumerEnvironment(), PATH: "/usr/sbin:/usr/bin:/sbin:/bin", TMPDIR: tmp };
-    const report = appReport(runInNamespace([moved], { cwd: "/", env }));
+    const report = withoutNodeModules(project, () => appReport(runInNamespace([moved], { cwd: "/", env })));
     expect(report.libraries.length).toBe(1);
     expect(report.libraries[0]?.startsWith(`${tmp}/.bun-`)).toBe(true);
     expectTfoExchange(report, "x64");

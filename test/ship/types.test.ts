@@ -7,13 +7,11 @@
  * declarations (the `types` export condition), never the package's .ts
  * sources. A deliberate misuse must fail, so the types are really there.
  */
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { namespaceSuite } from "../support/netns-suite.ts";
 import { cleanup, consumerProject, execute, type Outcome, ROOT } from "./common.ts";
 
-const suite = namespaceSuite("ship.types");
 const TSC = join(ROOT, "node_modules", "typescript", "bin", "tsc");
 
 /** `bun init`'s compiler options (Bun 1.4.5), with the stricter flags on. */
@@ -77,7 +75,7 @@ beforeAll(() => {
 
 afterAll(() => cleanup(project));
 
-suite("a consumer's strict typecheck", () => {
+describe("a consumer's strict typecheck", () => {
   test("passes on the consumer app, reading the package's declarations and none of its .ts sources", () => {
     const outcome = tsc("tsconfig.json");
     expect(`${outcome.stdout}${outcome.stderr}`).not.toContain("error TS");
