@@ -52,8 +52,9 @@ export function currentContext(): LocateContext {
 /** The error for no usable library: platform, arch, every path tried, and what to do. */
 function notFound(context: LocateContext, tried: string[], why: string): Error {
   const { platform, arch } = context;
+  const paths = tried.length > 0 ? tried.join(", ") : "no file";
   return new Error(
-    `fastopen: no native library for ${platform}-${arch}: ${why} (tried: ${tried.join(", ")}). ` +
+    `fastopen: no native library for ${platform}-${arch}: ${why} (tried: ${paths}). ` +
       `Prebuilt libraries ship for ${PREBUILT_TARGETS.join(", ")}. Elsewhere, build libfastopen from a ` +
       "git checkout (`npm run setup`, or `zig build -Doptimize=ReleaseSafe`) and set FASTOPEN_LIB to " +
       `zig-out/lib/${libraryFileName(platform)}.`,

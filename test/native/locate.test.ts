@@ -101,6 +101,12 @@ describe("no library: one error with platform, arch, the paths tried and what to
     expect(message).toContain("zig build");
   });
 
+  test("in a bundle (no dev build) on an unsupported platform, the error says no file was tried", () => {
+    const message = thrown(() => locateLibrary(context({ platform: "win32", devBuild: null })));
+    expect(message).toContain("win32-x64");
+    expect(message).toContain("(tried: no file)");
+  });
+
   test("a shipped target whose prebuilt library is missing names where it was looked for", () => {
     const prebuilt = () => {
       throw new Error("Cannot find module");
