@@ -24,6 +24,8 @@ export interface SupportReport {
   noCookie: boolean;
   /** Listeners accept SYN data without a cookie (Linux bit 0x200). */
   serverNoCookie: boolean;
+  /** Per-listener cookie keys with a backup (`listen`'s `fastOpen.keys`; Linux TCP_FASTOPEN_KEY, >= 5.4). */
+  keys: boolean;
   /** One line per missing piece, saying how to enable it. Empty when client, server and lazy are on. */
   advice: string[];
 }
@@ -70,6 +72,7 @@ export function linuxSupport(setting: number | null, kernel: string): SupportRep
     lazy: client && lazyKernel,
     noCookie: client && (bits & TFO_BITS.clientNoCookie) !== 0,
     serverNoCookie: server && (bits & TFO_BITS.serverNoCookie) !== 0,
+    keys: kernelAtLeast(kernel, 5, 4),
     advice: tcpFastopenAdvice(setting),
   };
   if (setting === null) return report;
@@ -77,6 +80,11 @@ export function linuxSupport(setting: number | null, kernel: string): SupportRep
     report.advice.push(
       `kernel ${kernel} predates TCP_FASTOPEN_CONNECT (4.11): ` +
         "lazy and TLS connects send the ClientHello after the handshake",
+    );
+  }
+  if (!report.keys) {
+    report.advice.push(
+      `kernel ${kernel} predates per-listener TFO keys with a backup (5.4): listen()'s fastOpen.keys is refused`,
     );
   }
   if (!report.noCookie) {
@@ -105,6 +113,7 @@ function darwinSupport(): SupportReport {
     lazy: (bits & 1) !== 0,
     noCookie: false,
     serverNoCookie: false,
+    keys: false,
     advice: [],
   };
   if (setting === null) report.advice.push("net.inet.tcp.fastopen cannot be read: TFO state unknown");
@@ -112,7 +121,7 @@ function darwinSupport(): SupportReport {
     report.advice.push(
       `net.inet.tcp.fastopen=${setting}: enable client and server with: sudo sysctl -w net.inet.tcp.fastopen=3`,
     );
-  report.advice.push("macOS has no no-cookie TFO");
+  report.advice.push("macOS has no no-cookie TFO and no per-listener TFO key (listen()'s fastOpen.keys)");
   return report;
 }
 
@@ -127,7 +136,11 @@ function freebsdSupport(): SupportReport {
     lazy: false,
     noCookie: false,
     serverNoCookie: false,
-    advice: ["FreeBSD has no lazy TFO: lazy and TLS connects use a plain connect"],
+    keys: false,
+    advice: [
+      "FreeBSD has no lazy TFO: lazy and TLS connects use a plain connect",
+      "FreeBSD has no per-listener TFO key (listen()'s fastOpen.keys): only the net.inet.tcp.fastopen.setkey sysctl",
+    ],
   };
   if (!report.client) report.advice.push("enable client TFO with: sysctl net.inet.tcp.fastopen.client_enable=1");
   if (!report.server) report.advice.push("enable server TFO with: sysctl net.inet.tcp.fastopen.server_enable=1");
@@ -152,6 +165,7 @@ export function support(): SupportReport {
         lazy: false,
         noCookie: false,
         serverNoCookie: false,
+        keys: false,
         advice: [`TFO is not supported by fastopen on ${process.platform}`],
       };
   }

@@ -9,6 +9,7 @@
  */
 import { type Command, takeFlag, takeOption, UsageError } from "./args.ts";
 import { formatDemo, runDemo } from "./demo.ts";
+import { key } from "./key.ts";
 import { canUnshare, type NamespaceSetup, rerunInNamespace } from "./netns.ts";
 import { probe } from "./probe.ts";
 import { support } from "./support.ts";
@@ -58,7 +59,7 @@ const demo: Command = {
 };
 
 /** Every command, by name. */
-export const commands: Record<string, Command> = { demo, support, probe };
+export const commands: Record<string, Command> = { demo, support, probe, key };
 
 function help(): string {
   const width = Math.max(...Object.keys(commands).map((name) => name.length));

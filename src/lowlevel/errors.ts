@@ -9,6 +9,9 @@ const nameByNumber = new Map<number, string>();
 for (const [name, value] of Object.entries(numberByName)) {
   if (!nameByNumber.has(value)) nameByNumber.set(value, name);
 }
+// Where two names share a number (Linux: ENOTSUP = EOPNOTSUPP = 95; FreeBSD: both 45), the one the C ABI and the
+// docs use wins; the table's first would be ENOTSUP.
+if (numberByName.EOPNOTSUPP !== undefined) nameByNumber.set(numberByName.EOPNOTSUPP, "EOPNOTSUPP");
 
 /** The error of the last failed low-level call. */
 export interface ErrnoInfo {

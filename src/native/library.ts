@@ -25,6 +25,8 @@ export const symbols = {
   fo_socket_connected: { args: [i32], returns: i32 },
   fo_socket_fastopen: { args: [i32, u32], returns: i32 },
   fo_socket_fastopen_no_cookie: { args: [i32], returns: i32 },
+  fo_socket_fastopen_key: { args: [i32, ptr, u32], returns: i32 },
+  fo_socket_fastopen_key_get: { args: [i32, ptr], returns: i32 },
   fo_socket_listen: { args: [i32, u32], returns: i32 },
   fo_socket_accept6: { args: [i32, ptr, ptr], returns: i32 },
   fo_socket_local6: { args: [i32, ptr, ptr], returns: i32 },
