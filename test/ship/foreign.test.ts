@@ -60,6 +60,23 @@ suite("the installed package on foreign runtimes", () => {
       expectTfoExchange(report, "x64");
     }, 60_000);
 
+    test("a `--compile --target=bun-linux-x64-musl` executable runs on musl with the embedded library", () => {
+      const musl = runtime("linux-x64-musl");
+      const dir = scratch("musl-compile");
+      made.push(dir);
+      const exe = join(dir, "app-musl");
+      const build = ["bun", "build", "--compile", "--target=bun-linux-x64-musl", "main.ts", "--outfile", exe];
+      must([...build, `--compile-executable-path=${musl.at(-1)}`], { cwd: project, env: consumerEnvironment() });
+      const tmp = scratch("musl-compile-tmp");
+      made.push(tmp);
+      const report = appReport(runInNamespace([exe], { cwd: "/", env: { ...consumerEnvironment(), TMPDIR: tmp } }));
+      expect(report.libc.some((path) => path.endsWith("/ld-musl-x86_64.so.1"))).toBe(true);
+      expect(report.libc.filter((path) => /ld-linux|libc\.so\.6/.test(path))).toEqual([]);
+      expect(report.libraries.length).toBe(1);
+      expect(report.libraries[0]?.startsWith(`${tmp}/.bun-`)).toBe(true);
+      expectTfoExchange(report, "x64");
+    }, 60_000);
+
     test("the core TFO test files pass on musl with the shipped linux-x64 library (FASTOPEN_LIB)", () => {
       const files = ["test/lowlevel/tfo.test.ts", "test/connect/connect.test.ts"];
       const env = { ...(process.env as Record<string, string>), FASTOPEN_LIB: shipped("linux-x64") };
