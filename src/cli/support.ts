@@ -7,7 +7,7 @@
  */
 
 import { support as readSupport, type SupportReport } from "../support.ts";
-import { type Command, takeFlag, UsageError } from "./args.ts";
+import { type Command, takeFlag, UsageError, unknownOption } from "./args.ts";
 
 /** Exit code of `fastopen support` for a report (see the module comment). */
 export function supportExitCode(report: SupportReport): number {
@@ -51,6 +51,8 @@ export const support: Command = {
   ].join("\n"),
   run(args) {
     const json = takeFlag(args, "--json");
+    const unknown = unknownOption(args);
+    if (unknown !== undefined) throw new UsageError(`unknown option ${unknown}`);
     if (args.length > 0) throw new UsageError(`unexpected argument ${args[0]}`);
     const report = readSupport();
     const exitCode = supportExitCode(report);

@@ -152,6 +152,7 @@ suite("fastopen probe", () => {
 
 suite("fastopen probe --tls", () => {
   let dir: string;
+  let r: { run: CliRun; serverAcked: Array<boolean | null>; plainRuns: CliRun[] };
   afterAll(() => {
     if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   });
@@ -185,11 +186,7 @@ suite("fastopen probe --tls", () => {
       { encoding: "utf8" },
     );
     if (made.status !== 0) throw new Error(`openssl could not make a test certificate: ${made.error ?? made.stderr}`);
-    const r = runScenarioCase<{ run: CliRun; serverAcked: Array<boolean | null> }>(
-      `${import.meta.dir}/cli.scenario.ts`,
-      ["probeTls", cert, key],
-      3,
-    );
+    r = runScenarioCase<typeof r>(`${import.meta.dir}/cli.scenario.ts`, ["probeTls", cert, key], 3);
     expect(r.run.exitCode).toBe(0);
     const report = probeJson(r.run);
     expect(report).toMatchObject({ verdict: "fastopen", payloadBytes: 0, target: { tls: true } });
@@ -197,6 +194,19 @@ suite("fastopen probe --tls", () => {
     expect(report.connections[1]).toMatchObject({ ok: true, sent: true, acked: true, reason: "none" });
     expect(report.connections[1]!.counters).toMatchObject({ TCPFastOpenActive: 1, TCPFastOpenPassive: 1 });
     expect(r.serverAcked).toEqual([false, true]);
+  });
+
+  test("a server that answers the ClientHello in plain text: exit 1, the handshake failed (EPROTO), no second connection", () => {
+    const [json, text] = r.plainRuns;
+    expect(json!.exitCode).toBe(1);
+    const report = probeJson(json!);
+    expect(report).toMatchObject({ verdict: "unreachable", exitCode: 1, target: { tls: true } });
+    expect(report.connections).toHaveLength(1);
+    expect(report.connections[0]).toMatchObject({ ok: false, ms: null, error: { code: "EPROTO" } });
+    expect(report.connections[0]!.error!.message).toContain("WRONG_VERSION_NUMBER");
+    expect(text!.exitCode).toBe(1);
+    expect(text!.stdout).toMatch(/connection 1 {2}failed: EPROTO \(/);
+    expect(text!.stdout).not.toContain("acknowledged");
   });
 });
 
@@ -243,6 +253,23 @@ describe("CLI usage (no network)", () => {
     [["probe", "h", "--timeout"], /--timeout needs a value/],
     [["probe", "h", "--bogus"], /unknown option --bogus/],
     [["support", "extra"], /unexpected argument extra/],
+    // Issue 11.7: unknown short flags, loose numbers, repeated flags, bad scopes, bare IPv6 with a port.
+    [["probe", "-x"], /unknown option -x/],
+    [["probe", "h", "-x"], /unknown option -x/],
+    [["support", "-x"], /unknown option -x/],
+    [["demo", "-x"], /unknown option -x/],
+    [["probe", "h", "--timeout", "1e3"], /--timeout must be 1\.\.600000 ms, got "1e3"/],
+    [["probe", "h", "--timeout", "0x10"], /--timeout must be 1\.\.600000 ms, got "0x10"/],
+    [["probe", "h", "--timeout", " 5"], /--timeout must be 1\.\.600000 ms, got " 5"/],
+    [["probe", "h", "--timeout", "5.0"], /--timeout must be 1\.\.600000 ms, got "5\.0"/],
+    [["demo", "--count", "1e1"], /--count must be 1\.\.1000, got "1e1"/],
+    [["probe", "h", "--json", "--json"], /--json given more than once/],
+    [["probe", "h", "--timeout", "5", "--timeout", "6"], /--timeout given more than once/],
+    [["probe", "fe80::1%nosuch0"], /unknown network interface "nosuch0"/],
+    [["probe", "[fe80::1%nosuch0]:80"], /unknown network interface "nosuch0"/],
+    [["probe", "::1:7000"], /an IPv6 literal with a port needs brackets: \[::1\]:7000 for port 7000, \[::1:7000\]/],
+    [["probe", "1:2:3:4:5:6:7:8:443"], /an IPv6 literal with a port needs brackets/],
+    [["probe", "1:2:3"], /an IPv6 literal with a port needs brackets/],
   ];
   for (const [args, message] of usage) {
     test(`fastopen ${args.join(" ")}: exit 2 with the usage`, () => {
