@@ -6,6 +6,7 @@
  */
 import type { TCPSocketListener, TCPSocketListenOptions } from "bun";
 import { lastError, systemError } from "./lowlevel/errors.ts";
+import { readTcpFastopenSysctl, TFO_BITS } from "./lowlevel/netstat.ts";
 import * as fo from "./lowlevel/socket.ts";
 import * as check from "./lowlevel/validate.ts";
 
@@ -18,11 +19,42 @@ export interface ListenOptions<Data = undefined> extends TCPSocketListenOptions<
   fastOpen?: number;
 }
 
-/** A Bun listener with TFO, and its TFO queue length. */
+/** A Bun listener with TFO, its TFO queue length, and whether the host lets it take SYN data. */
 export type FastOpenListener<Data = undefined> = TCPSocketListener<Data> & {
   /** The TFO queue length in force (0: TFO off). */
   readonly fastOpen: number;
+  /**
+   * Whether this host (on Linux: this network namespace) lets listeners take
+   * SYN data, read when `listen` ran: false when the server bit (0x2) of
+   * `net.ipv4.tcp_fastopen` is off (the listener then works, without TFO);
+   * null where it is not known (not Linux, or the setting is unreadable).
+   */
+  readonly serverFastOpen: boolean | null;
 };
+
+/** The code of the last failed native call (EIO when none is recorded). */
+function lastCode(): string {
+  return lastError()?.code ?? "EIO";
+}
+
+/** Whether `net.ipv4.tcp_fastopen` (null: unknown) lets listeners take SYN data. */
+function serverBit(setting: number | null): boolean | null {
+  return setting === null ? null : (setting & TFO_BITS.server) !== 0;
+}
+
+let warnedServerOff = false;
+
+/** Warns once per process that a TFO listener will take no SYN data here. */
+function warnServerOff(setting: number): void {
+  if (warnedServerOff) return;
+  warnedServerOff = true;
+  const want = setting | TFO_BITS.client | TFO_BITS.server;
+  process.emitWarning(
+    `listen(): server TFO is off on this host (bit 0x2 of net.ipv4.tcp_fastopen=${setting}): ` +
+      "listeners take no data in the SYN (listener.serverFastOpen is false)",
+    { code: "FASTOPEN_SERVER_OFF", detail: `enable with: sysctl -w net.ipv4.tcp_fastopen=${want}` },
+  );
+}
 
 /**
  * Starts a TCP (or TLS) server as `Bun.listen` does and enables TFO on it,
@@ -30,10 +62,14 @@ export type FastOpenListener<Data = undefined> = TCPSocketListener<Data> & {
  * the real bound port (also with `port: 0`). Bad options throw a
  * TypeError/RangeError; when the platform refuses TFO on the listener, the
  * listener is stopped and a SystemError (`syscall: "socket_fastopen"`) is
- * thrown.
+ * thrown. Where the host's server TFO is off, the listener works without TFO:
+ * `serverFastOpen` is false and a one-time process warning
+ * (`FASTOPEN_SERVER_OFF`) says so. Unix sockets are refused (TypeError).
  */
 export function listen<Data = undefined>(options: ListenOptions<Data>): FastOpenListener<Data> {
   if (typeof options !== "object" || options === null) throw new TypeError("listen() needs an options object");
+  if ((options as { unix?: unknown }).unix !== undefined)
+    throw new TypeError("listen(): Unix sockets are not supported (TFO is TCP only); use Bun.listen({ unix })");
   if (typeof options.hostname !== "string")
     throw new TypeError(`hostname must be a string, got ${typeof options.hostname}`);
   check.port(options.port);
@@ -49,10 +85,10 @@ export function listen<Data = undefined>(options: ListenOptions<Data>): FastOpen
       typeof fd !== "number"
         ? systemError("EBADF", "socket_fastopen", { message: "listen: Bun did not expose the listener's fd" })
         : fo.socketFastopen(fd, queue) < 0
-          ? systemError(lastError()?.code ?? "EIO", "socket_fastopen", {
+          ? systemError(lastCode(), "socket_fastopen", {
               address: listener.hostname,
               port: listener.port,
-              message: `listen: enabling TFO on ${listener.hostname}:${listener.port} failed: ${lastError()?.code ?? "EIO"}`,
+              message: `listen: enabling TFO on ${listener.hostname}:${listener.port} failed: ${lastCode()}`,
             })
           : null;
     if (failure !== null) {
@@ -60,6 +96,10 @@ export function listen<Data = undefined>(options: ListenOptions<Data>): FastOpen
       throw failure;
     }
   }
+  const setting = process.platform === "linux" ? readTcpFastopenSysctl() : null;
+  const serverFastOpen = serverBit(setting);
+  if (queue > 0 && setting !== null && serverFastOpen === false) warnServerOff(setting);
   Object.defineProperty(listener, "fastOpen", { value: queue, enumerable: true });
+  Object.defineProperty(listener, "serverFastOpen", { value: serverFastOpen, enumerable: true });
   return listener as FastOpenListener<Data>;
 }

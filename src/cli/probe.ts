@@ -132,7 +132,10 @@ export function parseTarget(text: string, defaultPort: number): ProbeTarget {
   return { host, port };
 }
 
-/** Decodes `--payload` text: `\r`, `\n`, `\t`, `\0`, `\\` and `\xHH` (one byte) escapes; the rest as UTF-8. Throws UsageError. */
+/**
+ * Decodes `--payload` text: `\r`, `\n`, `\t`, `\0`, `\\` and `\xHH` (one byte)
+ * escapes; the rest as UTF-8. Throws UsageError.
+ */
 export function parsePayload(text: string): Uint8Array {
   const simple: Record<string, number> = { r: 13, n: 10, t: 9, "0": 0, "\\": 92 };
   const encoder = new TextEncoder();

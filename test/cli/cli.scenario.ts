@@ -52,7 +52,10 @@ function plainServer(hostname: string): { port: number; stop: () => void } {
 }
 
 const cases: Record<string, (args: string[]) => Promise<object>> = {
-  /** Probes of a TFO server (custom payload, then default and human output), servers without TFO, a closed port and a SYN-dropping port. */
+  /**
+   * Probes of a TFO server (custom payload, then default and human output),
+   * servers without TFO, a closed port and a SYN-dropping port.
+   */
   async probe() {
     const tfo = recordingServer({ reply: "ok" });
     const custom = await cli(["probe", `[::1]:${tfo.port}`, "--payload", "PING\\r\\n\\x00", "--json"]);

@@ -51,7 +51,7 @@ suite("fastopen probe", () => {
     ]);
   });
 
-  test("a TFO server: exit 0; the first connection fetched the cookie, the second's payload rode in the SYN and was acked", () => {
+  test("a TFO server: exit 0; connection 1 fetched the cookie, connection 2's payload rode in the SYN, acked", () => {
     expect(r.custom.exitCode).toBe(0);
     const report = probeJson(r.custom);
     expect(report).toMatchObject({
@@ -196,7 +196,7 @@ suite("fastopen probe --tls", () => {
     expect(r.serverAcked).toEqual([false, true]);
   });
 
-  test("a server that answers the ClientHello in plain text: exit 1, the handshake failed (EPROTO), no second connection", () => {
+  test("a server answering the ClientHello in plain text: exit 1, handshake failed (EPROTO), no 2nd connection", () => {
     const [json, text] = r.plainRuns;
     expect(json!.exitCode).toBe(1);
     const report = probeJson(json!);
