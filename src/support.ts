@@ -8,6 +8,7 @@
 import { spawnSync } from "node:child_process";
 import { release } from "node:os";
 import { readTcpFastopenSysctl, TFO_BITS } from "./lowlevel/netstat.ts";
+import { fastopenRefusedFor } from "./lowlevel/socket.ts";
 
 /** What this host allows. */
 export interface SupportReport {
@@ -24,8 +25,39 @@ export interface SupportReport {
   noCookie: boolean;
   /** Listeners accept SYN data without a cookie (Linux bit 0x200). */
   serverNoCookie: boolean;
+  /**
+   * Until when (a `Date.now()` time) this process connects without TFO
+   * because the platform refused it; the first connect after it tries TFO
+   * again. Null when no refusal is remembered.
+   */
+  refusedUntil: number | null;
   /** One line per missing piece, saying how to enable it. Empty when client, server and lazy are on. */
   advice: string[];
+}
+
+/** `refusedUntil` now: the remembered refusal's end, or null. */
+function refusedUntil(): number | null {
+  let left: number;
+  try {
+    left = fastopenRefusedFor();
+  } catch {
+    // The native library cannot load: no connect has run, so no refusal is remembered.
+    return null;
+  }
+  return left > 0 ? Date.now() + left : null;
+}
+
+/** The report with this process's remembered refusal, if any, and a line of advice about it. */
+function withRefusal(report: SupportReport): SupportReport {
+  const until = refusedUntil();
+  report.refusedUntil = until;
+  if (until !== null) {
+    report.advice.push(
+      `this process saw the platform refuse TFO and connects without it until ${new Date(until).toISOString()}, ` +
+        "then tries TFO again",
+    );
+  }
+  return report;
 }
 
 function kernelAtLeast(text: string, major: number, minor: number): boolean {
@@ -49,6 +81,7 @@ export function linuxSupport(setting: number | null, kernel: string): SupportRep
     lazy: client && lazyKernel,
     noCookie: client && (bits & TFO_BITS.clientNoCookie) !== 0,
     serverNoCookie: server && (bits & TFO_BITS.serverNoCookie) !== 0,
+    refusedUntil: null,
     advice: [],
   };
   if (setting === null) {
@@ -58,19 +91,23 @@ export function linuxSupport(setting: number | null, kernel: string): SupportRep
   const want = bits | TFO_BITS.client | TFO_BITS.server;
   if (!client)
     report.advice.push(
-      `client TFO is off (bit 0x1 of net.ipv4.tcp_fastopen=${setting}): connections fall back to connect + send; enable with: sysctl -w net.ipv4.tcp_fastopen=${want}`,
+      `client TFO is off (bit 0x1 of net.ipv4.tcp_fastopen=${setting}): connections fall back to connect + send; ` +
+        `enable with: sysctl -w net.ipv4.tcp_fastopen=${want}`,
     );
   if (!server)
     report.advice.push(
-      `server TFO is off (bit 0x2 of net.ipv4.tcp_fastopen=${setting}): listen() ignores SYN data; enable with: sysctl -w net.ipv4.tcp_fastopen=${want}`,
+      `server TFO is off (bit 0x2 of net.ipv4.tcp_fastopen=${setting}): listen() ignores SYN data; ` +
+        `enable with: sysctl -w net.ipv4.tcp_fastopen=${want}`,
     );
   if (client && !lazyKernel)
     report.advice.push(
-      `kernel ${kernel} predates TCP_FASTOPEN_CONNECT (4.11): lazy and TLS connects send the ClientHello after the handshake`,
+      `kernel ${kernel} predates TCP_FASTOPEN_CONNECT (4.11): ` +
+        "lazy and TLS connects send the ClientHello after the handshake",
     );
   if (!report.noCookie)
     report.advice.push(
-      "no-cookie TFO is off (bit 0x4, client; needs a server that allows it): the first connection to each server only fetches a cookie (normal)",
+      "no-cookie TFO is off (bit 0x4, client; needs a server that allows it): " +
+        "the first connection to each server only fetches a cookie (normal)",
     );
   return report;
 }
@@ -92,6 +129,7 @@ function darwinSupport(): SupportReport {
     lazy: (bits & 1) !== 0,
     noCookie: false,
     serverNoCookie: false,
+    refusedUntil: null,
     advice: [],
   };
   if (setting === null) report.advice.push("net.inet.tcp.fastopen cannot be read: TFO state unknown");
@@ -114,6 +152,7 @@ function freebsdSupport(): SupportReport {
     lazy: false,
     noCookie: false,
     serverNoCookie: false,
+    refusedUntil: null,
     advice: ["FreeBSD has no lazy TFO: lazy and TLS connects use a plain connect"],
   };
   if (!report.client) report.advice.push("enable client TFO with: sysctl net.inet.tcp.fastopen.client_enable=1");
@@ -121,15 +160,19 @@ function freebsdSupport(): SupportReport {
   return report;
 }
 
-/** Which of client, server, lazy and no-cookie TFO this host (network namespace) allows, with advice. */
+/**
+ * Which of client, server, lazy and no-cookie TFO this host (network
+ * namespace) allows, with advice, and until when this process remembers a
+ * refusal of TFO (`refusedUntil`).
+ */
 export function support(): SupportReport {
   switch (process.platform) {
     case "linux":
-      return linuxSupport(readTcpFastopenSysctl(), release());
+      return withRefusal(linuxSupport(readTcpFastopenSysctl(), release()));
     case "darwin":
-      return darwinSupport();
+      return withRefusal(darwinSupport());
     case "freebsd":
-      return freebsdSupport();
+      return withRefusal(freebsdSupport());
     default:
       return {
         platform: process.platform,
@@ -139,6 +182,7 @@ export function support(): SupportReport {
         lazy: false,
         noCookie: false,
         serverNoCookie: false,
+        refusedUntil: null,
         advice: [`TFO is not supported by fastopen on ${process.platform}`],
       };
   }

@@ -46,7 +46,7 @@ export const support: Command = {
   usage: [
     "fastopen support [--json]",
     "  --json  print the report as JSON: { platform, setting, client, server, lazy,",
-    "          noCookie, serverNoCookie, advice, exitCode }",
+    "          noCookie, serverNoCookie, refusedUntil, advice, exitCode }",
     "exit codes: 0 client and server TFO on; 3 either is off; 1 state unknown",
   ].join("\n"),
   run(args) {

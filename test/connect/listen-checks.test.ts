@@ -31,7 +31,7 @@ describe("listen() options", () => {
 });
 
 suite("listen() where the host's server TFO is off or on", () => {
-  test("server bit off (tcp_fastopen=1): serverFastOpen false, one FASTOPEN_SERVER_OFF warning, clients get no cookie", () => {
+  test("server bit off (tcp_fastopen=1): serverFastOpen false, one FASTOPEN_SERVER_OFF warning, no cookie", () => {
     const r = runScenarioCase<HostReport>(`${import.meta.dir}/listen-checks.scenario.ts`, ["host"], 1);
     expect(r.listeners).toEqual([
       { fastOpen: 256, serverFastOpen: false },
@@ -47,7 +47,7 @@ suite("listen() where the host's server TFO is off or on", () => {
     expect(r.counters.TCPFastOpenPassive).toBe(0);
   });
 
-  test("server bit on (tcp_fastopen=3): serverFastOpen true, no warning, the second connect's payload rides in the SYN", () => {
+  test("server bit on (tcp_fastopen=3): serverFastOpen true, no warning, the 2nd payload rides in the SYN", () => {
     const r = runScenarioCase<HostReport>(`${import.meta.dir}/listen-checks.scenario.ts`, ["host"], 3);
     expect(r.listeners.map((l) => l.serverFastOpen)).toEqual([true, true, true]);
     expect(r.warnings).toEqual([]);
