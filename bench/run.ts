@@ -1,6 +1,6 @@
 /**
  * `bun run bench` (`--quick` for a smoke run under a minute): every
- * benchmark of issue #4 in one run, one table, one chart.
+ * benchmark in one run, one table, one chart.
  *
  * 1. latency over an emulated link (TUN relay with a fixed one-way delay)
  * 2. connection rate on loopback with TFO (against a native C client)

@@ -10,15 +10,17 @@
 
 export type { ConnectOptions } from "./connect/connect.ts";
 export { connect, DEFAULT_ATTEMPT_DELAY_MS } from "./connect/connect.ts";
-export type { ConnectMode } from "./connect/fd.ts";
 export type { LookupFunction } from "./connect/resolve.ts";
-export type { FastOpenOutcome, FastOpenStatus } from "./connect/status.ts";
+export type { ConnectMode, FastOpenOutcome, FastOpenStatus } from "./connect/status.ts";
 export { fastOpenStatus } from "./connect/status.ts";
 export type { FastOpenListener, ListenOptions } from "./listen.ts";
 export { listen } from "./listen.ts";
 export type { SystemError } from "./lowlevel/errors.ts";
 export { DEFAULT_FASTOPEN_QUEUE } from "./lowlevel/socket.ts";
-export type { CreateConnectionOptions, FastOpenAgentOptions, SocketReadyState } from "./node/net.ts";
-export { createConnection, FastOpenAgent, FastOpenSocket, MAX_PAYLOAD } from "./node/net.ts";
+export type { FastOpenAgentOptions } from "./node/agent.ts";
+export { FastOpenAgent } from "./node/agent.ts";
+export { createConnection } from "./node/create-connection.ts";
+export type { CreateConnectionOptions, SocketReadyState } from "./node/socket.ts";
+export { FastOpenSocket, MAX_PAYLOAD } from "./node/socket.ts";
 export type { SupportReport } from "./support.ts";
 export { support } from "./support.ts";

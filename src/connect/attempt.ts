@@ -10,34 +10,14 @@
  * exception, its `open` running at once so that its first write rides in
  * the SYN.
  */
-import type { Socket, SocketHandler, TLSOptions } from "bun";
+import type { Socket, SocketHandler } from "bun";
 import { lastError, type SystemError, systemError } from "../lowlevel/errors.ts";
 import * as fo from "../lowlevel/socket.ts";
+import { EMPTY_BYTES } from "../lowlevel/validate.ts";
 import { type FastOpenFd, nativeError, startFastOpenFd } from "./fd.ts";
+import type { CheckedConnect } from "./options.ts";
 import type { ResolvedAddress } from "./resolve.ts";
-import { type ConnectionRecord, closeRecord, refreshRecord, registerConnection } from "./status.ts";
-
-/** What one attempt needs. */
-export interface AttemptOptions<Data> {
-  address: ResolvedAddress;
-  port: number;
-  payload: Uint8Array;
-  fastOpen: boolean;
-  lazy: boolean;
-  tls: TLSOptions | boolean | undefined;
-  /** The user's handlers (checked). */
-  handlers: SocketHandler<Data>;
-  data: Data | undefined;
-  allowHalfOpen: boolean;
-  /**
-   * Asked once, synchronously, when the connection is ready and before the
-   * user sees it: false (another attempt won a race) makes this attempt end
-   * its socket quietly and reject with ECANCELED.
-   */
-  claim: () => boolean;
-  /** Shared by the attempts of one connect() call: the user's lazy `open` runs once, its first flight replayed by the others. */
-  shared: SharedFlight;
-}
+import { closeRecord, refreshRecord, registerConnection } from "./status.ts";
 
 /**
  * What the attempts of one connect() call share: whether the user's `open`
@@ -72,8 +52,6 @@ export interface ConnectAttempt<Data> {
 }
 
 type Phase = "connecting" | "established" | "failed";
-
-const EMPTY = new Uint8Array(new ArrayBuffer(0));
 
 /** The error of an attempt that lost a race or was cancelled without a reason. */
 function cancelled(address: string, port: number): SystemError {
@@ -133,7 +111,8 @@ class Attempt<Data> implements ConnectAttempt<Data> {
   readonly promise: Promise<Socket<Data>>;
   private readonly outcome: PromiseWithResolvers<Socket<Data>>;
   private readonly user: SocketHandler<Data>;
-  private readonly record: ConnectionRecord;
+  /** The connection's record for `fastOpenStatus`: the started fd itself. */
+  private readonly record: FastOpenFd;
   private readonly secure: boolean;
   /** Deferred lazy connect without TLS: the user's `open` runs at once, its first write riding in the SYN. */
   private readonly early: boolean;
@@ -150,25 +129,17 @@ class Attempt<Data> implements ConnectAttempt<Data> {
 
   constructor(
     private readonly opened: FastOpenFd,
-    private readonly options: AttemptOptions<Data>,
+    private readonly plan: CheckedConnect<Data>,
+    private readonly claim: () => boolean,
+    private readonly shared: SharedFlight,
   ) {
     this.address = opened.address;
-    this.user = options.handlers;
-    this.secure = options.tls !== undefined && options.tls !== false;
-    const shared = options.shared;
+    this.record = opened;
+    this.user = plan.handlers;
+    this.secure = plan.tls !== undefined && plan.tls !== false;
     this.replay = shared.opened && shared.flight !== null && !this.secure;
     this.early = opened.deferred && !this.secure && !this.replay;
     this.remainder = this.replay ? concat(shared.flight!, opened.remainder) : opened.remainder;
-    this.record = {
-      fd: opened.fd,
-      mode: opened.mode,
-      attempted: opened.attempted,
-      refused: opened.refused,
-      bytesInSyn: opened.bytesInSyn,
-      bytesAfterHandshake: opened.bytesAfterHandshake,
-      last: null,
-      closed: false,
-    };
     this.outcome = Promise.withResolvers<Socket<Data>>();
     this.promise = this.outcome.promise;
     this.promise.catch(() => {});
@@ -179,11 +150,11 @@ class Attempt<Data> implements ConnectAttempt<Data> {
     const base = {
       fd: this.opened.fd,
       socket: this.handlers(),
-      data: this.options.data as Data,
-      allowHalfOpen: this.options.allowHalfOpen,
+      data: this.plan.data as Data,
+      allowHalfOpen: this.plan.allowHalfOpen,
     };
     try {
-      const adopted = Bun.connect(this.secure ? { ...base, tls: this.options.tls } : base);
+      const adopted = Bun.connect(this.secure ? { ...base, tls: this.plan.tls } : base);
       adopted.catch((error: unknown) => this.adoptFailed(error));
     } catch (error) {
       this.adoptFailed(error);
@@ -237,13 +208,14 @@ class Attempt<Data> implements ConnectAttempt<Data> {
     registerConnection(socket, this.record);
     if (this.secure) return; // The TLS handshake tells when the connection is up.
     // A replayed empty first flight on a deferred fd: send the SYN now.
-    if (this.replay && this.opened.deferred && this.remainder.byteLength === 0) fo.socketSend(this.opened.fd, EMPTY);
+    if (this.replay && this.opened.deferred && this.remainder.byteLength === 0)
+      fo.socketSend(this.opened.fd, EMPTY_BYTES);
     if (this.early) {
       fillPeer(socket, this.opened);
       this.forwarding = true;
       this.openCapturing(socket);
       // Nothing written in `open`: send the SYN empty, so a server that speaks first is reached.
-      if (this.phase === "connecting" && this.alive(socket)) fo.socketSend(this.opened.fd, EMPTY);
+      if (this.phase === "connecting" && this.alive(socket)) fo.socketSend(this.opened.fd, EMPTY_BYTES);
     }
     this.progress(socket);
   }
@@ -254,7 +226,7 @@ class Attempt<Data> implements ConnectAttempt<Data> {
    * attempt of a race to send instead of running `open` again.
    */
   private openCapturing(socket: Socket<Data>): void {
-    const shared = this.options.shared;
+    const shared = this.shared;
     shared.opened = true;
     const parts: Uint8Array[] = [];
     const write = socket.write;
@@ -348,7 +320,7 @@ class Attempt<Data> implements ConnectAttempt<Data> {
    * resolves, the user's `open` runs and the held events follow.
    */
   private establish(socket: Socket<Data>): void {
-    if (!this.options.claim()) {
+    if (!this.claim()) {
       this.fail(cancelled(this.address.address, this.opened.port));
       return;
     }
@@ -429,23 +401,24 @@ class Attempt<Data> implements ConnectAttempt<Data> {
 }
 
 /**
- * Starts one attempt: the native connect (throws its SystemError at once,
- * with the fd closed, when it fails synchronously) and the adoption by Bun.
+ * Starts one attempt of `plan` to `address`: the native connect (throws its
+ * SystemError at once, with the fd closed, when it fails synchronously) and
+ * the adoption by Bun. `claim` is asked once, synchronously, when the
+ * connection is ready and before the user sees it: false (another attempt
+ * won a race) makes this attempt end its socket quietly and reject with
+ * ECANCELED. `shared` is shared by the attempts of one connect() call: the
+ * user's lazy `open` runs once, its first flight replayed by the others.
  * `beforeAdopt` sees the attempt first, so that a cancellation made in a
  * handler that Bun runs during the adoption (a lazy connect's `open`) reaches it.
  */
 export function startAttempt<Data>(
-  options: AttemptOptions<Data>,
+  plan: CheckedConnect<Data>,
+  address: ResolvedAddress,
+  claim: () => boolean,
+  shared: SharedFlight,
   beforeAdopt?: (attempt: ConnectAttempt<Data>) => void,
 ): ConnectAttempt<Data> {
-  const opened = startFastOpenFd({
-    address: options.address,
-    port: options.port,
-    payload: options.payload,
-    fastOpen: options.fastOpen,
-    lazy: options.lazy,
-  });
-  const attempt = new Attempt(opened, options);
+  const attempt = new Attempt(startFastOpenFd(address, plan), plan, claim, shared);
   beforeAdopt?.(attempt);
   attempt.adopt();
   return attempt;

@@ -3,8 +3,9 @@
  * optional `%scope`, and names through Bun's DNS (AAAA and A), ordered for
  * Happy Eyeballs (RFC 8305: address families interleaved, IPv6 first).
  */
-import { formatIp6, isIp4, isIp6, parseIp6 } from "../lowlevel/address.ts";
+import { formatIp6, isIp4, isIp6, parseIp6, unbracket } from "../lowlevel/address.ts";
 import { systemError } from "../lowlevel/errors.ts";
+import { hostOption } from "./options.ts";
 
 /** One address to try, in the byte form the native layer takes. */
 export interface ResolvedAddress {
@@ -28,7 +29,7 @@ function literal(text: string): ResolvedAddress {
     const { ip } = parseIp6(text);
     return { ip, scopeId: 0, family: 4, address: text };
   }
-  const bare = text.startsWith("[") && text.endsWith("]") ? text.slice(1, -1) : text;
+  const bare = unbracket(text);
   const { ip, scopeId } = parseIp6(bare);
   const percent = bare.indexOf("%");
   return { ip, scopeId, family: 6, address: percent >= 0 ? bare : formatIp6(ip) };
@@ -36,7 +37,7 @@ function literal(text: string): ResolvedAddress {
 
 /** True when `hostname` is an IP literal (IPv4, or IPv6 with or without brackets and `%scope`). */
 export function isIpLiteral(hostname: string): boolean {
-  const bare = hostname.startsWith("[") && hostname.endsWith("]") ? hostname.slice(1, -1) : hostname;
+  const bare = unbracket(hostname);
   return isIp4(bare) || isIp6(bare);
 }
 
@@ -68,8 +69,7 @@ export function interleave(addresses: readonly ResolvedAddress[]): ResolvedAddre
  * address.
  */
 export async function resolveHost(hostname: string, lookup: LookupFunction = bunLookup): Promise<ResolvedAddress[]> {
-  if (typeof hostname !== "string") throw new TypeError(`hostname must be a string, got ${typeof hostname}`);
-  if (hostname === "") throw new RangeError("hostname must not be empty");
+  hostOption("hostname", hostname);
   if (isIpLiteral(hostname) || hostname.includes("%")) return [literal(hostname)];
   let answers: Array<{ address: string; family: number }>;
   try {

@@ -8,6 +8,7 @@
  */
 
 import { errnoNumber, fromNative } from "../lowlevel/errors.ts";
+import { pointable } from "../lowlevel/validate.ts";
 import { native } from "../native/library.ts";
 
 /** How the connect is started: plain, payload in the SYN, or lazy TFO. */
@@ -29,8 +30,6 @@ export interface StartResult {
 
 // Reused between calls: the library writes it during the call and keeps no pointer.
 const out = new Int32Array(2);
-// Passed in place of an empty payload, whose pointer may be null.
-const ONE_BYTE = new Uint8Array(1);
 const EINPROGRESS = -errnoNumber("EINPROGRESS");
 
 /**
@@ -51,7 +50,7 @@ export function connectStart(
   result: StartResult,
 ): number {
   const len = mode === START_SYN_DATA ? payload.byteLength : 0;
-  const fd = native().fo_connect_start(ip, port, scopeId, family, mode, len === 0 ? ONE_BYTE : payload, len, out);
+  const fd = native().fo_connect_start(ip, port, scopeId, family, mode, pointable(payload), len, out);
   if (fd < 0) return fromNative(fd, out[0] === 0 ? "socket" : "connect");
   const queued = out[0]!;
   result.queued = Math.max(queued, 0);

@@ -34,6 +34,9 @@ export type FastOpenOutcome =
   | "no-data"
   | "unknown";
 
+/** How `connect()` made a connection: payload in the SYN, lazy TFO, or a plain connect. */
+export type ConnectMode = "syn-data" | "lazy" | "plain";
+
 /** The TFO report of one connection. */
 export interface FastOpenStatus {
   /** Data rode in the SYN. */
@@ -47,22 +50,24 @@ export interface FastOpenStatus {
   /** Bytes of the payload written after the handshake. */
   bytesAfterHandshake: number;
   /** The connect mode used: `"syn-data"`, `"lazy"`, `"plain"`, or `"accepted"`/`"unknown"` for other sockets. */
-  mode: "syn-data" | "lazy" | "plain" | "accepted" | "unknown";
+  mode: ConnectMode | "accepted" | "unknown";
   /** The kernel's raw report (TCP_INFO), or null when it could not be read. */
   kernel: KernelFastOpenStatus | null;
   /** True when `kernel` is the last report read before the socket closed. */
   final: boolean;
 }
 
-/** What `connect()` knows about a connection it made. */
+/** What `connect()` knows about a connection it made (the fd's start, then its progress). */
 export interface ConnectionRecord {
-  fd: number;
-  mode: "syn-data" | "lazy" | "plain";
+  readonly fd: number;
+  readonly mode: ConnectMode;
   /** TFO was attempted (payload or lazy with `fastOpen` on). */
-  attempted: boolean;
+  readonly attempted: boolean;
   /** The platform refused TFO for this connect (fallback to plain connect). */
-  refused: boolean;
-  bytesInSyn: number;
+  readonly refused: boolean;
+  /** Bytes of the payload the kernel took with the connect call (in the SYN when TFO worked). */
+  readonly bytesInSyn: number;
+  /** Bytes of the payload written after the connect call (once connected). */
   bytesAfterHandshake: number;
   /** Last kernel report; refreshed while the socket is open. */
   last: KernelFastOpenStatus | null;
@@ -97,7 +102,7 @@ function outcome(
   kernel: KernelFastOpenStatus | null,
   attempted: boolean,
   refused: boolean,
-  mode: string,
+  mode: ConnectMode | "unknown",
 ): FastOpenOutcome {
   if (!attempted) return "not-attempted";
   if (refused) return "disabled";

@@ -74,6 +74,11 @@ export function interfaceIndex(name: string): number {
   }
 }
 
+/** `text` without the brackets of a URL-style IPv6 literal (`[::1]` gives `::1`); other text as it is. */
+export function unbracket(text: string): string {
+  return text.startsWith("[") && text.endsWith("]") ? text.slice(1, -1) : text;
+}
+
 /**
  * Parses an IPv6 address, optionally with `%scope` (an interface name such
  * as `eth0`, resolved to its index, or a number). `"1.2.3.4"` is accepted too
@@ -82,7 +87,7 @@ export function interfaceIndex(name: string): number {
 export function parseIp6(text: string, options: { resolveScope?: boolean } = {}): Ip6Address {
   if (typeof text !== "string") throw new TypeError(`ip must be a string, got ${typeof text}`);
   if (isIp4(text)) return { ip: v4Mapped(parseIp4(text)), scopeId: 0 };
-  let address = text.startsWith("[") && text.endsWith("]") ? text.slice(1, -1) : text;
+  let address = unbracket(text);
   let scopeId = 0;
   const percent = address.indexOf("%");
   if (percent >= 0) {

@@ -26,13 +26,6 @@ export const POLLIN = 1;
 /** poll(2) events for `socketPoll`. */
 export const POLLOUT = 4;
 
-// A one-byte buffer passed in place of empty views, whose pointer may be null.
-const EMPTY = new Uint8Array(1);
-
-function nonEmpty(view: Uint8Array): Uint8Array {
-  return view.byteLength === 0 ? EMPTY : view;
-}
-
 /** Non-blocking IPv6 TCP socket (v4-mapped peers too): fd, or -1. */
 export function socketTcp6(): number {
   return fromNative(native().fo_socket_tcp6(), "socket_tcp6");
@@ -100,7 +93,7 @@ export function socketFastopenConnect6(
   const data = check.bytes(buf);
   const n = check.length(len, data.byteLength);
   return fromNative(
-    native().fo_socket_fastopen_connect6(fd, ip16, p, scope, nonEmpty(data), n),
+    native().fo_socket_fastopen_connect6(fd, ip16, p, scope, check.pointable(data), n),
     "socket_fastopen_connect6",
   );
 }
@@ -118,7 +111,10 @@ export function socketFastopenConnect4(
   const p = check.port(port);
   const data = check.bytes(buf);
   const n = check.length(len, data.byteLength);
-  return fromNative(native().fo_socket_fastopen_connect4(fd, ip, p, nonEmpty(data), n), "socket_fastopen_connect4");
+  return fromNative(
+    native().fo_socket_fastopen_connect4(fd, ip, p, check.pointable(data), n),
+    "socket_fastopen_connect4",
+  );
 }
 
 /**
@@ -216,7 +212,7 @@ export function socketSend(s: number, buf: BufferSource, len?: number): number {
   const fd = check.fd(s, "s");
   const data = check.bytes(buf);
   const n = check.length(len, data.byteLength);
-  return fromNative(native().fo_socket_send(fd, nonEmpty(data), n), "socket_send");
+  return fromNative(native().fo_socket_send(fd, check.pointable(data), n), "socket_send");
 }
 
 /** Receives into `buf` (at most `len` bytes): bytes read, 0 at end of stream, or -1 (EAGAIN, ...). */
@@ -224,7 +220,7 @@ export function socketRecv(s: number, buf: ArrayBufferView, len?: number): numbe
   const fd = check.fd(s, "s");
   const view = check.writableBytes(buf);
   const n = check.length(len, view.byteLength);
-  return fromNative(native().fo_socket_recv(fd, nonEmpty(view), n), "socket_recv");
+  return fromNative(native().fo_socket_recv(fd, check.pointable(view), n), "socket_recv");
 }
 
 /**

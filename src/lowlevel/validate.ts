@@ -10,6 +10,19 @@ import { types } from "node:util";
 export type BufferSource = string | ArrayBufferView;
 
 const MAX_INT32 = 0x7fffffff;
+
+/** Zero bytes on an ArrayBuffer of their own (shared: an empty view has nothing to change). */
+export const EMPTY_BYTES = new Uint8Array(new ArrayBuffer(0));
+
+// Passed in place of an empty view, whose pointer bun:ffi may make null: one
+// byte, so that the pointer is real; the length passed with it is 0, so the
+// native side never reads or writes it.
+const POINTER_BYTE = new Uint8Array(1);
+
+/** `view`, or for an empty one a one-byte stand-in (pass the length as 0): never a null pointer across the FFI. */
+export function pointable(view: Uint8Array): Uint8Array {
+  return view.byteLength === 0 ? POINTER_BYTE : view;
+}
 const MAX_UINT32 = 0xffffffff;
 
 function describe(value: unknown): string {

@@ -1,5 +1,5 @@
 /**
- * Issue #3, the CLI: `fastopen probe` and `fastopen support` run as child
+ * The CLI: `fastopen probe` and `fastopen support` run as child
  * processes in private network namespaces against servers started there
  * (test/scenarios/cli-run.ts); the probe's claims are checked against the
  * server's own TCP_INFO and the namespace's TcpExt counters. Usage errors

@@ -1,5 +1,5 @@
 /**
- * Issue #3: `connect()` hands the still-connecting fd to Bun at once and
+ * `connect()` hands the still-connecting fd to Bun at once and
  * completes the connection from Bun's events (no polling). These cases make
  * the handshake or the payload's write outlast the adoption and check that
  * the user's handlers see nothing before the connection is established,

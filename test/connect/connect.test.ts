@@ -1,5 +1,5 @@
 /**
- * Issue #3: `connect()` and `listen()` over loopback, each case in its own
+ * `connect()` and `listen()` over loopback, each case in its own
  * private network namespace. TFO claims are proven by the client's and the
  * server's TCP_INFO (via `fastOpenStatus`) and by exact TcpExt counter
  * deltas: a connect + write fallback fails these tests.

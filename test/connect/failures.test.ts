@@ -1,5 +1,5 @@
 /**
- * Issue #3: `connect()` failure paths in private network namespaces:
+ * `connect()` failure paths in private network namespaces:
  * ECONNREFUSED, a peer that drops SYNs (iptables DROP in the namespace) with
  * `timeout` and `signal`, and fd accounting over 1000 connections.
  */

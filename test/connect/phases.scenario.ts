@@ -1,5 +1,5 @@
 /**
- * Timeout and abort in the phases after the SYN-ACK (issue #5), for
+ * Timeout and abort in the phases after the SYN-ACK, for
  * `connect()` and `createConnection()`: during the TLS handshake (a peer that
  * reads the ClientHello and never answers), during the payload's remainder
  * write (a peer that accepts and never reads an 8 MiB payload), and, with
@@ -13,7 +13,8 @@ import { readFileSync } from "node:fs";
 import type { Socket, SocketHandler } from "bun";
 import { type ConnectOptions, connect } from "../../src/connect/connect.ts";
 import { parseNetstat } from "../../src/lowlevel/netstat.ts";
-import { createConnection, type FastOpenSocket } from "../../src/node/net.ts";
+import { createConnection } from "../../src/node/create-connection.ts";
+import type { FastOpenSocket } from "../../src/node/socket.ts";
 import { type ErrorFields, errorFields } from "../support/error-fields.ts";
 import { runCase } from "../support/scenario-main.ts";
 import { assertPrivateNetns, counters, delta, fdCountBackTo, pattern, settledFdCount, sha256 } from "./common.ts";

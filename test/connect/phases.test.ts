@@ -1,5 +1,5 @@
 /**
- * Issue #5: timeout and abort in every phase after the SYN-ACK, for
+ * Timeout and abort in every phase after the SYN-ACK, for
  * `connect()` and `createConnection()`, each in a private network namespace:
  * during the TLS handshake (a peer that reads the ClientHello and never
  * answers), during the payload's remainder write (a peer that accepts and

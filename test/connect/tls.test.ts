@@ -1,5 +1,5 @@
 /**
- * Issue #3: `connect({ tls })` to a local TLS 1.3 `listen()` server in a
+ * `connect({ tls })` to a local TLS 1.3 `listen()` server in a
  * private network namespace. With a cookie, the lazy connect puts the
  * ClientHello in the SYN: proven by both ends' TCP_INFO and the counters.
  */

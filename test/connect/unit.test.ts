@@ -1,5 +1,5 @@
 /**
- * Issue #3: the parts of the async API that need no network: hostname
+ * The parts of the async API that need no network: hostname
  * literals and lookups (with an injected resolver, so no DNS traffic), the
  * host support report, and the checks that reject bad options before any fd
  * exists.

@@ -1,5 +1,5 @@
 /**
- * Issue #2, address helpers: parseIp6 / formatIp6 / parseIp4 / formatIp4 /
+ * Address helpers: parseIp6 / formatIp6 / parseIp4 / formatIp4 /
  * v4Mapped round-trips (RFC 4291 text forms in, RFC 5952 canonical text out)
  * and rejects. Scope names are resolved in the test's own namespace, where
  * `lo` exists on every Linux.

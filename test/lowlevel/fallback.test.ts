@@ -1,5 +1,5 @@
 /**
- * Issue #2, fallback: client TFO disabled in the namespace (tcp_fastopen=2,
+ * Fallback: client TFO disabled in the namespace (tcp_fastopen=2,
  * server only). sendto(MSG_FASTOPEN) is refused, the library falls back to
  * connect + send with the same contract, and remembers the refusal for a
  * while (fastopenRefused / fastopenReset; its expiry: test/connect/refusal.test.ts).

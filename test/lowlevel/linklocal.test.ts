@@ -1,5 +1,5 @@
 /**
- * Issue #2, link-local: TFO to `fe80::...%iface` over a veth pair between two
+ * Link-local: TFO to `fe80::...%iface` over a veth pair between two
  * private namespaces (client namespace and server namespace), each with
  * tcp_fastopen=3. `parseIp6("fe80::5%<veth>")` must resolve the interface name
  * to its index inside the namespace the scenario runs in.

@@ -1,5 +1,5 @@
 /**
- * Issue #2, no-cookie modes: deterministic single-connection TFO, where the
+ * No-cookie modes: deterministic single-connection TFO, where the
  * very first connection already carries its data in the SYN. Each mode runs
  * in its own private namespace with its own net.ipv4.tcp_fastopen.
  *

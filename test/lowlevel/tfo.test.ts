@@ -1,5 +1,5 @@
 /**
- * Issue #2: the libowfat-style TFO core over loopback, each case in its own
+ * The libowfat-style TFO core over loopback, each case in its own
  * private network namespace (net.ipv4.tcp_fastopen set there, never on the
  * host). Every TFO claim is proven by both ends' TCP_INFO and by exact
  * TcpExt counter deltas; plain connect + write fails these tests.

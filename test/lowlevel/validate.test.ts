@@ -1,5 +1,5 @@
 /**
- * Issue #2, bad inputs: every low-level function refuses wrong types and
+ * Bad inputs: every low-level function refuses wrong types and
  * values with a TypeError/RangeError whose message starts with the
  * argument's name, before anything reaches the kernel; a closed fd or a
  * non-socket fd gives -1 with EBADF/ENOTSOCK. No crash, no leaked fd.

@@ -7,11 +7,14 @@
  * bit 0x400 of `net.ipv4.tcp_fastopen` in the namespace (TFO on every
  * listener) when the server must take SYN data.
  */
+import { spawnSync } from "node:child_process";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { FastOpenStatus } from "../../src/connect/status.ts";
 import type { FastOpenCounters } from "../../src/lowlevel/netstat.ts";
-import { type CreateConnectionOptions, createConnection, FastOpenAgent, FastOpenSocket } from "../../src/node/net.ts";
+import { FastOpenAgent } from "../../src/node/agent.ts";
+import { createConnection } from "../../src/node/create-connection.ts";
+import { type CreateConnectionOptions, FastOpenSocket } from "../../src/node/socket.ts";
 import {
   assertPrivateNetns,
   counters,
@@ -291,6 +294,28 @@ const cases: Record<string, (args: string[]) => Promise<object>> = {
       setTimeout(() => socket.destroy(), 100),
     );
     return { viaAgent, timeout, abort, destroyed, fdsBefore: before, fdsAfter: await fdCountBackTo(before) };
+  },
+
+  /**
+   * A listener that throws (the http response callback, 'connect', 'data',
+   * 'end'), each in a child process: its exit status, whether it printed the
+   * error, and whether it had to be killed (a hang).
+   */
+  async uncaught() {
+    const outcomes: Record<string, { status: number | null; printed: boolean; hung: boolean; stdout: string }> = {};
+    for (const where of ["response-plain-agent", "response", "connect", "data", "end", "handled"]) {
+      const run = spawnSync(process.execPath, [`${import.meta.dir}/throwing-client.ts`, where], {
+        encoding: "utf8",
+        timeout: 8_000,
+      });
+      outcomes[where] = {
+        status: run.status,
+        printed: (run.stderr ?? "").includes(`error: thrown in ${where}`),
+        hung: run.signal !== null,
+        stdout: (run.stdout ?? "").trim(),
+      };
+    }
+    return { outcomes };
   },
 
   /** 1000 sequential requests through `FastOpenAgent`: fds unchanged, every response right. */

@@ -1,5 +1,5 @@
 /**
- * Issue #3, node:net interop: `createConnection` and `FastOpenAgent` with a
+ * node:net interop: `createConnection` and `FastOpenAgent` with a
  * real `node:http` server, each case in its own private network namespace.
  * That the request rode in the SYN is proven by the client's TCP_INFO (via
  * `socket.fastOpenStatus()`: sent, acked, bytes taken with the SYN) and by
@@ -11,7 +11,7 @@ import { beforeAll, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import type { FastOpenStatus } from "../../src/connect/status.ts";
 import type { FastOpenCounters } from "../../src/lowlevel/netstat.ts";
-import { MAX_PAYLOAD } from "../../src/node/net.ts";
+import { MAX_PAYLOAD } from "../../src/node/socket.ts";
 import type { ErrorFields } from "../support/error-fields.ts";
 import { namespaceSuite } from "../support/netns-suite.ts";
 import { BODY_SIZES, NET_DROP_PORT } from "../support/ports.ts";
@@ -274,6 +274,19 @@ suite("createConnection failures", () => {
     expect(r.abort).toMatchObject({ closed: true, hadError: true, connected: false });
     expect(r.destroyed).toMatchObject({ error: null, closed: true, hadError: false, connected: false });
     expect(r.fdsAfter).toBe(r.fdsBefore);
+  });
+});
+
+suite("a listener that throws", () => {
+  test("surfaces as an uncaught exception (printed, exit 1), as with node:http's own agent; never a hang or exit 0", () => {
+    type Outcome = { status: number | null; printed: boolean; hung: boolean; stdout: string };
+    const { outcomes } = run<{ outcomes: Record<string, Outcome> }>(["uncaught"], 3);
+    // The control: node:http with its own agent.
+    expect(outcomes["response-plain-agent"]).toMatchObject({ status: 1, printed: true, hung: false });
+    for (const where of ["response", "connect", "data", "end"])
+      expect({ where, ...outcomes[where] }).toMatchObject({ where, status: 1, printed: true, hung: false });
+    // An 'uncaughtException' handler gets it, as in node:net.
+    expect(outcomes.handled).toMatchObject({ status: 0, hung: false, stdout: "handled: thrown in handled" });
   });
 });
 

@@ -6,7 +6,9 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import http from "node:http";
 import { Duplex } from "node:stream";
-import { type CreateConnectionOptions, createConnection, FastOpenAgent, FastOpenSocket } from "../../src/node/net.ts";
+import { FastOpenAgent } from "../../src/node/agent.ts";
+import { createConnection } from "../../src/node/create-connection.ts";
+import { type CreateConnectionOptions, FastOpenSocket } from "../../src/node/socket.ts";
 import { openFdCount, settledFdCount } from "../support/netns.ts";
 
 // Type-level: usable wherever node:http takes a socket factory.

@@ -104,7 +104,10 @@ function fail(index: number, size: number, what: string): void {
   if (failures.length < 20) failures.push({ index, size, what });
 }
 
-/** One connection: the message rides out through connect()'s payload (its head in the SYN), the server's checksum comes back. */
+/**
+ * One connection: the message rides out through connect()'s payload (its head in the SYN), the server's checksum
+ * comes back.
+ */
 async function one(index: number, port: number): Promise<void> {
   const size = rng.int(65537);
   const offset = rng.int(POOL - size + 1);
@@ -169,7 +172,8 @@ async function runConnections(count: number, port: number, progress: boolean): P
 
 const server = await startServer();
 log(
-  `server on [::1]:${server.port}; ${total} connections at concurrency ${concurrency} (warm-up ${warmup}), seed ${seed}`,
+  `server on [::1]:${server.port}; ${total} connections at concurrency ${concurrency}` +
+    ` (warm-up ${warmup}), seed ${seed}`,
 );
 await runConnections(warmup, server.port, false);
 const baselineCount = await settle();

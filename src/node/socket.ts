@@ -1,8 +1,6 @@
 /**
- * node:net interop: `createConnection(options)` returns a `net.Socket`-like
- * Duplex whose first bytes ride in the SYN, usable as `http.Agent`'s
- * `createConnection` (or `FastOpenAgent`) so that a `node:http` request goes
- * out in the SYN.
+ * `FastOpenSocket`: a `net.Socket`-like Duplex whose first bytes ride in the
+ * SYN (made by `createConnection`, used by `FastOpenAgent`).
  *
  * How: the socket gathers what is written to it until the end of the
  * current turn of the event loop (`setImmediate`: `node:http` writes the
@@ -13,9 +11,8 @@
  * (no lazy mode) included, and never hands Bun an fd whose SYN has not left.
  */
 
-import http from "node:http";
 import { Duplex } from "node:stream";
-import type { Socket } from "bun";
+import type { Socket, SocketHandler } from "bun";
 import { connect } from "../connect/connect.ts";
 import type { LookupFunction } from "../connect/resolve.ts";
 import { type FastOpenStatus, fastOpenStatus } from "../connect/status.ts";
@@ -53,12 +50,6 @@ export interface CreateConnectionOptions {
   localAddress?: string | null;
   /** Not supported: a TypeError when set to a non-zero port. */
   localPort?: number | null;
-}
-
-/** Options of `FastOpenAgent`: those of `http.Agent` plus `fastOpen`, merged into every `createConnection`. */
-export interface FastOpenAgentOptions extends http.AgentOptions {
-  /** TFO options for every connection (`fastOpen`, `connectTimeout`, `family`). */
-  fastOpen?: Pick<CreateConnectionOptions, "fastOpen" | "connectTimeout" | "family">;
 }
 
 /** What `FastOpenSocket.readyState` reports, as `net.Socket`'s. */
@@ -159,6 +150,30 @@ function concat(chunks: Buffer[]): Buffer {
 }
 
 /**
+ * Where a `FastOpenSocket` is in its life; each transition is one assignment
+ * of `#state`:
+ *
+ *     gathering --next turn--> connecting --established--> open --peer's FIN--> ended
+ *     open, ended --Bun socket closed--> closed;   any --destroy()--> closed
+ *
+ * - `gathering`: writes are queued, to be `connect()`'s payload at the end of the turn;
+ * - `connecting`: `connect()` is in flight (no Bun socket yet; writes still queue);
+ * - `open`: the Bun socket is ours, both ways;
+ * - `ended`: the peer's FIN arrived (the readable side has ended); writing may go on;
+ * - `closed`: the Bun socket is closed, or never will exist (destroyed before it did).
+ */
+type Lifecycle = "gathering" | "connecting" | "open" | "ended" | "closed";
+
+/**
+ * Reports a throw from inside a Bun socket callback (which would swallow it)
+ * as an uncaught exception, as node:net does: `'uncaughtException'` handlers
+ * get it, or it is printed (with its own stack) and the process exits 1.
+ */
+function surface(error: unknown): void {
+  reportError(error);
+}
+
+/**
  * A `net.Socket`-compatible Duplex over a TFO connection (see
  * `createConnection`). Events: `'connect'` and `'ready'` once connected (the
  * SYN's payload handed to the kernel), `'data'`, `'end'`, `'timeout'`,
@@ -166,17 +181,16 @@ function concat(chunks: Buffer[]): Buffer {
  * `port`), `'close'` with `hadError`.
  */
 export class FastOpenSocket extends Duplex {
-  /** True until the connection is established (as `net.Socket.connecting`). */
-  connecting = true;
   /** Bytes received. */
   bytesRead = 0;
   /** The idle timeout in ms set by `setTimeout` (undefined: none). */
   timeout: number | undefined = undefined;
 
   readonly #options: Checked;
-  #socket: Socket<undefined> | null = null;
+  #state: Lifecycle = "gathering";
+  /** The Bun socket, from `open` on (kept after close, for the addresses and the TFO report). */
+  #socket: Socket<FastOpenSocket> | null = null;
   readonly #abort = new AbortController();
-  #started = false;
   /** Written before the connection exists: the next payload, then the data flushed once connected. */
   #queue: Buffer[] = [];
   #queued = 0;
@@ -187,16 +201,58 @@ export class FastOpenSocket extends Duplex {
   /** What a short write left, and its callback, written on `drain`. */
   #rest: { data: Buffer; done: Callback } | null = null;
   #final: Callback | null = null;
-  /** Bun socket events that came before `connect()` resolved, replayed after `'connect'`. */
-  #early: Array<() => void> | null = [];
   #written = 0;
-  #closedByPeer = false;
-  #eof = false;
   #lastError: Error | undefined;
   #idle: ReturnType<typeof setTimeout> | undefined;
   #noDelay: boolean | undefined;
   #keepAlive: { enable: boolean; delay: number } | undefined;
   #ref = true;
+
+  /**
+   * The Bun socket handlers, shared by every FastOpenSocket: the Bun socket's
+   * `data` is its FastOpenSocket. A throw from a listener (or from anything
+   * they run) is rethrown as an uncaught exception, not handed to Bun.
+   */
+  static readonly #handlers: SocketHandler<FastOpenSocket> = {
+    open(socket) {
+      try {
+        socket.data.#connected(socket);
+      } catch (error) {
+        surface(error);
+      }
+    },
+    data(socket, data) {
+      try {
+        socket.data.#onData(data);
+      } catch (error) {
+        surface(error);
+      }
+    },
+    drain(socket) {
+      try {
+        socket.data.#onDrain();
+      } catch (error) {
+        surface(error);
+      }
+    },
+    end(socket) {
+      try {
+        socket.data.#onEnd();
+      } catch (error) {
+        surface(error);
+      }
+    },
+    error(socket, error) {
+      socket.data.#lastError ??= error;
+    },
+    close(socket, error) {
+      try {
+        socket.data.#onClose(error);
+      } catch (thrown) {
+        surface(thrown);
+      }
+    },
+  };
 
   /** Starts connecting at once; prefer `createConnection`. Throws TypeError/RangeError for bad options. */
   constructor(options: CreateConnectionOptions) {
@@ -208,6 +264,11 @@ export class FastOpenSocket extends Duplex {
       this.#keepAlive = { enable: checked.keepAlive, delay: checked.keepAliveInitialDelay };
     if (checked.timeout !== undefined) this.setTimeout(checked.timeout);
     setImmediate(() => this.#start());
+  }
+
+  /** True until the connection is established (as `net.Socket.connecting`). */
+  get connecting(): boolean {
+    return this.#state === "gathering" || this.#state === "connecting";
   }
 
   /** Peer address once connected (undefined before). */
@@ -245,9 +306,9 @@ export class FastOpenSocket extends Duplex {
     return this.#written;
   }
 
-  /** True until connected (as `net.Socket.pending`). */
+  /** True while there is no open connection: before it is established, and after it closed (as `net.Socket.pending`). */
   get pending(): boolean {
-    return this.#socket === null || this.connecting;
+    return !this.#live();
   }
 
   /** As `net.Socket.readyState`. */
@@ -278,14 +339,14 @@ export class FastOpenSocket extends Duplex {
   /** TCP_NODELAY (applied once connected). */
   setNoDelay(noDelay = true): this {
     this.#noDelay = noDelay;
-    this.#socket?.setNoDelay(noDelay);
+    if (this.#live()) this.#socket!.setNoDelay(noDelay);
     return this;
   }
 
   /** SO_KEEPALIVE with an initial delay in ms (applied once connected). */
   setKeepAlive(enable = false, initialDelay = 0): this {
     this.#keepAlive = { enable, delay: initialDelay };
-    this.#socket?.setKeepAlive(enable, Math.floor(initialDelay / 1000));
+    if (this.#live()) this.#socket!.setKeepAlive(enable, Math.floor(initialDelay / 1000));
     return this;
   }
 
@@ -329,8 +390,16 @@ export class FastOpenSocket extends Duplex {
 
   /** Closes with a TCP RST (as `net.Socket.resetAndDestroy`). */
   resetAndDestroy(): this {
-    this.#socket?.terminate();
+    if (this.#live()) {
+      this.#state = "closed";
+      this.#socket!.terminate();
+    }
     return this.destroy();
+  }
+
+  /** Whether the Bun socket exists and is open. */
+  #live(): boolean {
+    return this.#state === "open" || this.#state === "ended";
   }
 
   /** Refreshes the idle timer. */
@@ -347,8 +416,8 @@ export class FastOpenSocket extends Duplex {
 
   /** Connects with what was written so far as the payload. */
   #start(): void {
-    if (this.#started || this.destroyed) return;
-    this.#started = true;
+    if (this.#state !== "gathering") return;
+    this.#state = "connecting";
     const options = this.#options;
     // At most MAX_PAYLOAD bytes go through connect() (the SYN takes one MSS at most); the rest is written once connected.
     const all = concat(this.#queue.length > 0 ? this.#queue : [Buffer.alloc(0)]);
@@ -362,7 +431,7 @@ export class FastOpenSocket extends Duplex {
     }
     const signal =
       options.signal === undefined ? this.#abort.signal : AbortSignal.any([options.signal, this.#abort.signal]);
-    connect<undefined>({
+    connect<FastOpenSocket>({
       hostname: options.host,
       port: options.port,
       payload,
@@ -371,34 +440,26 @@ export class FastOpenSocket extends Duplex {
       signal,
       allowHalfOpen: true,
       ...(options.family === 0 ? {} : { lookup: familyLookup(options.family) }),
-      socket: {
-        data: (_socket, data) => this.#event(() => this.#onData(data)),
-        drain: () => this.#event(() => this.#onDrain()),
-        end: () => this.#event(() => this.#onEnd()),
-        error: (_socket, error) => {
-          this.#lastError ??= error;
-        },
-        close: (_socket, error) => this.#event(() => this.#onClose(error)),
-      },
+      socket: FastOpenSocket.#handlers,
+      data: this,
     }).then(
       (socket) => this.#connected(socket),
       (error: unknown) => this.#failed(error),
     );
   }
 
-  /** Runs a Bun socket event now, or after `'connect'` when it came first. */
-  #event(run: () => void): void {
-    if (this.#early === null) run();
-    else this.#early.push(run);
-  }
-
-  #connected(socket: Socket<undefined>): void {
-    if (this.destroyed) {
-      socket.close();
+  /**
+   * The connection is up (from `open`, or from `connect()`'s promise should
+   * `open` not have run): `'connect'`, then what was queued meanwhile.
+   */
+  #connected(socket: Socket<FastOpenSocket>): void {
+    if (this.#state !== "connecting") {
+      // Destroyed while connecting: the connection is not wanted.
+      if (this.#socket !== socket) socket.close();
       return;
     }
+    this.#state = "open";
     this.#socket = socket;
-    this.connecting = false;
     if (this.#noDelay !== undefined) socket.setNoDelay(this.#noDelay);
     if (this.#keepAlive !== undefined)
       socket.setKeepAlive(this.#keepAlive.enable, Math.floor(this.#keepAlive.delay / 1000));
@@ -409,7 +470,7 @@ export class FastOpenSocket extends Duplex {
     payloadDone?.();
     this.emit("connect");
     this.emit("ready");
-    if (this.#queue.length > 0) {
+    if (this.#queue.length > 0 && this.#live()) {
       const data = concat(this.#queue);
       const held = this.#held;
       this.#queue = [];
@@ -417,14 +478,10 @@ export class FastOpenSocket extends Duplex {
       this.#held = null;
       this.#send(data, (error) => held?.(error));
     }
-    const early = this.#early ?? [];
-    this.#early = null;
-    for (const run of early) run();
     this.#maybeFinish();
   }
 
   #failed(error: unknown): void {
-    this.#early = null;
     if (this.destroyed) return;
     this.destroy(error instanceof Error ? error : new Error(String(error)));
   }
@@ -443,19 +500,18 @@ export class FastOpenSocket extends Duplex {
     this.#send(rest.data, rest.done);
   }
 
+  /** The peer's FIN: the end of the readable side. */
   #onEnd(): void {
-    this.#endOfInput();
+    if (this.#state !== "open") return;
+    this.#state = "ended";
+    if (!this.destroyed) this.push(null);
   }
 
-  /** Pushes the end of the readable side, once. */
-  #endOfInput(): void {
-    if (this.#eof || this.destroyed) return;
-    this.#eof = true;
-    this.push(null);
-  }
-
+  /** The Bun socket closed (by the peer, or after an error); not called when `destroy()` closed it. */
   #onClose(error: Error | undefined): void {
-    this.#closedByPeer = true;
+    const was = this.#state;
+    if (was !== "open" && was !== "ended") return;
+    this.#state = "closed";
     const failure = error ?? this.#lastError;
     const rest = this.#rest;
     this.#rest = null;
@@ -466,7 +522,7 @@ export class FastOpenSocket extends Duplex {
     }
     rest?.done(this.#closedError());
     // A clean close (FIN after our shutdown): end of the readable side; the rest follows node:net's rules.
-    this.#endOfInput();
+    if (was === "open" && !this.destroyed) this.push(null);
     this.#maybeFinish();
   }
 
@@ -480,12 +536,11 @@ export class FastOpenSocket extends Duplex {
 
   /** Writes `data` through the Bun socket; `done` runs once all of it went to the kernel. */
   #send(data: Buffer, done: Callback): void {
-    const socket = this.#socket!;
-    if (this.#closedByPeer) {
+    if (!this.#live()) {
       done(this.#closedError());
       return;
     }
-    const n = data.byteLength === 0 ? 0 : socket.write(data);
+    const n = data.byteLength === 0 ? 0 : this.#socket!.write(data);
     if (n < 0) {
       done(this.#closedError());
       return;
@@ -512,7 +567,7 @@ export class FastOpenSocket extends Duplex {
 
   #accept(buffers: Buffer[], callback: Callback): void {
     for (const b of buffers) this.#written += b.byteLength;
-    if (this.#socket !== null) {
+    if (!this.connecting) {
       this.#send(concat(buffers), callback);
       return;
     }
@@ -524,7 +579,7 @@ export class FastOpenSocket extends Duplex {
   }
 
   override _read(): void {
-    this.#socket?.resume();
+    if (this.#live()) this.#socket!.resume();
   }
 
   override _final(callback: Callback): void {
@@ -535,90 +590,24 @@ export class FastOpenSocket extends Duplex {
   /** Half-closes (FIN) once everything written has gone to the kernel and `end()` was called. */
   #maybeFinish(): void {
     const final = this.#final;
-    const socket = this.#socket;
-    if (final === null || socket === null || this.#rest !== null || this.#queue.length > 0) return;
+    if (final === null || this.connecting || this.#rest !== null || this.#queue.length > 0) return;
     this.#final = null;
-    if (!this.#closedByPeer) socket.shutdown();
+    if (this.#live()) this.#socket!.shutdown();
     final();
   }
 
   override _destroy(error: Error | null, callback: Callback): void {
     clearTimeout(this.#idle);
     this.#idle = undefined;
-    this.connecting = false;
+    const live = this.#live();
+    this.#state = "closed";
     this.#abort.abort();
-    const socket = this.#socket;
-    if (socket !== null && !this.#closedByPeer) socket.close();
+    if (live) this.#socket!.close();
     const held = [this.#held, this.#payloadDone, this.#rest?.done];
     this.#held = this.#payloadDone = null;
     this.#rest = null;
     for (const done of held) done?.(error ?? undefined);
     callback(error);
     process.nextTick(() => this.emit("close", error !== null));
-  }
-}
-
-/**
- * Opens a TCP connection with TFO and returns a `net.Socket`-compatible
- * Duplex at once: what is written to it in the current turn of the event
- * loop rides in the SYN (when a cookie for the server is known; otherwise it
- * is sent right after the handshake), so a `node:http` request goes out in
- * the SYN. `connectListener` is added as a `'connect'` listener.
- *
- * Use it as `http.Agent`'s `createConnection` (see `FastOpenAgent`), as
- * `http.request({ createConnection })`, or wherever a socket factory is
- * accepted. Also `createConnection(port, host?, connectListener?)`.
- *
- * Bad options throw a TypeError/RangeError at once; connect failures
- * (ECONNREFUSED, ETIMEDOUT with `connectTimeout`, ABORT_ERR with `signal`,
- * ENOTFOUND) destroy the socket with a SystemError (`'error'` event) and
- * leave no fd open. Clients that wait for `'connect'` before writing get a
- * plain connect (nothing was written in time to ride in the SYN).
- */
-export function createConnection(
-  options: CreateConnectionOptions,
-  connectListener?: (...args: never[]) => void,
-): FastOpenSocket;
-export function createConnection(
-  port: number | string,
-  host?: string,
-  connectListener?: (...args: never[]) => void,
-): FastOpenSocket;
-export function createConnection(
-  first: CreateConnectionOptions | number | string,
-  second?: string | ((...args: never[]) => void),
-  third?: (...args: never[]) => void,
-): FastOpenSocket {
-  const options: CreateConnectionOptions =
-    typeof first === "object" && first !== null
-      ? first
-      : { port: first, ...(typeof second === "string" ? { host: second } : {}) };
-  const listener = typeof second === "function" ? second : third;
-  if (listener !== undefined && typeof listener !== "function")
-    throw new TypeError("connectListener must be a function");
-  const socket = new FastOpenSocket(options);
-  if (listener !== undefined) socket.once("connect", listener as () => void);
-  return socket;
-}
-
-/**
- * An `http.Agent` whose connections use TFO (`createConnection`): with a
- * known cookie, each new connection's request rides in the SYN. With
- * `keepAlive`, only a connection's first request can (later ones reuse it).
- */
-export class FastOpenAgent extends http.Agent {
-  /** The TFO options merged into every connection. */
-  readonly fastOpenOptions: Readonly<NonNullable<FastOpenAgentOptions["fastOpen"]>>;
-
-  /** As `new http.Agent(options)`, plus `fastOpen` (options for every connection). */
-  constructor(options: FastOpenAgentOptions = {}) {
-    const { fastOpen = {}, ...agentOptions } = options;
-    super(agentOptions);
-    this.fastOpenOptions = { ...fastOpen };
-  }
-
-  /** Opens a connection with `createConnection` (TFO); returns it at once. */
-  override createConnection(options: http.ClientRequestArgs): FastOpenSocket {
-    return createConnection({ ...(options as CreateConnectionOptions), ...this.fastOpenOptions });
   }
 }

@@ -1,0 +1,285 @@
+/**
+ * The option checks of the connect layers, one rule per option, each
+ * throwing a TypeError (wrong type) or RangeError (right type, bad value)
+ * that names the option: `checkConnectOptions` for `connect()`, and
+ * `checkCreateConnectionOptions` for node:net's `createConnection` (which
+ * takes node's forms: `null` for absent, a numeric string port). The
+ * libowfat layer's argument checks (fds, byte views, FFI ranges) stay in
+ * `lowlevel/validate.ts`; the payload is read through them.
+ */
+import type { SocketHandler, TLSOptions } from "bun";
+import { unbracket } from "../lowlevel/address.ts";
+import { bytes, EMPTY_BYTES } from "../lowlevel/validate.ts";
+import type { LookupFunction } from "./resolve.ts";
+
+/** Options of `connect`: those of `Bun.connect` (TCP form) plus the TFO ones. */
+export interface ConnectOptions<Data = undefined> {
+  /** Name (resolved with Bun's DNS, AAAA and A), IPv4 literal, or IPv6 literal (`fe80::1%eth0` allowed). */
+  hostname: string;
+  /** TCP port, 1..65535. */
+  port: number;
+  /** The socket handlers, as for `Bun.connect`. */
+  socket: SocketHandler<Data>;
+  /** The per-socket data (`socket.data`). */
+  data?: Data;
+  /** TLS as for `Bun.connect`; implies lazy TFO so the ClientHello rides in the SYN. */
+  tls?: TLSOptions | boolean;
+  /** As for `Bun.connect`. */
+  allowHalfOpen?: boolean;
+  /**
+   * The first bytes to send: in the SYN when a cookie is known, the rest (or
+   * all of it) written after the handshake, before `open` runs. Not with `tls`.
+   */
+  payload?: string | ArrayBufferView;
+  /** Use TFO (default true). False: plain connect, the payload sent after the handshake. */
+  fastOpen?: boolean;
+  /**
+   * Lazy TFO without a payload: the SYN waits for the first write, made
+   * synchronously in `open`, and carries it. If `open` wrote nothing, the
+   * SYN is sent empty as soon as it returns, so that a server that speaks
+   * first is reached. Implied by `tls`.
+   */
+  lazy?: boolean;
+  /** Connect timeout in ms (0 or absent: none). Rejects with ETIMEDOUT. */
+  connectTimeout?: number;
+  /** Aborts the connect (rejects with ABORT_ERR). No effect once the promise has settled. */
+  signal?: AbortSignal;
+  /**
+   * Happy Eyeballs: ms before the next address is tried alongside (default
+   * 250), in every mode. With `payload`, `lazy` or `tls` the next attempt
+   * carries the same first flight (the payload, what a lazy `open` wrote,
+   * the ClientHello): when both hosts answer within the race, the first
+   * flight may reach two hosts (the loser's connection is reset), a window
+   * bounded by `attemptDelay`.
+   */
+  attemptDelay?: number;
+  /** The DNS lookup to use (default `Bun.dns.lookup`). */
+  lookup?: LookupFunction;
+}
+
+/** Default Happy Eyeballs connection attempt delay (RFC 8305 recommends 250 ms). */
+export const DEFAULT_ATTEMPT_DELAY_MS = 250;
+
+/**
+ * A `connect()` call's options, checked: what its attempts share (each
+ * attempt references it). The payload is a private copy; `lazy` is set with
+ * `tls`; `tls` has its `serverName`.
+ */
+export interface CheckedConnect<Data> {
+  readonly hostname: string;
+  readonly port: number;
+  readonly handlers: SocketHandler<Data>;
+  readonly data: Data | undefined;
+  readonly allowHalfOpen: boolean;
+  readonly payload: Uint8Array;
+  readonly fastOpen: boolean;
+  readonly lazy: boolean;
+  readonly tls: TLSOptions | boolean | undefined;
+  readonly connectTimeout: number;
+  readonly signal: AbortSignal | undefined;
+  readonly attemptDelay: number;
+  readonly lookup: LookupFunction | undefined;
+}
+
+/** `createConnection`'s options, checked (node:net forms normalised). */
+export interface CheckedCreateConnection {
+  host: string;
+  port: number;
+  family: 0 | 4 | 6;
+  /** The idle timeout (`setTimeout`), undefined when not given. */
+  timeout: number | undefined;
+  connectTimeout: number;
+  signal: AbortSignal | undefined;
+  fastOpen: boolean;
+  noDelay: boolean | undefined;
+  keepAlive: boolean | undefined;
+  keepAliveInitialDelay: number;
+  allowHalfOpen: boolean;
+}
+
+/** Longest delay a timer takes (setTimeout turns a longer one into 1 ms). */
+export const MAX_TIMER_MS = 0x7fffffff;
+
+const HANDLER_NAMES = [
+  "open",
+  "close",
+  "error",
+  "data",
+  "drain",
+  "handshake",
+  "end",
+  "connectError",
+  "timeout",
+] as const;
+
+type Options = Record<string, unknown>;
+
+/** `options` as an object of options; `what` names the call in the TypeError. */
+export function optionsObject(options: unknown, what: string): Options {
+  if (typeof options !== "object" || options === null) throw new TypeError(`${what} needs an options object`);
+  return options as Options;
+}
+
+/** A boolean option (undefined: `fallback`). */
+export function booleanOption(name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== "boolean") throw new TypeError(`${name} must be a boolean, got ${typeof value}`);
+  return value;
+}
+
+/** A duration in ms that a timer can take, 0..2^31-1 (undefined: `fallback`). */
+export function msOption(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number") throw new TypeError(`${name} must be a number, got ${typeof value}`);
+  if (!Number.isFinite(value) || value < 0 || value > MAX_TIMER_MS) {
+    throw new RangeError(`${name} must be a finite number >= 0 (ms, at most ${MAX_TIMER_MS}), got ${value}`);
+  }
+  return value;
+}
+
+/** An abort signal, or undefined. */
+export function signalOption(value: unknown): AbortSignal | undefined {
+  if (value !== undefined && !(value instanceof AbortSignal)) throw new TypeError("signal must be an AbortSignal");
+  return value;
+}
+
+/** A host name or IP literal: a non-empty string. */
+export function hostOption(name: string, value: unknown): string {
+  if (typeof value !== "string") throw new TypeError(`${name} must be a string, got ${typeof value}`);
+  if (value === "") throw new RangeError(`${name} must not be empty`);
+  return value;
+}
+
+/**
+ * The port to connect to, an integer in 1..65535; with `numericString` (node:net)
+ * also as decimal text. A bad value is a RangeError with node's code ERR_SOCKET_BAD_PORT.
+ */
+export function portOption(value: unknown, numericString = false): number {
+  const text = numericString && typeof value === "string";
+  if (typeof value !== "number" && !text) {
+    const what = numericString ? "a number or a numeric string" : "a number";
+    throw new TypeError(`port must be ${what}, got ${value === null ? "null" : typeof value}`);
+  }
+  const port = typeof value === "string" ? (/^\s*\d+\s*$/.test(value) ? Number(value) : Number.NaN) : value;
+  if (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535) {
+    const shown = typeof value === "string" ? JSON.stringify(value) : String(value);
+    const error = new RangeError(`port must be an integer in 1..65535, got ${shown}`);
+    (error as RangeError & { code: string }).code = "ERR_SOCKET_BAD_PORT";
+    throw error;
+  }
+  return port;
+}
+
+/** The socket handlers of `Bun.connect`: functions where given, `data` or `drain` at least. */
+export function handlersOption<Data>(handlers: unknown): SocketHandler<Data> {
+  if (typeof handlers !== "object" || handlers === null) throw new TypeError("socket must be an object of handlers");
+  for (const name of HANDLER_NAMES) {
+    const handler = (handlers as Options)[name];
+    if (handler !== undefined && typeof handler !== "function") {
+      throw new TypeError(`socket.${name} must be a function`);
+    }
+  }
+  const { data, drain } = handlers as Options;
+  if (data === undefined && drain === undefined) throw new TypeError('Expected at least "data" or "drain" callback');
+  return handlers as SocketHandler<Data>;
+}
+
+/**
+ * The TLS options with `serverName` defaulting to the hostname, as
+ * `Bun.connect({ hostname, tls })` does: an adopted fd has no hostname, and
+ * without it neither SNI is sent nor the certificate's identity checked.
+ */
+function tlsOption(tls: unknown, hostname: string): TLSOptions | boolean | undefined {
+  if (tls !== undefined && typeof tls !== "boolean" && (typeof tls !== "object" || tls === null)) {
+    throw new TypeError("tls must be a boolean or a TLS options object");
+  }
+  if (tls === undefined || tls === false) return tls;
+  const name = unbracket(hostname).replace(/%.*$/, "");
+  if (tls === true) return { serverName: name };
+  const given = tls as TLSOptions & { servername?: unknown };
+  if (given.serverName !== undefined || given.servername !== undefined) return given;
+  return { ...given, serverName: name };
+}
+
+/**
+ * The payload as a private copy (the caller may reuse its buffer), on an
+ * ArrayBuffer of its own: views of it are then cheap to make and check.
+ */
+function payloadOption(value: unknown): Uint8Array {
+  if (value === undefined) return EMPTY_BYTES;
+  const view = bytes(value, "payload");
+  const copy = new Uint8Array(new ArrayBuffer(view.byteLength));
+  copy.set(view);
+  return copy;
+}
+
+/** Checks `connect` options; throws TypeError/RangeError naming the bad one. */
+export function checkConnectOptions<Data>(options: ConnectOptions<Data>): CheckedConnect<Data> {
+  const given = optionsObject(options, "connect()");
+  const hostname = hostOption("hostname", options.hostname);
+  const port = portOption(options.port);
+  const handlers = handlersOption<Data>(options.socket);
+  const payload = payloadOption(options.payload);
+  const tls = tlsOption(options.tls, hostname);
+  const secure = tls !== undefined && tls !== false;
+  if (secure && payload.byteLength > 0) {
+    throw new TypeError(
+      "payload cannot be combined with tls: the ClientHello rides in the SYN; write your data after the handshake",
+    );
+  }
+  const signal = signalOption(options.signal);
+  if (options.lookup !== undefined && typeof options.lookup !== "function") {
+    throw new TypeError("lookup must be a function");
+  }
+  return {
+    hostname,
+    port,
+    handlers,
+    data: options.data,
+    allowHalfOpen: booleanOption("allowHalfOpen", given.allowHalfOpen, false),
+    payload,
+    fastOpen: booleanOption("fastOpen", given.fastOpen, true),
+    lazy: booleanOption("lazy", given.lazy, false) || secure,
+    tls,
+    connectTimeout: msOption("connectTimeout", given.connectTimeout, 0),
+    signal,
+    attemptDelay: msOption("attemptDelay", given.attemptDelay, DEFAULT_ATTEMPT_DELAY_MS),
+    lookup: options.lookup,
+  };
+}
+
+/** Checks `createConnection` options (node:net's: `null` is absent); throws TypeError/RangeError naming the bad one. */
+export function checkCreateConnectionOptions(options: unknown): CheckedCreateConnection {
+  const given = optionsObject(options, "createConnection()");
+  const get = (name: string): unknown => given[name] ?? undefined;
+  if (get("socketPath") !== undefined) {
+    throw new TypeError(
+      "socketPath: Unix domain sockets are not supported by fastopen's createConnection (use node:net)",
+    );
+  }
+  if (get("localAddress") !== undefined) {
+    throw new TypeError("localAddress is not supported by fastopen's createConnection");
+  }
+  const localPort = get("localPort");
+  if (localPort !== undefined && localPort !== 0) {
+    throw new TypeError("localPort is not supported by fastopen's createConnection");
+  }
+  const host = hostOption("host", get("host") ?? get("hostname") ?? "localhost");
+  const family = get("family") ?? 0;
+  if (typeof family !== "number") throw new TypeError(`family must be a number, got ${typeof family}`);
+  if (family !== 0 && family !== 4 && family !== 6) throw new RangeError(`family must be 0, 4 or 6, got ${family}`);
+  const timeout = get("timeout");
+  return {
+    host,
+    port: portOption(given.port, true),
+    family,
+    timeout: timeout === undefined ? undefined : msOption("timeout", timeout, 0),
+    connectTimeout: msOption("connectTimeout", get("connectTimeout"), 0),
+    signal: signalOption(get("signal")),
+    fastOpen: booleanOption("fastOpen", get("fastOpen"), true),
+    noDelay: get("noDelay") === undefined ? undefined : booleanOption("noDelay", get("noDelay"), false),
+    keepAlive: get("keepAlive") === undefined ? undefined : booleanOption("keepAlive", get("keepAlive"), false),
+    keepAliveInitialDelay: msOption("keepAliveInitialDelay", get("keepAliveInitialDelay"), 0),
+    allowHalfOpen: booleanOption("allowHalfOpen", get("allowHalfOpen"), false),
+  };
+}

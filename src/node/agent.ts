@@ -1,0 +1,36 @@
+/**
+ * `FastOpenAgent`: an `http.Agent` whose connections are made by
+ * `createConnection`, so that each new connection's first request rides in
+ * the SYN once the server's cookie is known.
+ */
+import http from "node:http";
+import { createConnection } from "./create-connection.ts";
+import type { CreateConnectionOptions, FastOpenSocket } from "./socket.ts";
+
+/** Options of `FastOpenAgent`: those of `http.Agent` plus `fastOpen`, merged into every `createConnection`. */
+export interface FastOpenAgentOptions extends http.AgentOptions {
+  /** TFO options for every connection (`fastOpen`, `connectTimeout`, `family`). */
+  fastOpen?: Pick<CreateConnectionOptions, "fastOpen" | "connectTimeout" | "family">;
+}
+
+/**
+ * An `http.Agent` whose connections use TFO (`createConnection`): with a
+ * known cookie, each new connection's request rides in the SYN. With
+ * `keepAlive`, only a connection's first request can (later ones reuse it).
+ */
+export class FastOpenAgent extends http.Agent {
+  /** The TFO options merged into every connection. */
+  readonly fastOpenOptions: Readonly<NonNullable<FastOpenAgentOptions["fastOpen"]>>;
+
+  /** As `new http.Agent(options)`, plus `fastOpen` (options for every connection). */
+  constructor(options: FastOpenAgentOptions = {}) {
+    const { fastOpen = {}, ...agentOptions } = options;
+    super(agentOptions);
+    this.fastOpenOptions = { ...fastOpen };
+  }
+
+  /** Opens a connection with `createConnection` (TFO); returns it at once. */
+  override createConnection(options: http.ClientRequestArgs): FastOpenSocket {
+    return createConnection({ ...(options as CreateConnectionOptions), ...this.fastOpenOptions });
+  }
+}

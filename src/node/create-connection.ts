@@ -1,0 +1,49 @@
+/**
+ * `createConnection()`: node:net's socket factory (`net.createConnection`)
+ * for TFO connections, usable as `http.Agent`'s or `http.request`'s
+ * `createConnection` and wherever a client takes a socket factory.
+ */
+import { type CreateConnectionOptions, FastOpenSocket } from "./socket.ts";
+
+/**
+ * Opens a TCP connection with TFO and returns a `net.Socket`-compatible
+ * Duplex at once: what is written to it in the current turn of the event
+ * loop rides in the SYN (when a cookie for the server is known; otherwise it
+ * is sent right after the handshake), so a `node:http` request goes out in
+ * the SYN. `connectListener` is added as a `'connect'` listener.
+ *
+ * Use it as `http.Agent`'s `createConnection` (see `FastOpenAgent`), as
+ * `http.request({ createConnection })`, or wherever a socket factory is
+ * accepted. Also `createConnection(port, host?, connectListener?)`.
+ *
+ * Bad options throw a TypeError/RangeError at once; connect failures
+ * (ECONNREFUSED, ETIMEDOUT with `connectTimeout`, ABORT_ERR with `signal`,
+ * ENOTFOUND) destroy the socket with a SystemError (`'error'` event) and
+ * leave no fd open. Clients that wait for `'connect'` before writing get a
+ * plain connect (nothing was written in time to ride in the SYN).
+ */
+export function createConnection(
+  options: CreateConnectionOptions,
+  connectListener?: (...args: never[]) => void,
+): FastOpenSocket;
+export function createConnection(
+  port: number | string,
+  host?: string,
+  connectListener?: (...args: never[]) => void,
+): FastOpenSocket;
+export function createConnection(
+  first: CreateConnectionOptions | number | string,
+  second?: string | ((...args: never[]) => void),
+  third?: (...args: never[]) => void,
+): FastOpenSocket {
+  const options: CreateConnectionOptions =
+    typeof first === "object" && first !== null
+      ? first
+      : { port: first, ...(typeof second === "string" ? { host: second } : {}) };
+  const listener = typeof second === "function" ? second : third;
+  if (listener !== undefined && typeof listener !== "function")
+    throw new TypeError("connectListener must be a function");
+  const socket = new FastOpenSocket(options);
+  if (listener !== undefined) socket.once("connect", listener as () => void);
+  return socket;
+}
