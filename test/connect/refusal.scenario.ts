@@ -9,6 +9,8 @@
 import { writeFileSync } from "node:fs";
 import { connect } from "../../src/connect/connect.ts";
 import { type FastOpenOutcome, fastOpenStatus } from "../../src/connect/status.ts";
+import { parseIp6 } from "../../src/lowlevel/address.ts";
+import * as fo from "../../src/lowlevel/socket.ts";
 import { support } from "../../src/support.ts";
 import { runCase } from "../support/scenario-main.ts";
 import { assertPrivateNetns, counters, delta, recordingServer } from "./common.ts";
@@ -26,7 +28,11 @@ const cases: Record<string, (args: string[]) => Promise<object>> = {
   async flip() {
     const server = recordingServer();
     const refused = await once(server);
+    // A refusal made and read in one go (the connect above spans event-loop turns): what support() says of it.
+    const fd = fo.socketTcp6();
+    fo.socketFastopenConnect6(fd, parseIp6("::1").ip, server.port, 0, "x");
     const atRefusal = { now: Date.now(), report: support() };
+    fo.socketClose(fd);
     writeFileSync("/proc/sys/net/ipv4/tcp_fastopen", "3");
     // Wait out the remembered refusal (as reported; 1.1 s when nothing is reported).
     const until = atRefusal.report.refusedUntil ?? atRefusal.now + 1100;
