@@ -15,8 +15,8 @@
  * `CONNECT_BASELINE=/path/to/src/connect/connect.ts` adds a second `connect()` (for
  * example an older checkout) as one more client in the same run.
  */
-import { spawnSync } from "node:child_process";
 import type { Socket, SocketHandler } from "bun";
+import { rerunInNamespace } from "../src/cli/netns.ts";
 import { connect } from "../src/connect/connect.ts";
 import { listen } from "../src/listen.ts";
 import { counterDelta, fastOpenCounters } from "../src/lowlevel/netstat.ts";
@@ -47,22 +47,9 @@ function flag(name: string, fallback: number): number {
 
 /** Re-runs this script in a fresh network namespace with TFO (client and server) on. */
 function outer(): void {
-  const shell = [
-    "set -e",
-    "ip link set lo up",
-    "echo 3 > /proc/sys/net/ipv4/tcp_fastopen",
-    "echo 1 > /proc/sys/net/ipv4/tcp_tw_reuse",
-    "echo '1024 65535' > /proc/sys/net/ipv4/ip_local_port_range",
-    'exec "$@"',
-  ].join("\n");
-  const run = spawnSync(
-    "unshare",
-    ["-n", "--", "sh", "-c", shell, "bench", process.execPath, import.meta.path, INSIDE, ...process.argv.slice(2)],
-    {
-      stdio: "inherit",
-    },
-  );
-  process.exit(run.status ?? 1);
+  const sysctl = { tcp_fastopen: "3", tcp_tw_reuse: "1", ip_local_port_range: "1024 65535" };
+  const args = [INSIDE, ...process.argv.slice(2)];
+  process.exit(rerunInNamespace("FASTOPEN_BENCH_NETNS", import.meta.path, args, { sysctl }) ?? 1);
 }
 
 /** The 64 B echo server, in its own process (the second core): replies once 64 B arrived, then ends. */
@@ -278,7 +265,8 @@ async function inside(): Promise<void> {
     errors: rateRows[1]![i]!.errors + rateRows[64]![i]!.errors,
   }));
   console.log(
-    `loopback ::1, ${warm} s warm-up, ${samples} latency samples and ${seconds} s of rate runs (${rounds} rounds) per client, Bun ${Bun.version}`,
+    `loopback ::1, ${warm} s warm-up, ${samples} latency samples and ${seconds} s of rate runs ` +
+      `(${rounds} rounds) per client, Bun ${Bun.version}`,
   );
   console.table(rows);
   if (process.argv.includes("--json"))

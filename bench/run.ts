@@ -142,7 +142,8 @@ async function main(): Promise<void> {
   };
   console.log(write(results));
   log(
-    `done in ${results.seconds.toFixed(0)} s: bench/results/${mode}.json, ${mode}.md, ${mode === "full" ? "chart" : "quick"}.svg`,
+    `done in ${results.seconds.toFixed(0)} s: bench/results/${mode}.json, ${mode}.md, ` +
+      `${mode === "full" ? "chart" : "quick"}.svg`,
   );
 }
 

@@ -110,6 +110,21 @@ int32_t fo_socket_fastopen(int32_t fd, uint32_t queue_length);
  * server must accept that). 0 or -errno; -EOPNOTSUPP on macOS and FreeBSD. */
 int32_t fo_socket_fastopen_no_cookie(int32_t fd);
 
+/* Server side: sets listener fd's own TFO cookie key (Linux TCP_FASTOPEN_KEY,
+ * in place of the namespace's net.ipv4.tcp_fastopen_key). len 16: key[0..16]
+ * is the primary key, which issues and accepts cookies; len 32: key[16..32]
+ * is a backup key whose cookies are still accepted (rotation without a
+ * cookie gap). 0 or -errno: -EINVAL for another len; -EOPNOTSUPP on macOS
+ * and FreeBSD (no per-listener key; FreeBSD has the
+ * net.inet.tcp.fastopen.setkey sysctl). */
+int32_t fo_socket_fastopen_key(int32_t fd, const uint8_t *key, uint32_t len);
+
+/* The TFO keys fd has of its own (set with fo_socket_fastopen_key) into
+ * out[0..32]: the bytes written, 16 (primary), 32 (primary, backup) or 0
+ * (none: fd uses the namespace's key, not reported here), or -errno
+ * (-EOPNOTSUPP on macOS and FreeBSD). */
+int32_t fo_socket_fastopen_key_get(int32_t fd, uint8_t out[32]);
+
 /* listen(2) with backlog (clamped to INT_MAX). 0 or -errno. */
 int32_t fo_socket_listen(int32_t fd, uint32_t backlog);
 

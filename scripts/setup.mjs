@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // One-command set-up: installs the pinned Zig (PyPI `ziglang`) and the npm
-// dependencies (pinned Bun among them), the Debian tools the tests use when
-// run as root, builds the native library, then runs the demo.
+// dependencies (pinned Bun among them), the Debian tools and servers the tests
+// use when run as root, builds the native library, then runs the demo.
 // Usage: npm run setup [-- --no-demo]
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -45,12 +45,28 @@ if (installedZig() !== ZIG_VERSION) {
 }
 run("npm", [existsSync(`${ROOT}/package-lock.json`) ? "ci" : "install", "--no-audit", "--no-fund"]);
 
-// The namespace tests need iproute2 (ip netns, veth) and iptables (SYN drops).
+// The namespace tests need iproute2 (ip netns, veth) and iptables (SYN drops); the client tests
+// (test/clients/) start real servers: redis, PostgreSQL, memcached, nginx (with openssl for its
+// certificate) and MariaDB. They start their own server processes inside the tests' private
+// namespaces, on their own ports and temporary directories: a service the package starts on the
+// host (where policy-rc.d allows it) does not interfere.
+const APT = {
+  ip: "iproute2",
+  iptables: "iptables",
+  "redis-server": "redis-server",
+  "/usr/lib/postgresql": "postgresql",
+  memcached: "memcached",
+  nginx: "nginx-light",
+  openssl: "openssl",
+  mariadbd: "mariadb-server",
+};
 const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
-const missing = ["ip", "iptables"].filter((c) => !have(c));
+const missing = Object.entries(APT)
+  .filter(([cmd]) => !(cmd.startsWith("/") ? existsSync(cmd) : have(cmd)))
+  .map(([, pkg]) => pkg);
 if (process.platform === "linux" && isRoot && missing.length > 0 && have("apt-get")) {
   run("apt-get", ["update", "-qq"]);
-  run("apt-get", ["install", "-y", "-qq", "--no-install-recommends", "iproute2", "iptables"], {
+  run("apt-get", ["install", "-y", "-qq", "--no-install-recommends", ...missing], {
     env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
   });
 }

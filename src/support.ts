@@ -25,6 +25,8 @@ export interface SupportReport {
   noCookie: boolean;
   /** Listeners accept SYN data without a cookie (Linux bit 0x200). */
   serverNoCookie: boolean;
+  /** Per-listener cookie keys with a backup (`listen`'s `fastOpen.keys`; Linux TCP_FASTOPEN_KEY, >= 5.4). */
+  keys: boolean;
   /**
    * Until when (a `Date.now()` time) this process connects without TFO
    * because the platform refused it; the first connect after it tries TFO
@@ -67,6 +69,27 @@ function kernelAtLeast(text: string, major: number, minor: number): boolean {
   return maj > major || (maj === major && min >= minor);
 }
 
+/**
+ * How to turn on what a `net.ipv4.tcp_fastopen` value lacks of client (0x1)
+ * and server (0x2) TFO, one line each (empty when both are on): the advice of
+ * `support()` and of the CLI demo.
+ */
+export function tcpFastopenAdvice(setting: number | null): string[] {
+  if (setting === null) return ["net.ipv4.tcp_fastopen cannot be read (no /proc/sys?): TFO state unknown"];
+  const want = setting | TFO_BITS.client | TFO_BITS.server;
+  const enable = `enable with: sysctl -w net.ipv4.tcp_fastopen=${want}`;
+  const advice: string[] = [];
+  if ((setting & TFO_BITS.client) === 0) {
+    const effect = "connections fall back to connect + send";
+    advice.push(`client TFO is off (bit 0x1 of net.ipv4.tcp_fastopen=${setting}): ${effect}; ${enable}`);
+  }
+  if ((setting & TFO_BITS.server) === 0) {
+    const effect = "listen() ignores SYN data";
+    advice.push(`server TFO is off (bit 0x2 of net.ipv4.tcp_fastopen=${setting}): ${effect}; ${enable}`);
+  }
+  return advice;
+}
+
 /** The Linux report for a `net.ipv4.tcp_fastopen` value and kernel release (pure: testable with any value). */
 export function linuxSupport(setting: number | null, kernel: string): SupportReport {
   const bits = setting ?? 0;
@@ -81,34 +104,28 @@ export function linuxSupport(setting: number | null, kernel: string): SupportRep
     lazy: client && lazyKernel,
     noCookie: client && (bits & TFO_BITS.clientNoCookie) !== 0,
     serverNoCookie: server && (bits & TFO_BITS.serverNoCookie) !== 0,
+    keys: kernelAtLeast(kernel, 5, 4),
     refusedUntil: null,
-    advice: [],
+    advice: tcpFastopenAdvice(setting),
   };
-  if (setting === null) {
-    report.advice.push("net.ipv4.tcp_fastopen cannot be read (no /proc/sys?): TFO state unknown");
-    return report;
-  }
-  const want = bits | TFO_BITS.client | TFO_BITS.server;
-  if (!client)
-    report.advice.push(
-      `client TFO is off (bit 0x1 of net.ipv4.tcp_fastopen=${setting}): connections fall back to connect + send; ` +
-        `enable with: sysctl -w net.ipv4.tcp_fastopen=${want}`,
-    );
-  if (!server)
-    report.advice.push(
-      `server TFO is off (bit 0x2 of net.ipv4.tcp_fastopen=${setting}): listen() ignores SYN data; ` +
-        `enable with: sysctl -w net.ipv4.tcp_fastopen=${want}`,
-    );
-  if (client && !lazyKernel)
+  if (setting === null) return report;
+  if (client && !lazyKernel) {
     report.advice.push(
       `kernel ${kernel} predates TCP_FASTOPEN_CONNECT (4.11): ` +
         "lazy and TLS connects send the ClientHello after the handshake",
     );
-  if (!report.noCookie)
+  }
+  if (!report.keys) {
+    report.advice.push(
+      `kernel ${kernel} predates per-listener TFO keys with a backup (5.4): listen()'s fastOpen.keys is refused`,
+    );
+  }
+  if (!report.noCookie) {
     report.advice.push(
       "no-cookie TFO is off (bit 0x4, client; needs a server that allows it): " +
         "the first connection to each server only fetches a cookie (normal)",
     );
+  }
   return report;
 }
 
@@ -129,6 +146,7 @@ function darwinSupport(): SupportReport {
     lazy: (bits & 1) !== 0,
     noCookie: false,
     serverNoCookie: false,
+    keys: false,
     refusedUntil: null,
     advice: [],
   };
@@ -137,7 +155,7 @@ function darwinSupport(): SupportReport {
     report.advice.push(
       `net.inet.tcp.fastopen=${setting}: enable client and server with: sudo sysctl -w net.inet.tcp.fastopen=3`,
     );
-  report.advice.push("macOS has no no-cookie TFO");
+  report.advice.push("macOS has no no-cookie TFO and no per-listener TFO key (listen()'s fastOpen.keys)");
   return report;
 }
 
@@ -146,14 +164,18 @@ function freebsdSupport(): SupportReport {
   const server = sysctlNumber("net.inet.tcp.fastopen.server_enable");
   const report: SupportReport = {
     platform: "freebsd",
-    setting: client === null && server === null ? null : ((client ?? 0) !== 0 ? 1 : 0) | ((server ?? 0) !== 0 ? 2 : 0),
+    setting: client === null && server === null ? null : (client ? 1 : 0) | (server ? 2 : 0),
     client: (client ?? 0) !== 0,
     server: (server ?? 0) !== 0,
     lazy: false,
     noCookie: false,
     serverNoCookie: false,
+    keys: false,
     refusedUntil: null,
-    advice: ["FreeBSD has no lazy TFO: lazy and TLS connects use a plain connect"],
+    advice: [
+      "FreeBSD has no lazy TFO: lazy and TLS connects use a plain connect",
+      "FreeBSD has no per-listener TFO key (listen()'s fastOpen.keys): only the net.inet.tcp.fastopen.setkey sysctl",
+    ],
   };
   if (!report.client) report.advice.push("enable client TFO with: sysctl net.inet.tcp.fastopen.client_enable=1");
   if (!report.server) report.advice.push("enable server TFO with: sysctl net.inet.tcp.fastopen.server_enable=1");
@@ -182,6 +204,7 @@ export function support(): SupportReport {
         lazy: false,
         noCookie: false,
         serverNoCookie: false,
+        keys: false,
         refusedUntil: null,
         advice: [`TFO is not supported by fastopen on ${process.platform}`],
       };

@@ -175,6 +175,21 @@ pub fn fastopen_listen(fd: i32, queue_length: u32) Error!void {
     };
 }
 
+/// Darwin has no per-listener TFO key.
+pub fn fastopen_key(fd: i32, key: [*]const u8, len: u32) Error!void {
+    assert(fd >= 0);
+    assert(len == 16 or len == 32);
+    _ = key;
+    return error.OPNOTSUPP;
+}
+
+/// Darwin has no per-listener TFO key to read.
+pub fn fastopen_key_get(fd: i32, out: *[32]u8) Error!u32 {
+    assert(fd >= 0);
+    _ = out;
+    return error.OPNOTSUPP;
+}
+
 /// Darwin has no no-cookie mode.
 pub fn fastopen_no_cookie(fd: i32) Error!void {
     assert(fd >= 0);

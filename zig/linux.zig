@@ -26,6 +26,7 @@ const MSG_FASTOPEN: c_int = 0x20000000;
 const TCP_INFO: c_int = 11;
 const TCP_FASTOPEN: c_int = 23;
 const TCP_FASTOPEN_CONNECT: c_int = 30;
+const TCP_FASTOPEN_KEY: c_int = 33;
 const TCP_FASTOPEN_NO_COOKIE: c_int = 34;
 const TCPI_OPT_SYN_DATA: u8 = 32;
 
@@ -93,6 +94,26 @@ pub fn fastopen_listen(fd: i32, queue_length: u32) Error!void {
 pub fn fastopen_no_cookie(fd: i32) Error!void {
     assert(fd >= 0);
     try sys.set_int_option(fd, sys.IPPROTO_TCP, TCP_FASTOPEN_NO_COOKIE, 1);
+}
+
+/// `TCP_FASTOPEN_KEY`: the listener's own cookie key, `key[0..16]` (the
+/// primary, which issues cookies), optionally followed by `key[16..32]` (a
+/// backup that is still accepted). Replaces the namespace's key for `fd`.
+pub fn fastopen_key(fd: i32, key: [*]const u8, len: u32) Error!void {
+    assert(fd >= 0);
+    assert(len == 16 or len == 32);
+    try sys.check(sys.setsockopt(fd, sys.IPPROTO_TCP, TCP_FASTOPEN_KEY, key, len));
+}
+
+/// The keys `fd` has of its own into `out`: the byte count, 16 (primary
+/// only), 32 (primary, backup) or 0 (none: it uses the namespace's key,
+/// which the kernel does not report here).
+pub fn fastopen_key_get(fd: i32, out: *[32]u8) Error!u32 {
+    assert(fd >= 0);
+    var len: sys.socklen_t = out.len;
+    try sys.check(sys.getsockopt(fd, sys.IPPROTO_TCP, TCP_FASTOPEN_KEY, out, &len));
+    if (len != 0 and len != 16 and len != 32) return error.IO;
+    return len;
 }
 
 /// Reads the TFO outcome of `fd` from `TCP_INFO`.

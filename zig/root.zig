@@ -19,6 +19,9 @@ const platform = sys.platform;
 const E = platform.E;
 const Error = errno.Error;
 
+/// Message to fd 2, then trap: no stack-trace code (and its libc symbols) in the library.
+pub const panic = @import("panic.zig").handler;
+
 // The C ABI edge. Each export checks its arguments one after the other (the
 // first bad one is the result), then calls into the library, whose failures
 // are `Error`s; `code` and `result` turn them into `-errno` here and nowhere
@@ -178,6 +181,25 @@ fn fastopen_listen(fd: i32, queue_length: u32) Error!void {
 export fn fo_socket_fastopen_no_cookie(fd: i32) i32 {
     check_fd(fd) catch |err| return code(err);
     return result(platform.fastopen_no_cookie(fd));
+}
+
+/// Sets the TFO cookie key of listener `fd` (Linux TCP_FASTOPEN_KEY):
+/// `len` 16 (a primary key) or 32 (primary, then a backup still accepted).
+export fn fo_socket_fastopen_key(fd: i32, key: [*]const u8, len: u32) i32 {
+    return result(fastopen_key(fd, key, len));
+}
+
+/// fo_socket_fastopen_key: the fd, then the length (16 or 32), then the option.
+fn fastopen_key(fd: i32, key: [*]const u8, len: u32) Error!void {
+    try check_fd(fd);
+    if (len != 16 and len != 32) return error.INVAL;
+    try platform.fastopen_key(fd, key, len);
+}
+
+/// The TFO keys `fd` has of its own into `out`: 16, 32 or 0 bytes (the count), or -errno.
+export fn fo_socket_fastopen_key_get(fd: i32, out: *[32]u8) i32 {
+    check_fd(fd) catch |err| return code(err);
+    return result(platform.fastopen_key_get(fd, out));
 }
 
 /// listen(2). 0 or -errno.
@@ -370,6 +392,37 @@ test "two bad arguments give the first check's errno, not their sum" {
     try std.testing.expectEqual(-E.BADF, fo_socket_fastopen_lazy6(-1, &ip, 70000, 0));
     try std.testing.expectEqual(-E.BADF, fo_socket_send(-1, &buf, too_long));
     try std.testing.expectEqual(-E.BADF, fo_socket_recv(-1, &out, too_long));
+}
+
+test "fo_socket_fastopen_key: fd, then the length, before any syscall" {
+    const key: [32]u8 = @splat(7);
+    var out: [32]u8 = undefined;
+    try std.testing.expectEqual(-E.BADF, fo_socket_fastopen_key(-1, &key, 15));
+    try std.testing.expectEqual(-E.INVAL, fo_socket_fastopen_key(0, &key, 0));
+    try std.testing.expectEqual(-E.INVAL, fo_socket_fastopen_key(0, &key, 17));
+    try std.testing.expectEqual(-E.INVAL, fo_socket_fastopen_key(0, &key, 33));
+    try std.testing.expectEqual(-E.BADF, fo_socket_fastopen_key_get(-1, &out));
+}
+
+test "fo_socket_fastopen_key: a listener keeps the primary and backup it was given" {
+    const fd = fo_socket_tcp6();
+    try std.testing.expect(fd >= 0);
+    defer _ = fo_socket_close(fd);
+    var key: [32]u8 = undefined;
+    for (&key, 0..) |*byte, i| byte.* = @intCast(i + 1);
+    var out: [32]u8 = @splat(0);
+    if (!std.mem.eql(u8, sys.platform.name, "linux")) {
+        try std.testing.expectEqual(-E.OPNOTSUPP, fo_socket_fastopen_key(fd, &key, 32));
+        try std.testing.expectEqual(-E.OPNOTSUPP, fo_socket_fastopen_key_get(fd, &out));
+        return;
+    }
+    try std.testing.expectEqual(@as(i32, 0), fo_socket_fastopen_key(fd, &key, 32));
+    try std.testing.expectEqual(@as(i32, 32), fo_socket_fastopen_key_get(fd, &out));
+    try std.testing.expectEqualSlices(u8, &key, &out);
+    try std.testing.expectEqual(@as(i32, 0), fo_socket_fastopen_key(fd, &key, 16));
+    out = @splat(0);
+    try std.testing.expectEqual(@as(i32, 16), fo_socket_fastopen_key_get(fd, &out));
+    try std.testing.expectEqualSlices(u8, key[0..16], out[0..16]);
 }
 
 test "socket, bind, listen, local address on loopback" {

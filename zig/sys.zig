@@ -156,5 +156,7 @@ comptime {
     assert(@TypeOf(platform.fastopen_lazy) == fn (i32, *const anyopaque, u32) Error!void);
     assert(@TypeOf(platform.fastopen_listen) == fn (i32, u32) Error!void);
     assert(@TypeOf(platform.fastopen_no_cookie) == fn (i32) Error!void);
+    assert(@TypeOf(platform.fastopen_key) == fn (i32, [*]const u8, u32) Error!void);
+    assert(@TypeOf(platform.fastopen_key_get) == fn (i32, *[32]u8) Error!u32);
     assert(@TypeOf(platform.fastopen_status) == fn (i32) Error!status.Status);
 }

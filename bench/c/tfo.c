@@ -237,7 +237,9 @@ static long run_loop(const struct sockaddr_in6 *sa, int conc, double ms) {
 
 /* `made`: every connection, warm-up included (to compare with the TFO counters). */
 static void print_rate(long done, double ms, long made) {
-  printf("{\"connections\":%ld,\"seconds\":%.3f,\"rate\":%.1f,\"made\":%ld}\n", done, ms / 1e3, (double)done / (ms / 1e3), made);
+  double seconds = ms / 1e3;
+  printf("{\"connections\":%ld,\"seconds\":%.3f,\"rate\":%.1f,\"made\":%ld}\n", done, seconds,
+         (double)done / seconds, made);
 }
 
 static int cmd_rate(const char *ip, const char *port, int conc, double ms, double warm) {
@@ -345,9 +347,12 @@ static int cmd_ffi(const char *path, long calls) {
 
 int main(int argc, char **argv) {
   if (argc == 3 && strcmp(argv[1], "server") == 0) return cmd_server(argv[2]);
-  if (argc == 7 && strcmp(argv[1], "rate") == 0) return cmd_rate(argv[2], argv[3], atoi(argv[4]), atof(argv[5]), atof(argv[6]));
-  if (argc == 7 && strcmp(argv[1], "librate") == 0) return cmd_librate(argv[2], argv[3], argv[4], atof(argv[5]), atof(argv[6]));
+  if (argc == 7 && strcmp(argv[1], "rate") == 0)
+    return cmd_rate(argv[2], argv[3], atoi(argv[4]), atof(argv[5]), atof(argv[6]));
+  if (argc == 7 && strcmp(argv[1], "librate") == 0)
+    return cmd_librate(argv[2], argv[3], argv[4], atof(argv[5]), atof(argv[6]));
   if (argc == 4 && strcmp(argv[1], "ffi") == 0) return cmd_ffi(argv[2], atol(argv[3]));
-  fprintf(stderr, "usage: tfo server <port> | rate <ip6> <port> <conc> <ms> <warm-ms> | librate <lib> <ip6> <port> <ms> <warm-ms> | ffi <lib> <calls>\n");
+  fprintf(stderr, "usage: tfo server <port> | rate <ip6> <port> <conc> <ms> <warm-ms>"
+                  " | librate <lib> <ip6> <port> <ms> <warm-ms> | ffi <lib> <calls>\n");
   return 2;
 }

@@ -171,7 +171,10 @@ async function netModule(): Promise<{ createConnection: (...args: unknown[]) => 
   return loaded as { createConnection: (...args: unknown[]) => net.Socket };
 }
 
-/** TLS limited to X25519: a ClientHello of ~240 bytes that fits in the SYN (Bun's default, with X25519MLKEM768, is ~1470). */
+/**
+ * TLS limited to X25519: a ClientHello of ~240 bytes that fits in the SYN (Bun's default, with X25519MLKEM768, is
+ * ~1470).
+ */
 const TLS_X25519 = { ...TLS, ecdhCurve: "X25519" };
 
 async function clients(skipped: LatencyReport["skipped"]): Promise<Client[]> {

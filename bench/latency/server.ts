@@ -22,7 +22,8 @@ if (host === undefined || certPath === undefined || keyPath === undefined) {
 const RESPONSE = new Uint8Array(MESSAGE_BYTES).fill(0x72);
 const HTTP_RESPONSE = Buffer.concat([
   Buffer.from(
-    `HTTP/1.1 200 OK\r\nContent-Length: ${MESSAGE_BYTES}\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n`,
+    `HTTP/1.1 200 OK\r\nContent-Length: ${MESSAGE_BYTES}\r\nContent-Type: ` +
+      `application/octet-stream\r\nConnection: close\r\n\r\n`,
   ),
   RESPONSE,
 ]);

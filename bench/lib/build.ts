@@ -5,10 +5,11 @@
  * rebuilt only when one of its sources is newer.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ZIG } from "../../scripts/toolchain.mjs";
+import { type Certificate, makeCertificate as makeTestCertificate } from "../../test/support/certificate.ts";
 
 /** Root of the repository. */
 export const ROOT = join(import.meta.dir, "..", "..");
@@ -75,30 +76,6 @@ export function tempDir(prefix: string): string {
 }
 
 /** A self-signed P-256 certificate for the TLS servers (openssl), in a fresh temporary folder. */
-export function makeCertificate(): { cert: string; key: string } {
-  const dir = tempDir("fastopen-bench-");
-  const cert = join(dir, "cert.pem");
-  const key = join(dir, "key.pem");
-  const config = join(dir, "openssl.cnf");
-  writeFileSync(config, "[req]\ndistinguished_name=dn\n[dn]\n");
-  run("openssl", [
-    "req",
-    "-x509",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:prime256v1",
-    "-nodes",
-    "-keyout",
-    key,
-    "-out",
-    cert,
-    "-days",
-    "2",
-    "-subj",
-    "/CN=fastopen-bench",
-    "-config",
-    config,
-  ]);
-  return { cert, key };
+export function makeCertificate(): Certificate {
+  return makeTestCertificate(tempDir("fastopen-bench-"));
 }

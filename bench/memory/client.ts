@@ -6,7 +6,8 @@
  * comes first so that one-time costs (JIT, the library, pools) are not
  * counted as growth.
  *
- *   bun bench/memory/client.ts '{"kind":"connect","host":"::1","port":7000,"total":100000,"conc":16,"warm":2000,"checkpoints":5}'
+ *   bun bench/memory/client.ts \
+ *     '{"kind":"connect","host":"::1","port":7000,"total":100000,"conc":16,"warm":2000,"checkpoints":5}'
  */
 
 import { heapStats } from "bun:jsc";

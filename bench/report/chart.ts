@@ -23,11 +23,17 @@ function text(x: number, y: number, content: string, attrs = ""): string {
 
 function rect(x: number, y: number, w: number, h: number, fill: string, title?: string): string {
   const tip = title === undefined ? "" : `<title>${esc(title)}</title>`;
-  return `<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${Math.max(0, w).toFixed(1)}" height="${Math.max(0, h).toFixed(1)}" fill="${fill}">${tip}</rect>`;
+  return (
+    `<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${Math.max(0, w).toFixed(1)}" ` +
+    `height="${Math.max(0, h).toFixed(1)}" fill="${fill}">${tip}</rect>`
+  );
 }
 
 function line(x1: number, y1: number, x2: number, y2: number, stroke: string, extra = ""): string {
-  return `<line x1="${x1.toFixed(1)}" y1="${y1.toFixed(1)}" x2="${x2.toFixed(1)}" y2="${y2.toFixed(1)}" stroke="${stroke}" ${extra}/>`;
+  return (
+    `<line x1="${x1.toFixed(1)}" y1="${y1.toFixed(1)}" x2="${x2.toFixed(1)}" ` +
+    `y2="${y2.toFixed(1)}" stroke="${stroke}" ${extra}/>`
+  );
 }
 
 /** `+1.2` / `-0.3` / `0.0` (never `-0.0`). */
@@ -87,7 +93,8 @@ function latencyPanel(results: BenchResults, top: number): { svg: string[]; heig
           scale(value) - left,
           barH - 1,
           DELAY_COLORS[di % DELAY_COLORS.length]!,
-          `${client}, RTT ${row.rttMs} ms: median ${row.medianMs.toFixed(2)} ms = ${value.toFixed(2)} RTT, p99 ${row.p99Ms.toFixed(2)} ms`,
+          `${client}, RTT ${row.rttMs} ms: median ${row.medianMs.toFixed(2)} ms = ` +
+            `${value.toFixed(2)} RTT, p99 ${row.p99Ms.toFixed(2)} ms`,
         ),
       );
     });
@@ -140,7 +147,8 @@ function ratePanel(results: BenchResults, top: number, x0: number, width: number
           scale(row.rate) - left,
           barH - 1,
           CONC_COLORS[k % CONC_COLORS.length]!,
-          `${client}, concurrency ${conc}: ${row.rate.toFixed(0)}/s (${row.vsBun.toFixed(2)}x Bun.connect, ${row.vsC.toFixed(2)}x C)`,
+          `${client}, concurrency ${conc}: ${row.rate.toFixed(0)}/s (${row.vsBun.toFixed(2)}x ` +
+            `Bun.connect, ${row.vsC.toFixed(2)}x C)`,
         ),
       );
     });
@@ -209,9 +217,13 @@ export function renderChart(results: BenchResults): string {
   parts.push(...memoryPanel(results, secondTop, half, half, rate.height));
   const m = results.machine;
   const footerY = secondTop + rate.height + 20;
-  const footer = `fastopen bench (${results.mode}) · ${m.date} · ${m.cpu} × ${m.cores} cores · Linux ${m.kernel} · Bun ${m.bun} · load ${m.loadAtStart.toFixed(2)} at start · commit ${m.commit}${m.uncommitted.length > 0 ? "+" : ""}`;
+  const footer =
+    `fastopen bench (${results.mode}) · ${m.date} · ${m.cpu} × ${m.cores} cores · Linux ` +
+    `${m.kernel} · Bun ${m.bun} · load ${m.loadAtStart.toFixed(2)} at start · ` +
+    `commit ${m.commit}${m.uncommitted.length > 0 ? "+" : ""}`;
   const setup =
-    "64 B request, 64 B response, a new connection each; delay: TUN relay between two namespaces; TLS 1.3 (Bun's default groups, or X25519 only); rate: native C server";
+    "64 B request, 64 B response, a new connection each; delay: TUN relay between two namespaces; " +
+    "TLS 1.3 (Bun's default groups, or X25519 only); rate: native C server";
   parts.push(text(20, footerY, footer, 'fill="#555" font-size="11"'));
   parts.push(text(20, footerY + 15, setup, 'fill="#555" font-size="11"'));
   const height = footerY + 24;

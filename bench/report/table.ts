@@ -157,7 +157,8 @@ export function targetTable(results: BenchResults): string {
 export function fullReport(results: BenchResults): string {
   const m = results.machine;
   return [
-    `fastopen benchmarks (${results.mode}), ${m.date}, ${m.cpu} x ${m.cores}, Linux ${m.kernel}, Bun ${m.bun}, load ${m.loadAtStart.toFixed(2)} at start`,
+    `fastopen benchmarks (${results.mode}), ${m.date}, ${m.cpu} x ${m.cores}, Linux ${m.kernel}, Bun ` +
+      `${m.bun}, load ${m.loadAtStart.toFixed(2)} at start`,
     `commit ${m.commit}${m.uncommitted.length > 0 ? ` with uncommitted changes to ${m.uncommitted.join(", ")}` : ""}`,
     "",
     "## 1. Time from the connect call to the first response byte (emulated link)",

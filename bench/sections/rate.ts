@@ -23,7 +23,9 @@ export interface RateRow {
   vsBun: number;
   /** Over the C client's rate at the same concurrency. */
   vsC: number;
-  /** TCPFastOpenActive increments over connections made (1: every request rode in the SYN), null for non-TFO clients. */
+  /**
+   * TCPFastOpenActive increments over connections made (1: every request rode in the SYN), null for non-TFO clients.
+   */
   tfoShare: number | null;
 }
 
@@ -151,7 +153,8 @@ export async function runRate(built: Built, options: RateOptions, log: (line: st
     }
     const notes = [
       "lowlevel and C via libfastopen are blocking loops: concurrency 1 only.",
-      "C (raw TFO): one blocking loop at concurrency 1, one epoll loop otherwise; the server is the same C epoll server for all.",
+      "C (raw TFO): one blocking loop at concurrency 1, one epoll loop otherwise; the server is the " +
+        "same C epoll server for all.",
     ];
     return { rows, notes };
   } finally {

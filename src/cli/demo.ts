@@ -5,16 +5,11 @@
  */
 
 import { parseIp6 } from "../lowlevel/address.ts";
-import { lastError } from "../lowlevel/errors.ts";
-import {
-  counterDelta,
-  type FastOpenCounters,
-  fastOpenCounters,
-  readTcpFastopenSysctl,
-  TFO_BITS,
-} from "../lowlevel/netstat.ts";
+import { lastError, must } from "../lowlevel/errors.ts";
+import { counterDelta, type FastOpenCounters, fastOpenCounters, readTcpFastopenSysctl } from "../lowlevel/netstat.ts";
 import * as fo from "../lowlevel/socket.ts";
 import type { KernelFastOpenStatus } from "../lowlevel/status.ts";
+import { tcpFastopenAdvice } from "../support.ts";
 
 /** One demo connection's outcome. */
 export interface DemoConnection {
@@ -41,26 +36,6 @@ export interface DemoReport {
 }
 
 const WAIT_MS = 5000;
-
-function must(result: number, what: string): number {
-  if (result >= 0) return result;
-  const error = lastError();
-  throw new Error(`${what} failed: ${error?.code ?? "unknown"} (${error?.syscall ?? what})`);
-}
-
-/** Advice for each missing `net.ipv4.tcp_fastopen` bit (empty when client and server are on). */
-export function sysctlAdvice(value: number | null): string[] {
-  if (value === null) return ["net.ipv4.tcp_fastopen cannot be read here: TFO state unknown"];
-  const advice: string[] = [];
-  const missing: string[] = [];
-  if ((value & TFO_BITS.client) === 0) missing.push("client (0x1)");
-  if ((value & TFO_BITS.server) === 0) missing.push("server (0x2)");
-  if (missing.length > 0) {
-    advice.push(`net.ipv4.tcp_fastopen=${value} lacks the ${missing.join(" and ")} bit`);
-    advice.push(`enable with: sudo sysctl -w net.ipv4.tcp_fastopen=${value | TFO_BITS.client | TFO_BITS.server}`);
-  }
-  return advice;
-}
 
 function waitFor(fd: number, events: number, what: string): void {
   if (must(fo.socketPoll(fd, events, WAIT_MS), what) === 0) throw new Error(`${what}: timed out after ${WAIT_MS} ms`);
@@ -131,7 +106,7 @@ export function runDemo(count = 4): DemoReport {
     const connections: DemoConnection[] = [];
     for (let i = 1; i <= count; i++) connections.push(connectOnce(i, local.port, listener));
     const totals = counterDelta(start, fastOpenCounters());
-    return { sysctl, advice: sysctlAdvice(sysctl), connections, totals, fellBack: fo.fastopenRefused() };
+    return { sysctl, advice: tcpFastopenAdvice(sysctl), connections, totals, fellBack: fo.fastopenRefused() };
   } finally {
     fo.socketClose(listener);
   }
@@ -143,7 +118,9 @@ export function formatDemo(report: DemoReport): string[] {
   for (const advice of report.advice) lines.push(`  note: ${advice}`);
   for (const c of report.connections) {
     const acked = c.status === null ? "unknown" : c.status.acked ? "yes" : `no (${c.status.reason})`;
-    const counters = `Active+${c.counters.TCPFastOpenActive} Passive+${c.counters.TCPFastOpenPassive} CookieReqd+${c.counters.TCPFastOpenCookieReqd}`;
+    const counters =
+      `Active+${c.counters.TCPFastOpenActive} ` +
+      `Passive+${c.counters.TCPFastOpenPassive} CookieReqd+${c.counters.TCPFastOpenCookieReqd}`;
     lines.push(
       `#${c.index}: ${c.bytesInSyn} B in the SYN, ${c.bytesAfterHandshake} B after the handshake; ` +
         `cookie ${c.cookie}; SYN data acked: ${acked}; delivered: ${c.delivered ? "exactly" : "NO"}; ${counters}`,

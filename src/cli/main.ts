@@ -7,37 +7,27 @@
  * not work (`probe`: no SYN data acknowledged; `support`: client or server
  * TFO off).
  */
-import { spawnSync } from "node:child_process";
 import { type Command, integerOption, takeFlag, takeOption, UsageError, unknownOption } from "./args.ts";
 import { formatDemo, runDemo } from "./demo.ts";
+import { key } from "./key.ts";
+import { canUnshare, type NamespaceSetup, rerunInNamespace } from "./netns.ts";
 import { probe } from "./probe.ts";
 import { support } from "./support.ts";
 
 export { type Command, takeFlag, takeOption, UsageError };
 
 const IN_NETNS = "FASTOPEN_DEMO_IN_NETNS";
+const DEMO_NAMESPACE: NamespaceSetup = { sysctl: { tcp_fastopen: "3" } };
 
 /**
  * Re-runs the demo inside a private network namespace with TFO enabled, when
  * root and `unshare` allow it. Returns the exit code, or null when it cannot.
  */
 function demoInPrivateNamespace(args: string[]): number | null {
-  if (process.platform !== "linux" || process.env[IN_NETNS] === "1") return null;
-  if (typeof process.getuid !== "function" || process.getuid() !== 0) return null;
-  const shell = 'ip link set lo up && echo 3 > /proc/sys/net/ipv4/tcp_fastopen && exec "$@"';
-  const probe = spawnSync("unshare", ["-n", "--", "sh", "-c", shell, "demo", "true"], { stdio: "ignore" });
-  if (probe.status !== 0) return null;
+  if (process.env[IN_NETNS] === "1" || !canUnshare(DEMO_NAMESPACE)) return null;
   if (!args.includes("--json"))
     console.log("(in a private network namespace with net.ipv4.tcp_fastopen=3; --host to stay in this one)");
-  const run = spawnSync(
-    "unshare",
-    ["-n", "--", "sh", "-c", shell, "demo", process.execPath, import.meta.path, "demo", ...args],
-    {
-      stdio: "inherit",
-      env: { ...process.env, [IN_NETNS]: "1" },
-    },
-  );
-  return run.status ?? 1;
+  return rerunInNamespace(IN_NETNS, import.meta.path, ["demo", ...args], DEMO_NAMESPACE);
 }
 
 const demo: Command = {
@@ -68,7 +58,7 @@ const demo: Command = {
 };
 
 /** Every command, by name. */
-export const commands: Record<string, Command> = { demo, support, probe };
+export const commands: Record<string, Command> = { demo, support, probe, key };
 
 function help(): string {
   const width = Math.max(...Object.keys(commands).map((name) => name.length));

@@ -35,6 +35,7 @@ export function formatSupport(report: SupportReport): string[] {
     `  lazy connect (TLS ClientHello in SYN) ${yesNo(report.lazy)}`,
     `  client without cookie                 ${yesNo(report.noCookie)}`,
     `  server without cookie                 ${yesNo(report.serverNoCookie)}`,
+    `  per-listener keys (fastOpen.keys)     ${yesNo(report.keys)}`,
   ];
   if (report.advice.length > 0) lines.push("advice:", ...report.advice.map((line) => `  - ${line}`));
   return lines;
@@ -46,7 +47,7 @@ export const support: Command = {
   usage: [
     "fastopen support [--json]",
     "  --json  print the report as JSON: { platform, setting, client, server, lazy,",
-    "          noCookie, serverNoCookie, refusedUntil, advice, exitCode }",
+    "          noCookie, serverNoCookie, keys, refusedUntil, advice, exitCode }",
     "exit codes: 0 client and server TFO on; 3 either is off; 1 state unknown",
   ].join("\n"),
   run(args) {

@@ -1,3 +1,4 @@
+/// <reference path="../types/bun-fd.d.ts" preserve="true" />
 /**
  * One connection attempt of `connect()`: the native TFO connect, then the
  * still-connecting fd adopted by Bun's event loop at once
@@ -111,8 +112,6 @@ class Attempt<Data> implements ConnectAttempt<Data> {
   readonly promise: Promise<Socket<Data>>;
   private readonly outcome: PromiseWithResolvers<Socket<Data>>;
   private readonly user: SocketHandler<Data>;
-  /** The connection's record for `fastOpenStatus`: the started fd itself. */
-  private readonly record: FastOpenFd;
   private readonly secure: boolean;
   /** Deferred lazy connect without TLS: the user's `open` runs at once, its first write riding in the SYN. */
   private readonly early: boolean;
@@ -128,13 +127,13 @@ class Attempt<Data> implements ConnectAttempt<Data> {
   private readonly replay: boolean;
 
   constructor(
+    /** The started fd, also the connection's record for `fastOpenStatus`. */
     private readonly opened: FastOpenFd,
     private readonly plan: CheckedConnect<Data>,
     private readonly claim: () => boolean,
     private readonly shared: SharedFlight,
   ) {
     this.address = opened.address;
-    this.record = opened;
     this.user = plan.handlers;
     this.secure = plan.tls !== undefined && plan.tls !== false;
     this.replay = shared.opened && shared.flight !== null && !this.secure;
@@ -168,9 +167,9 @@ class Attempt<Data> implements ConnectAttempt<Data> {
   }
 
   private adoptFailed(error: unknown): void {
-    if (this.socket === null && !this.record.closed) {
+    if (this.socket === null && !this.opened.closed) {
       // Bun never took the fd: it is still ours to close.
-      closeRecord(this.record, false);
+      closeRecord(this.opened, false);
       fo.socketClose(this.opened.fd);
     }
     this.fail(error instanceof Error ? error : new Error(String(error)));
@@ -205,7 +204,7 @@ class Attempt<Data> implements ConnectAttempt<Data> {
       socket.terminate();
       return;
     }
-    registerConnection(socket, this.record);
+    registerConnection(socket, this.opened);
     if (this.secure) return; // The TLS handshake tells when the connection is up.
     // A replayed empty first flight on a deferred fd: send the SYN now.
     if (this.replay && this.opened.deferred && this.remainder.byteLength === 0)
@@ -293,11 +292,11 @@ class Attempt<Data> implements ConnectAttempt<Data> {
   private connectedNow(): boolean {
     const status = fo.socketFastopenStatus(this.opened.fd);
     if (status?.established) {
-      this.record.last = status;
+      this.opened.last = status;
       return true;
     }
     if (fo.socketConnected(this.opened.fd) === 1) {
-      refreshRecord(this.record);
+      refreshRecord(this.opened);
       return true;
     }
     if (lastError()?.code !== "EINPROGRESS") this.fail(nativeError("connect", this.address.address, this.opened.port));
@@ -306,13 +305,13 @@ class Attempt<Data> implements ConnectAttempt<Data> {
 
   /** The fd is still Bun's and open (Bun closes it, and calls `close`, synchronously on terminate/end). */
   private alive(socket: Socket<Data>): boolean {
-    return !this.record.closed && socket.readyState > 0;
+    return !this.opened.closed && socket.readyState > 0;
   }
 
   private advance(written: number): void {
     if (written <= 0) return;
     this.remainder = this.remainder.subarray(written);
-    this.record.bytesAfterHandshake += written;
+    this.opened.bytesAfterHandshake += written;
   }
 
   /**
@@ -346,7 +345,7 @@ class Attempt<Data> implements ConnectAttempt<Data> {
     this.phase = "failed";
     this.outcome.reject(error);
     if (this.socket !== null && this.alive(this.socket)) {
-      refreshRecord(this.record);
+      refreshRecord(this.opened);
       this.socket.terminate();
     }
   }
@@ -366,7 +365,7 @@ class Attempt<Data> implements ConnectAttempt<Data> {
     const forwarded = this.forwarding;
     // Readable may be reported before writable: the handshake may be done already.
     if (this.connecting()) this.progress(socket);
-    if (this.early && this.record.last?.established !== true) refreshRecord(this.record);
+    if (this.early && this.opened.last?.established !== true) refreshRecord(this.opened);
     if (forwarded || (this.forwarding && this.alive(socket))) userData.call(this.user, socket, chunk as never);
     else if (this.phase === "connecting") this.held.push(copyChunk(chunk));
   }
@@ -374,7 +373,7 @@ class Attempt<Data> implements ConnectAttempt<Data> {
   private onEnd(socket: Socket<Data>): void {
     const forwarded = this.forwarding;
     if (this.connecting()) this.progress(socket);
-    refreshRecord(this.record);
+    refreshRecord(this.opened);
     if (forwarded || (this.forwarding && this.alive(socket))) this.user.end?.call(this.user, socket);
     else if (this.phase === "connecting") this.endHeld = true;
   }
@@ -385,13 +384,13 @@ class Attempt<Data> implements ConnectAttempt<Data> {
   }
 
   private onHandshake(socket: Socket<Data>, success: boolean, error: Error | null): void {
-    refreshRecord(this.record);
+    refreshRecord(this.opened);
     if (this.phase === "connecting") this.establish(socket);
     if (this.forwarding) this.user.handshake?.call(this.user, socket, success, error);
   }
 
   private onClose(socket: Socket<Data>, error: Error | undefined): void {
-    closeRecord(this.record, false);
+    closeRecord(this.opened, false);
     if (this.phase === "connecting") {
       this.phase = "failed";
       this.outcome.reject(closedEarly(error ?? this.reported, this.opened, this.secure));

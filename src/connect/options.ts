@@ -7,6 +7,7 @@
  * libowfat layer's argument checks (fds, byte views, FFI ranges) stay in
  * `lowlevel/validate.ts`; the payload is read through them.
  */
+import type { LookupFunction as NodeLookup } from "node:net";
 import type { SocketHandler, TLSOptions } from "bun";
 import { unbracket } from "../lowlevel/address.ts";
 import { bytes, EMPTY_BYTES } from "../lowlevel/validate.ts";
@@ -81,6 +82,24 @@ export interface CheckedConnect<Data> {
   readonly lookup: LookupFunction | undefined;
 }
 
+/**
+ * A node:net socket's own options (`new FastOpenSocket(options)`), checked:
+ * undefined where not given (`null` is absent, as in node:net).
+ */
+export interface CheckedSocketOptions {
+  family: 0 | 4 | 6 | undefined;
+  timeout: number | undefined;
+  connectTimeout: number | undefined;
+  fastOpen: boolean | undefined;
+  noDelay: boolean | undefined;
+  keepAlive: boolean | undefined;
+  keepAliveInitialDelay: number | undefined;
+  allowHalfOpen: boolean | undefined;
+}
+
+/** The TFO defaults a socket gives its `connect()`: they fill what the connect's options leave out. */
+export type ConnectDefaults = Pick<CheckedSocketOptions, "family" | "connectTimeout" | "fastOpen">;
+
 /** `createConnection`'s options, checked (node:net forms normalised). */
 export interface CheckedCreateConnection {
   host: string;
@@ -95,6 +114,8 @@ export interface CheckedCreateConnection {
   keepAlive: boolean | undefined;
   keepAliveInitialDelay: number;
   allowHalfOpen: boolean;
+  /** node:net's `lookup` option (`dns.lookup`'s signature), undefined when not given. */
+  lookup: NodeLookup | undefined;
 }
 
 /** Longest delay a timer takes (setTimeout turns a longer one into 1 ms). */
@@ -248,8 +269,41 @@ export function checkConnectOptions<Data>(options: ConnectOptions<Data>): Checke
   };
 }
 
-/** Checks `createConnection` options (node:net's: `null` is absent); throws TypeError/RangeError naming the bad one. */
-export function checkCreateConnectionOptions(options: unknown): CheckedCreateConnection {
+/** Checks a node:net socket's own options (`null` is absent); throws TypeError/RangeError naming the bad one. */
+export function checkSocketOptions(options: unknown, what = "new FastOpenSocket()"): CheckedSocketOptions {
+  const given = optionsObject(options, what);
+  const get = (name: string): unknown => given[name] ?? undefined;
+  const family = get("family");
+  if (family !== undefined && typeof family !== "number")
+    throw new TypeError(`family must be a number, got ${typeof family}`);
+  if (family !== undefined && family !== 0 && family !== 4 && family !== 6)
+    throw new RangeError(`family must be 0, 4 or 6, got ${family}`);
+  const boolean = (name: string): boolean | undefined =>
+    get(name) === undefined ? undefined : booleanOption(name, get(name), false);
+  const ms = (name: string): number | undefined => (get(name) === undefined ? undefined : msOption(name, get(name), 0));
+  return {
+    family,
+    timeout: ms("timeout"),
+    connectTimeout: ms("connectTimeout"),
+    fastOpen: boolean("fastOpen"),
+    noDelay: boolean("noDelay"),
+    keepAlive: boolean("keepAlive"),
+    keepAliveInitialDelay: ms("keepAliveInitialDelay"),
+    allowHalfOpen: boolean("allowHalfOpen"),
+  };
+}
+
+const NO_DEFAULTS: ConnectDefaults = { family: undefined, connectTimeout: undefined, fastOpen: undefined };
+
+/**
+ * Checks `createConnection` options (node:net's: `null` is absent); throws
+ * TypeError/RangeError naming the bad one. `defaults` (a socket's TFO
+ * defaults) fill `family`, `connectTimeout` and `fastOpen` where not given.
+ */
+export function checkCreateConnectionOptions(
+  options: unknown,
+  defaults: ConnectDefaults = NO_DEFAULTS,
+): CheckedCreateConnection {
   const given = optionsObject(options, "createConnection()");
   const get = (name: string): unknown => given[name] ?? undefined;
   if (get("socketPath") !== undefined) {
@@ -265,21 +319,22 @@ export function checkCreateConnectionOptions(options: unknown): CheckedCreateCon
     throw new TypeError("localPort is not supported by fastopen's createConnection");
   }
   const host = hostOption("host", get("host") ?? get("hostname") ?? "localhost");
-  const family = get("family") ?? 0;
-  if (typeof family !== "number") throw new TypeError(`family must be a number, got ${typeof family}`);
-  if (family !== 0 && family !== 4 && family !== 6) throw new RangeError(`family must be 0, 4 or 6, got ${family}`);
-  const timeout = get("timeout");
+  const socket = checkSocketOptions(given, "createConnection()");
+  const lookup = get("lookup");
+  if (lookup !== undefined && typeof lookup !== "function")
+    throw new TypeError(`lookup must be a function, got ${typeof lookup}`);
   return {
     host,
     port: portOption(given.port, true),
-    family,
-    timeout: timeout === undefined ? undefined : msOption("timeout", timeout, 0),
-    connectTimeout: msOption("connectTimeout", get("connectTimeout"), 0),
+    family: socket.family ?? defaults.family ?? 0,
+    timeout: socket.timeout,
+    connectTimeout: socket.connectTimeout ?? defaults.connectTimeout ?? 0,
     signal: signalOption(get("signal")),
-    fastOpen: booleanOption("fastOpen", get("fastOpen"), true),
-    noDelay: get("noDelay") === undefined ? undefined : booleanOption("noDelay", get("noDelay"), false),
-    keepAlive: get("keepAlive") === undefined ? undefined : booleanOption("keepAlive", get("keepAlive"), false),
-    keepAliveInitialDelay: msOption("keepAliveInitialDelay", get("keepAliveInitialDelay"), 0),
-    allowHalfOpen: booleanOption("allowHalfOpen", get("allowHalfOpen"), false),
+    fastOpen: socket.fastOpen ?? defaults.fastOpen ?? true,
+    noDelay: socket.noDelay,
+    keepAlive: socket.keepAlive,
+    keepAliveInitialDelay: socket.keepAliveInitialDelay ?? 0,
+    allowHalfOpen: socket.allowHalfOpen ?? false,
+    lookup: lookup as NodeLookup | undefined,
   };
 }

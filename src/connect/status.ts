@@ -133,6 +133,11 @@ function foreignOutcome(kernel: KernelFastOpenStatus | null, accepted: boolean):
   return outcome(kernel, true, fastopenRefused(), "unknown");
 }
 
+/** Whether Bun still holds the socket's fd (its `readyState` is negative once closed). */
+function isOpen<Data>(socket: Socket<Data>): boolean {
+  return socket.readyState === 1 || socket.readyState === 0;
+}
+
 function fdOf(socket: object): number | null {
   const fd = (socket as { fd?: unknown }).fd;
   return typeof fd === "number" && Number.isInteger(fd) && fd >= 0 ? fd : null;
@@ -149,6 +154,8 @@ export function fastOpenStatus<Data>(socket: Socket<Data>): FastOpenStatus {
   if (typeof socket !== "object" || socket === null) throw new TypeError("socket must be a Bun Socket");
   const record = records.get(socket);
   if (record !== undefined) {
+    // Closed without telling the record (its handlers replaced by `reload()`): its fd may be another socket's now.
+    if (!record.closed && !isOpen(socket)) closeRecord(record, false);
     const kernel = refreshRecord(record);
     const reason = outcome(kernel, record.attempted, record.refused, record.mode);
     return {
@@ -162,7 +169,7 @@ export function fastOpenStatus<Data>(socket: Socket<Data>): FastOpenStatus {
       final: record.closed,
     };
   }
-  const fd = socket.readyState === 1 || socket.readyState === 0 ? fdOf(socket) : null;
+  const fd = isOpen(socket) ? fdOf(socket) : null;
   const kernel = fd === null ? null : nativeStatus(fd);
   const accepted = (socket as { listener?: unknown }).listener !== undefined;
   return {

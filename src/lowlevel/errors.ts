@@ -9,6 +9,9 @@ const nameByNumber = new Map<number, string>();
 for (const [name, value] of Object.entries(numberByName)) {
   if (!nameByNumber.has(value)) nameByNumber.set(value, name);
 }
+// Where two names share a number (Linux: ENOTSUP = EOPNOTSUPP = 95; FreeBSD: both 45), the one the C ABI and the
+// docs use wins; the table's first would be ENOTSUP.
+if (numberByName.EOPNOTSUPP !== undefined) nameByNumber.set(numberByName.EOPNOTSUPP, "EOPNOTSUPP");
 
 /** The error of the last failed low-level call. */
 export interface ErrnoInfo {
@@ -48,6 +51,18 @@ export function fromNative(result: number, syscall: string): number {
   const errno = -result;
   last = { code: errnoName(errno), errno, syscall };
   return -1;
+}
+
+/**
+ * `result` when it is >= 0; otherwise throws the SystemError of `lastError()`
+ * (code, errno, syscall), its message naming `what` (default: the syscall).
+ * For callers that cannot go on after a failed low-level call (the demo, tests).
+ */
+export function must(result: number, what?: string): number {
+  if (result >= 0) return result;
+  const code = last?.code ?? "EIO";
+  const syscall = last?.syscall ?? what ?? "unknown";
+  throw systemError(code, syscall, { message: `${what ?? syscall} failed: ${code} (${syscall})` });
 }
 
 /** Records an error that did not come from a native call (for example still connecting). */

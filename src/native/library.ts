@@ -1,11 +1,10 @@
 /**
- * Finds and loads libfastopen through `bun:ffi`. The library is loaded once,
- * on first use, so that pure helpers (address parsing, status decoding) work
- * without it.
+ * Loads libfastopen through `bun:ffi` (where from: ./locate.ts). The library
+ * is loaded once, on first use, so that pure helpers (address parsing, status
+ * decoding) work without it.
  */
 import { dlopen, FFIType } from "bun:ffi";
-import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { locateLibrary } from "./locate.ts";
 
 const { i32, u32, ptr } = FFIType;
 
@@ -26,6 +25,8 @@ export const symbols = {
   fo_socket_connected: { args: [i32], returns: i32 },
   fo_socket_fastopen: { args: [i32, u32], returns: i32 },
   fo_socket_fastopen_no_cookie: { args: [i32], returns: i32 },
+  fo_socket_fastopen_key: { args: [i32, ptr, u32], returns: i32 },
+  fo_socket_fastopen_key_get: { args: [i32, ptr], returns: i32 },
   fo_socket_listen: { args: [i32, u32], returns: i32 },
   fo_socket_accept6: { args: [i32, ptr, ptr], returns: i32 },
   fo_socket_local6: { args: [i32, ptr, ptr], returns: i32 },
@@ -48,35 +49,30 @@ export type NativeLibrary = ReturnType<typeof dlopen<typeof symbols>>["symbols"]
 /** The ABI revision this facade was written against (`fo_abi_version`). */
 export const ABI_VERSION = 1;
 
-/** File name of the shared library on this platform. */
-export function libraryFileName(platform: NodeJS.Platform = process.platform): string {
-  return platform === "darwin" ? "libfastopen.dylib" : "libfastopen.so";
-}
-
-/** Where the library is looked for: `FASTOPEN_LIB`, then the local build output. */
-export function libraryCandidates(): string[] {
-  const candidates: string[] = [];
-  const override = process.env.FASTOPEN_LIB;
-  if (override !== undefined && override !== "") candidates.push(override);
-  candidates.push(join(import.meta.dir, "..", "..", "zig-out", "lib", libraryFileName()));
-  return candidates;
-}
-
 let loaded: NativeLibrary | undefined;
 
-/** Returns the library, loading it on first call; throws a clear error when it is missing. */
+/** Where a compiled executable's embedded files live (Bun extracts them to $TMPDIR for dlopen). */
+const EMBEDDED_PREFIX = "/$bunfs/";
+
+/** dlopen of `path`, its failure restated with the path (and, for an embedded library, the $TMPDIR rule). */
+function open(path: string): NativeLibrary {
+  try {
+    return dlopen(path, symbols).symbols;
+  } catch (error) {
+    const hint = path.startsWith(EMBEDDED_PREFIX)
+      ? " A compiled executable extracts the library into $TMPDIR (default /tmp) before loading it: " +
+        "$TMPDIR must allow exec (not mounted noexec)."
+      : "";
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(`fastopen: cannot load ${path}: ${reason}.${hint}`, { cause: error });
+  }
+}
+
+/** Returns the library, loading it on first call; throws a clear error when it is missing or unusable. */
 export function native(): NativeLibrary {
   if (loaded !== undefined) return loaded;
-  const candidates = libraryCandidates();
-  const path = candidates.find((candidate) => existsSync(candidate));
-  if (path === undefined) {
-    throw new Error(
-      `fastopen: native library not found (looked in: ${candidates.join(", ")}). ` +
-        "Build it with `npm run setup` (installs Zig and builds) or `npm run build`, " +
-        "or point FASTOPEN_LIB at a built libfastopen.",
-    );
-  }
-  const lib = dlopen(path, symbols).symbols;
+  const { path } = locateLibrary();
+  const lib = open(path);
   const abi = lib.fo_abi_version();
   if (abi !== ABI_VERSION) {
     throw new Error(`fastopen: ${path} has ABI ${abi}, this facade needs ${ABI_VERSION}: rebuild it`);

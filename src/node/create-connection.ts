@@ -3,7 +3,9 @@
  * for TFO connections, usable as `http.Agent`'s or `http.request`'s
  * `createConnection` and wherever a client takes a socket factory.
  */
-import { type CreateConnectionOptions, FastOpenSocket } from "./socket.ts";
+import { checkCreateConnectionOptions } from "../connect/options.ts";
+import { type ConnectListener, type CreateConnectionOptions, connectArguments } from "./arguments.ts";
+import { FastOpenSocket } from "./socket.ts";
 
 /**
  * Opens a TCP connection with TFO and returns a `net.Socket`-compatible
@@ -22,28 +24,20 @@ import { type CreateConnectionOptions, FastOpenSocket } from "./socket.ts";
  * leave no fd open. Clients that wait for `'connect'` before writing get a
  * plain connect (nothing was written in time to ride in the SYN).
  */
-export function createConnection(
-  options: CreateConnectionOptions,
-  connectListener?: (...args: never[]) => void,
-): FastOpenSocket;
+export function createConnection(options: CreateConnectionOptions, connectListener?: ConnectListener): FastOpenSocket;
 export function createConnection(
   port: number | string,
   host?: string,
-  connectListener?: (...args: never[]) => void,
+  connectListener?: ConnectListener,
 ): FastOpenSocket;
 export function createConnection(
   first: CreateConnectionOptions | number | string,
-  second?: string | ((...args: never[]) => void),
-  third?: (...args: never[]) => void,
+  second?: string | ConnectListener,
+  third?: ConnectListener,
 ): FastOpenSocket {
-  const options: CreateConnectionOptions =
-    typeof first === "object" && first !== null
-      ? first
-      : { port: first, ...(typeof second === "string" ? { host: second } : {}) };
-  const listener = typeof second === "function" ? second : third;
-  if (listener !== undefined && typeof listener !== "function")
-    throw new TypeError("connectListener must be a function");
+  const { options, listener } = connectArguments(first, second, third);
+  // Checked before the socket exists: a bad option throws with nothing made.
+  checkCreateConnectionOptions(options);
   const socket = new FastOpenSocket(options);
-  if (listener !== undefined) socket.once("connect", listener as () => void);
-  return socket;
+  return socket.connect(options, listener);
 }

@@ -2,140 +2,62 @@
  * `FastOpenSocket`: a `net.Socket`-like Duplex whose first bytes ride in the
  * SYN (made by `createConnection`, used by `FastOpenAgent`).
  *
- * How: the socket gathers what is written to it until the end of the
- * current turn of the event loop (`setImmediate`: `node:http` writes the
- * request head, and a body given to `end()`, by then), then connects with
- * `connect()` and that data as its payload: in the SYN when a cookie is
- * known, after the handshake otherwise, exactly once either way. Later writes
- * go through the Bun socket. This works on every platform with TFO, FreeBSD
- * (no lazy mode) included, and never hands Bun an fd whose SYN has not left.
+ * How: from `socket.connect()` on, the socket gathers what is written to it
+ * until the end of the current turn of the event loop (`setImmediate`:
+ * `node:http` writes the request head, and a body given to `end()`, by
+ * then), then calls the connect layer's `connect()` with that data as its
+ * payload: in the SYN when a cookie is known, after the handshake otherwise,
+ * exactly once either way. Later writes go through the Bun socket. This works
+ * on every platform with TFO, FreeBSD (no lazy mode) included, and never
+ * hands Bun an fd whose SYN has not left.
  */
 
 import { Duplex } from "node:stream";
 import type { Socket, SocketHandler } from "bun";
 import { connect } from "../connect/connect.ts";
+import {
+  type CheckedCreateConnection,
+  type CheckedSocketOptions,
+  checkCreateConnectionOptions,
+  checkSocketOptions,
+  msOption,
+} from "../connect/options.ts";
 import type { LookupFunction } from "../connect/resolve.ts";
 import { type FastOpenStatus, fastOpenStatus } from "../connect/status.ts";
 import { systemError } from "../lowlevel/errors.ts";
+import {
+  type ConnectListener,
+  type CreateConnectionOptions,
+  connectArguments,
+  type FastOpenSocketOptions,
+  type NodeLookup,
+} from "./arguments.ts";
 
-/** Options of `createConnection`: those of `net.createConnection` (TCP form) that apply, plus the TFO ones. */
-export interface CreateConnectionOptions {
-  /** Host name or IP literal (default `"localhost"`). */
-  host?: string | null;
-  /** Used when `host` is absent (as `http.request` options carry it). */
-  hostname?: string | null;
-  /** TCP port, 1..65535 (a numeric string is accepted, as in node:net). */
-  port?: number | string | null;
-  /** 4 or 6: only addresses of that family (0 or absent: both). */
-  family?: number;
-  /** Idle timeout in ms, as `socket.setTimeout(timeout)`: emits `'timeout'`, does not close. */
-  timeout?: number;
-  /** Connect timeout in ms (0 or absent: none): the socket is destroyed with an ETIMEDOUT SystemError. */
-  connectTimeout?: number;
-  /** Aborts the connect: the socket is destroyed with an ABORT_ERR error. */
-  signal?: AbortSignal;
-  /** Use TFO (default true). False: a plain connect through the same code. */
-  fastOpen?: boolean;
-  /** TCP_NODELAY once connected (as `setNoDelay`). */
-  noDelay?: boolean;
-  /** SO_KEEPALIVE once connected (as `setKeepAlive`). */
-  keepAlive?: boolean;
-  /** Keep-alive initial delay in ms. */
-  keepAliveInitialDelay?: number;
-  /** As in node:net: false (default) ends the writable side when the peer ends. */
-  allowHalfOpen?: boolean;
-  /** Not supported (Unix domain sockets): a TypeError. */
-  socketPath?: string | null;
-  /** Not supported: a TypeError when set. */
-  localAddress?: string | null;
-  /** Not supported: a TypeError when set to a non-zero port. */
-  localPort?: number | null;
-}
+export type { CreateConnectionOptions, FastOpenSocketOptions } from "./arguments.ts";
 
 /** What `FastOpenSocket.readyState` reports, as `net.Socket`'s. */
 export type SocketReadyState = "opening" | "open" | "readOnly" | "writeOnly" | "closed";
-
-interface Checked {
-  host: string;
-  port: number;
-  family: 0 | 4 | 6;
-  timeout: number | undefined;
-  connectTimeout: number;
-  signal: AbortSignal | undefined;
-  fastOpen: boolean;
-  noDelay: boolean | undefined;
-  keepAlive: boolean | undefined;
-  keepAliveInitialDelay: number;
-  allowHalfOpen: boolean;
-}
 
 type Callback = (error?: Error | null) => void;
 
 /** Most bytes written before the connection exists that are given to `connect()` as its payload. */
 export const MAX_PAYLOAD = 64 * 1024;
 
-function badPort(value: unknown): RangeError {
-  const error = new RangeError(
-    `port must be an integer in 1..65535, got ${typeof value === "string" ? JSON.stringify(value) : String(value)}`,
-  );
-  (error as RangeError & { code: string }).code = "ERR_SOCKET_BAD_PORT";
-  return error;
-}
-
-function checkPort(value: unknown): number {
-  if (typeof value !== "number" && typeof value !== "string")
-    throw new TypeError(`port must be a number or a numeric string, got ${value === null ? "null" : typeof value}`);
-  const port = typeof value === "string" && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
-  if (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535) throw badPort(value);
-  return port;
-}
-
-function optional<T>(options: object, name: string, type: "boolean" | "number"): T | undefined {
-  const value = (options as Record<string, unknown>)[name];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== type) throw new TypeError(`${name} must be a ${type}, got ${typeof value}`);
-  if (type === "number" && (!Number.isFinite(value) || (value as number) < 0))
-    throw new RangeError(`${name} must be a finite number >= 0, got ${String(value)}`);
-  return value as T;
-}
-
-/** Checks `createConnection` options; throws TypeError/RangeError naming the bad one. */
-function checkOptions(options: CreateConnectionOptions): Checked {
-  if (typeof options !== "object" || options === null)
-    throw new TypeError("createConnection() needs an options object");
-  if (options.socketPath != null)
-    throw new TypeError(
-      "socketPath: Unix domain sockets are not supported by fastopen's createConnection (use node:net)",
-    );
-  if (options.localAddress != null) throw new TypeError("localAddress is not supported by fastopen's createConnection");
-  if (options.localPort != null && options.localPort !== 0)
-    throw new TypeError("localPort is not supported by fastopen's createConnection");
-  const host = options.host ?? options.hostname ?? "localhost";
-  if (typeof host !== "string") throw new TypeError(`host must be a string, got ${typeof host}`);
-  if (host === "") throw new RangeError("host must not be empty");
-  const family = optional<number>(options, "family", "number") ?? 0;
-  if (family !== 0 && family !== 4 && family !== 6) throw new RangeError(`family must be 0, 4 or 6, got ${family}`);
-  const signal = options.signal;
-  if (signal !== undefined && signal !== null && !(signal instanceof AbortSignal))
-    throw new TypeError("signal must be an AbortSignal");
-  return {
-    host,
-    port: checkPort(options.port),
-    family,
-    timeout: optional<number>(options, "timeout", "number"),
-    connectTimeout: optional<number>(options, "connectTimeout", "number") ?? 0,
-    signal: signal ?? undefined,
-    fastOpen: optional<boolean>(options, "fastOpen", "boolean") ?? true,
-    noDelay: optional<boolean>(options, "noDelay", "boolean"),
-    keepAlive: optional<boolean>(options, "keepAlive", "boolean"),
-    keepAliveInitialDelay: optional<number>(options, "keepAliveInitialDelay", "number") ?? 0,
-    allowHalfOpen: optional<boolean>(options, "allowHalfOpen", "boolean") ?? false,
-  };
-}
-
-/** A lookup that keeps only addresses of `family` (Bun's DNS). */
-function familyLookup(family: 4 | 6): LookupFunction {
+/** Bun's DNS, addresses of `family` only (0: both). */
+function bunLookup(family: 0 | 4 | 6): LookupFunction {
   return (hostname) => Bun.dns.lookup(hostname, { family, socketType: "tcp" });
+}
+
+/** A node:net `lookup` option (`dns.lookup`'s signature) as `connect()`'s lookup, asking for every address. */
+function nodeLookup(lookup: NodeLookup, family: 0 | 4 | 6): LookupFunction {
+  return (hostname) =>
+    new Promise((resolve, reject) => {
+      lookup(hostname, { family, all: true }, (error, address, addressFamily) => {
+        if (error) reject(error);
+        else if (Array.isArray(address)) resolve(address);
+        else resolve([{ address, family: addressFamily ?? (address.includes(":") ? 6 : 4) }]);
+      });
+    });
 }
 
 function toBuffer(chunk: unknown, encoding: BufferEncoding): Buffer {
@@ -153,16 +75,17 @@ function concat(chunks: Buffer[]): Buffer {
  * Where a `FastOpenSocket` is in its life; each transition is one assignment
  * of `#state`:
  *
- *     gathering --next turn--> connecting --established--> open --peer's FIN--> ended
+ *     idle --connect()--> gathering --next turn--> connecting --established--> open --peer's FIN--> ended
  *     open, ended --Bun socket closed--> closed;   any --destroy()--> closed
  *
+ * - `idle`: constructed, `connect()` not called yet; writes are queued;
  * - `gathering`: writes are queued, to be `connect()`'s payload at the end of the turn;
  * - `connecting`: `connect()` is in flight (no Bun socket yet; writes still queue);
  * - `open`: the Bun socket is ours, both ways;
  * - `ended`: the peer's FIN arrived (the readable side has ended); writing may go on;
  * - `closed`: the Bun socket is closed, or never will exist (destroyed before it did).
  */
-type Lifecycle = "gathering" | "connecting" | "open" | "ended" | "closed";
+type Lifecycle = "idle" | "gathering" | "connecting" | "open" | "ended" | "closed";
 
 /**
  * Reports a throw from inside a Bun socket callback (which would swallow it)
@@ -173,12 +96,28 @@ function surface(error: unknown): void {
   reportError(error);
 }
 
+/** Emits `'lookup'` as node:net does: `(error, address, family, host)`, the first address of the answer. */
+function emitLookup(
+  socket: FastOpenSocket,
+  host: string,
+  error: Error | null,
+  first?: { address: string; family: number },
+): void {
+  try {
+    socket.emit("lookup", error, first?.address, first?.family, host);
+  } catch (thrown) {
+    surface(thrown);
+  }
+}
+
 /**
- * A `net.Socket`-compatible Duplex over a TFO connection (see
- * `createConnection`). Events: `'connect'` and `'ready'` once connected (the
- * SYN's payload handed to the kernel), `'data'`, `'end'`, `'timeout'`,
- * `'error'` (SystemErrors with `code`, `errno`, `syscall`, `address`,
- * `port`), `'close'` with `hadError`.
+ * A `net.Socket`-compatible Duplex over a TFO connection: `new
+ * FastOpenSocket(options?)` then `socket.connect(port, host?, listener?)` or
+ * `socket.connect(options, listener?)`, as node:net (`createConnection` does
+ * both). Events: `'lookup'` (a host name resolved), `'connect'` and `'ready'`
+ * once connected (the SYN's payload handed to the kernel), `'data'`, `'end'`,
+ * `'timeout'`, `'error'` (SystemErrors with `code`, `errno`, `syscall`,
+ * `address`, `port`), `'close'` with `hadError`.
  */
 export class FastOpenSocket extends Duplex {
   /** Bytes received. */
@@ -186,8 +125,11 @@ export class FastOpenSocket extends Duplex {
   /** The idle timeout in ms set by `setTimeout` (undefined: none). */
   timeout: number | undefined = undefined;
 
-  readonly #options: Checked;
-  #state: Lifecycle = "gathering";
+  /** The TFO defaults given to the constructor, for `connect()`. */
+  readonly #defaults: CheckedSocketOptions;
+  /** The checked options of `connect()`: where to, and how. */
+  #target: CheckedCreateConnection | null = null;
+  #state: Lifecycle = "idle";
   /** The Bun socket, from `open` on (kept after close, for the addresses and the TFO report). */
   #socket: Socket<FastOpenSocket> | null = null;
   readonly #abort = new AbortController();
@@ -254,19 +196,50 @@ export class FastOpenSocket extends Duplex {
     },
   };
 
-  /** Starts connecting at once; prefer `createConnection`. Throws TypeError/RangeError for bad options. */
-  constructor(options: CreateConnectionOptions) {
-    const checked = checkOptions(options);
-    super({ allowHalfOpen: checked.allowHalfOpen, emitClose: false, decodeStrings: true });
-    this.#options = checked;
-    this.#noDelay = checked.noDelay;
-    if (checked.keepAlive !== undefined)
-      this.#keepAlive = { enable: checked.keepAlive, delay: checked.keepAliveInitialDelay };
-    if (checked.timeout !== undefined) this.setTimeout(checked.timeout);
-    setImmediate(() => this.#start());
+  /**
+   * A socket that is not connected yet (as `new net.Socket()`): `connect()`
+   * starts it. `options` sets its behaviour and the TFO defaults of its
+   * connect (`fastOpen`, `connectTimeout`, `family`). Throws TypeError/RangeError for bad options.
+   */
+  constructor(options: FastOpenSocketOptions = {}) {
+    const checked = checkSocketOptions(options);
+    super({ allowHalfOpen: checked.allowHalfOpen ?? false, emitClose: false, decodeStrings: true });
+    this.#defaults = checked;
+    this.#apply(checked);
   }
 
-  /** True until the connection is established (as `net.Socket.connecting`). */
+  /**
+   * Starts the connection (as `net.Socket.connect`): what is written until
+   * the end of this turn is its payload, in the SYN when a cookie is known.
+   * `listener` is added as a `'connect'` listener. Bad arguments throw a
+   * TypeError/RangeError; on a socket already connecting or connected, the
+   * socket is destroyed with an EALREADY error, as in node:net; on a
+   * destroyed one, an Error (`ERR_SOCKET_CLOSED`) is thrown.
+   */
+  connect(options: CreateConnectionOptions, listener?: ConnectListener): this;
+  connect(port: number | string, host?: string, listener?: ConnectListener): this;
+  connect(first: CreateConnectionOptions | number | string, second?: unknown, third?: unknown): this {
+    const { options, listener } = connectArguments(first, second, third);
+    const target = checkCreateConnectionOptions(options, this.#defaults);
+    if (this.#state === "closed" || this.destroyed) {
+      const error = new Error("connect() on a destroyed FastOpenSocket: make a new socket");
+      throw Object.assign(error, { code: "ERR_SOCKET_CLOSED" });
+    }
+    if (this.#state !== "idle") {
+      const where = this.#target!;
+      const message = `connect EALREADY ${where.host}:${where.port}: the socket is already connecting or connected`;
+      this.destroy(systemError("EALREADY", "connect", { address: where.host, port: where.port, message }));
+      return this;
+    }
+    this.#target = target;
+    this.#apply(target);
+    if (listener !== undefined) this.once("connect", listener as () => void);
+    this.#state = "gathering";
+    setImmediate(FastOpenSocket.#startSoon, this);
+    return this;
+  }
+
+  /** True from `connect()` until the connection is established (as `net.Socket.connecting`). */
   get connecting(): boolean {
     return this.#state === "gathering" || this.#state === "connecting";
   }
@@ -306,7 +279,7 @@ export class FastOpenSocket extends Duplex {
     return this.#written;
   }
 
-  /** True while there is no open connection: before it is established, and after it closed (as `net.Socket.pending`). */
+  /** True while there is no open connection: before it is established and after it closed (as node:net). */
   get pending(): boolean {
     return !this.#live();
   }
@@ -356,13 +329,14 @@ export class FastOpenSocket extends Duplex {
    * `'timeout'` listener (once), or removed when `ms` is 0.
    */
   setTimeout(ms: number, callback?: () => void): this {
-    if (typeof ms !== "number" || !Number.isFinite(ms) || ms < 0)
-      throw new RangeError(`timeout must be a finite number >= 0, got ${String(ms)}`);
+    msOption("timeout", ms, 0);
     this.timeout = ms === 0 ? undefined : ms;
     if (callback !== undefined) {
       if (ms === 0) this.removeListener("timeout", callback);
       else this.once("timeout", callback);
     }
+    clearTimeout(this.#idle);
+    this.#idle = undefined;
     this.#touch();
     return this;
   }
@@ -397,29 +371,80 @@ export class FastOpenSocket extends Duplex {
     return this.destroy();
   }
 
+  /** Applies the socket-level options given (`noDelay`, `keepAlive`, `timeout`). */
+  #apply(checked: Pick<CheckedSocketOptions, "noDelay" | "keepAlive" | "keepAliveInitialDelay" | "timeout">): void {
+    if (checked.noDelay !== undefined) this.setNoDelay(checked.noDelay);
+    if (checked.keepAlive !== undefined) this.setKeepAlive(checked.keepAlive, checked.keepAliveInitialDelay ?? 0);
+    if (checked.timeout !== undefined) this.setTimeout(checked.timeout);
+  }
+
+  /** Whether the connection does not exist yet (writes are queued, `end()` waits). */
+  #before(): boolean {
+    return this.#state === "idle" || this.#state === "gathering" || this.#state === "connecting";
+  }
+
   /** Whether the Bun socket exists and is open. */
   #live(): boolean {
     return this.#state === "open" || this.#state === "ended";
   }
 
-  /** Refreshes the idle timer. */
+  /** Activity: restarts the idle timer (one timer per socket, refreshed). */
   #touch(): void {
-    clearTimeout(this.#idle);
-    this.#idle = undefined;
     if (this.timeout === undefined || this.destroyed) return;
-    this.#idle = setTimeout(() => {
-      this.#idle = undefined;
-      this.emit("timeout");
-    }, this.timeout);
+    if (this.#idle !== undefined) {
+      this.#idle.refresh();
+      return;
+    }
+    this.#idle = setTimeout(FastOpenSocket.#idleFor, this.timeout, this);
     this.#idle.unref();
+  }
+
+  static #idleFor(socket: FastOpenSocket): void {
+    socket.#idle = undefined;
+    socket.emit("timeout");
+  }
+
+  static #closeSoon(socket: FastOpenSocket, hadError: boolean): void {
+    socket.emit("close", hadError);
+  }
+
+  static #established(socket: Socket<FastOpenSocket>): void {
+    socket.data.#connected(socket);
+  }
+
+  static #startSoon(socket: FastOpenSocket): void {
+    socket.#start();
+  }
+
+  /**
+   * The lookup for `connect()` (undefined: Bun's DNS, both families): the
+   * user's, or Bun's of one family, telling `'lookup'` listeners when there are any.
+   */
+  #lookup(target: CheckedCreateConnection): LookupFunction | undefined {
+    const family = target.family;
+    const given = target.lookup === undefined ? undefined : nodeLookup(target.lookup, family);
+    const resolve = given ?? (family === 0 ? undefined : bunLookup(family));
+    if (this.listenerCount("lookup") === 0) return resolve;
+    const lookup = resolve ?? bunLookup(0);
+    return async (hostname) => {
+      let answers: Array<{ address: string; family: number }>;
+      try {
+        answers = await lookup(hostname);
+      } catch (error) {
+        emitLookup(this, hostname, error instanceof Error ? error : new Error(String(error)));
+        throw error;
+      }
+      emitLookup(this, hostname, null, answers[0]);
+      return answers;
+    };
   }
 
   /** Connects with what was written so far as the payload. */
   #start(): void {
     if (this.#state !== "gathering") return;
     this.#state = "connecting";
-    const options = this.#options;
-    // At most MAX_PAYLOAD bytes go through connect() (the SYN takes one MSS at most); the rest is written once connected.
+    const options = this.#target!;
+    // At most MAX_PAYLOAD bytes go through connect() (the SYN takes one MSS at most); the rest once connected.
     const all = concat(this.#queue.length > 0 ? this.#queue : [Buffer.alloc(0)]);
     const payload = all.subarray(0, Math.min(all.byteLength, MAX_PAYLOAD));
     const rest = all.subarray(payload.byteLength);
@@ -431,6 +456,7 @@ export class FastOpenSocket extends Duplex {
     }
     const signal =
       options.signal === undefined ? this.#abort.signal : AbortSignal.any([options.signal, this.#abort.signal]);
+    const lookup = this.#lookup(options);
     connect<FastOpenSocket>({
       hostname: options.host,
       port: options.port,
@@ -439,13 +465,10 @@ export class FastOpenSocket extends Duplex {
       connectTimeout: options.connectTimeout,
       signal,
       allowHalfOpen: true,
-      ...(options.family === 0 ? {} : { lookup: familyLookup(options.family) }),
+      ...(lookup === undefined ? {} : { lookup }),
       socket: FastOpenSocket.#handlers,
       data: this,
-    }).then(
-      (socket) => this.#connected(socket),
-      (error: unknown) => this.#failed(error),
-    );
+    }).then(FastOpenSocket.#established, (error: unknown) => this.#failed(error));
   }
 
   /**
@@ -528,8 +551,8 @@ export class FastOpenSocket extends Duplex {
 
   #closedError(): Error {
     return systemError("EPIPE", "write", {
-      address: this.#options.host,
-      port: this.#options.port,
+      address: this.#target!.host,
+      port: this.#target!.port,
       message: "This socket has been ended by the other party",
     });
   }
@@ -567,13 +590,14 @@ export class FastOpenSocket extends Duplex {
 
   #accept(buffers: Buffer[], callback: Callback): void {
     for (const b of buffers) this.#written += b.byteLength;
-    if (!this.connecting) {
+    if (!this.#before()) {
       this.#send(concat(buffers), callback);
       return;
     }
     this.#queue.push(...buffers);
     for (const b of buffers) this.#queued += b.byteLength;
-    // Accepted at once up to the high-water mark (node:http writes the head and body as separate chunks; all of it may ride in the SYN).
+    // Accepted at once up to the high-water mark: node:http writes the head and body as separate chunks, and all of
+    // it may ride in the SYN.
     if (this.#queued <= this.writableHighWaterMark) callback();
     else this.#held = callback;
   }
@@ -590,7 +614,7 @@ export class FastOpenSocket extends Duplex {
   /** Half-closes (FIN) once everything written has gone to the kernel and `end()` was called. */
   #maybeFinish(): void {
     const final = this.#final;
-    if (final === null || this.connecting || this.#rest !== null || this.#queue.length > 0) return;
+    if (final === null || this.#before() || this.#rest !== null || this.#queue.length > 0) return;
     this.#final = null;
     if (this.#live()) this.#socket!.shutdown();
     final();
@@ -608,6 +632,6 @@ export class FastOpenSocket extends Duplex {
     this.#rest = null;
     for (const done of held) done?.(error ?? undefined);
     callback(error);
-    process.nextTick(() => this.emit("close", error !== null));
+    process.nextTick(FastOpenSocket.#closeSoon, this, error !== null);
   }
 }

@@ -53,8 +53,8 @@ function plainServer(hostname: string): { port: number; stop: () => void } {
 
 const cases: Record<string, (args: string[]) => Promise<object>> = {
   /**
-   * Probes of a TFO server (custom payload, then default and human output),
-   * servers without TFO, a closed port and a SYN-dropping port.
+   * Probes of a TFO server (custom payload, then default and human output), servers without TFO, a closed port and a
+   * SYN-dropping port.
    */
   async probe() {
     const tfo = recordingServer({ reply: "ok" });

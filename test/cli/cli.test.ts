@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ProbeReport } from "../../src/cli/probe.ts";
 import type { SupportReport } from "../../src/support.ts";
+import { makeCertificate } from "../support/certificate.ts";
 import { namespaceSuite } from "../support/netns-suite.ts";
 import { CLI_DROP_PORT } from "../support/ports.ts";
 import { runScenarioCase } from "../support/run.ts";
@@ -159,33 +160,7 @@ suite("fastopen probe --tls", () => {
 
   test("the second connection's ClientHello rides in the SYN, acked (client report and server TCP_INFO)", () => {
     dir = mkdtempSync(join(tmpdir(), "fastopen-cli-tls-"));
-    const cert = join(dir, "cert.pem");
-    const key = join(dir, "key.pem");
-    // prettier-ignore
-    const made = spawnSync(
-      "openssl",
-      [
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-        "-keyout",
-        key,
-        "-out",
-        cert,
-        "-days",
-        "1",
-        "-subj",
-        "/CN=localhost",
-        "-addext",
-        "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1",
-      ],
-      { encoding: "utf8" },
-    );
-    if (made.status !== 0) throw new Error(`openssl could not make a test certificate: ${made.error ?? made.stderr}`);
+    const { cert, key } = makeCertificate(dir);
     r = runScenarioCase<typeof r>(`${import.meta.dir}/cli.scenario.ts`, ["probeTls", cert, key], 3);
     expect(r.run.exitCode).toBe(0);
     const report = probeJson(r.run);

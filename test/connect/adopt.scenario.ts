@@ -231,7 +231,10 @@ const cases: Record<string, () => Promise<object>> = {
     return { results };
   },
 
-  /** A server that never reads (a listener never accepting): the payload cannot all be written; timeout and abort stop the connect. */
+  /**
+   * A server that never reads (a listener never accepting): the payload cannot all be written; timeout and abort stop
+   * the connect.
+   */
   async neverRead() {
     const listener = fo.socketTcp6();
     if (fo.socketBind6(listener, parseIp6("::1").ip, 0) < 0 || fo.socketListen(listener, 8) < 0)

@@ -34,17 +34,21 @@ suite("a handshake delayed by dropped SYNs (retransmitted after the fd was adopt
     expect(result.synRetransmits).toBeGreaterThanOrEqual(result.outcomes.length);
   });
 
-  test("plain, payload with and without a cookie, fastOpen off: only open runs before the promise resolves, and every byte arrives once", () => {
-    for (const o of result.outcomes.filter((x) => x.name !== "lazy")) {
-      expect({ name: o.name, before: beforeResolved(o.calls), openAfterHandshake: o.openAfterHandshake }).toEqual({
-        name: o.name,
-        before: ["open"],
-        openAfterHandshake: true,
-      });
-      expect({ name: o.name, delivered: o.delivered }).toEqual({ name: o.name, delivered: true });
-      if (o.name !== "plain") expect(o.client.bytesInSyn + o.client.bytesAfterHandshake).toBe(o.size);
-    }
-  });
+  test(
+    "plain, payload with and without a cookie, fastOpen off: only open runs before the promise " +
+      "resolves, and every byte arrives once",
+    () => {
+      for (const o of result.outcomes.filter((x) => x.name !== "lazy")) {
+        expect({ name: o.name, before: beforeResolved(o.calls), openAfterHandshake: o.openAfterHandshake }).toEqual({
+          name: o.name,
+          before: ["open"],
+          openAfterHandshake: true,
+        });
+        expect({ name: o.name, delivered: o.delivered }).toEqual({ name: o.name, delivered: true });
+        if (o.name !== "plain") expect(o.client.bytesInSyn + o.client.bytesAfterHandshake).toBe(o.size);
+      }
+    },
+  );
 
   test("the lost SYN data is reported and resent: the payload still arrives once", () => {
     const o = result.outcomes.find((x) => x.name === "payloadCookie")!;
@@ -93,7 +97,7 @@ suite("data from the server before the connection is established", () => {
     ({ results } = runScenarioCase<{ results: typeof results }>(`${import.meta.dir}/adopt.scenario.ts`, ["heldData"]));
   });
 
-  test("a greeting that arrives while a 16 MiB payload is being written is held and handed over right after open", () => {
+  test("a greeting arriving while a 16 MiB payload is being written is held and handed over right after open", () => {
     expect(results[0]!.calls).toEqual(["open", "data", "resolved", "close"]);
     expect(results[0]!.greeting).toBe("220 ready\r\n");
     expect(results[0]!.delivered).toBe(true);

@@ -114,7 +114,10 @@ const cases: Record<string, (args: string[]) => Promise<object>> = {
     return { results };
   },
 
-  /** Happy Eyeballs: ::1 drops SYNs (ip6tables), 127.0.0.1 answers; the race picks 127.0.0.1 and closes the other attempt's fd. */
+  /**
+   * Happy Eyeballs: ::1 drops SYNs (ip6tables), 127.0.0.1 answers; the race picks 127.0.0.1 and closes the other
+   * attempt's fd.
+   */
   async happyEyeballs() {
     const server = recordingServer({ hostname: "127.0.0.1", port: EYEBALLS_PORT });
     const lookup = async (): Promise<Array<{ address: string; family: number }>> => [

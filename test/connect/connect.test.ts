@@ -12,7 +12,10 @@ import type { Outcome } from "./connect.scenario.ts";
 
 const suite = namespaceSuite("async.connect");
 
-/** The first connection to a server: no cookie yet, so the SYN only asked for one; everything arrived after the handshake. */
+/**
+ * The first connection to a server: no cookie yet, so the SYN only asked for one; everything arrived after the
+ * handshake.
+ */
 function expectCookieFetch(o: Outcome): void {
   expect(o.delivered).toBe(true);
   expect(o.client.sent).toBe(false);
@@ -173,7 +176,8 @@ suite("hostname resolution and address fallback", () => {
   });
 
   for (const mode of ["payload", "lazy"]) {
-    test(`Happy Eyeballs with data in the SYN (${mode}): ::1 drops SYNs, 127.0.0.1 gets the first flight in its SYN exactly once, within 1 s`, () => {
+    test(`Happy Eyeballs with data in the SYN (${mode}): ::1 drops SYNs, 127.0.0.1 gets the first ` +
+      `flight in its SYN exactly once, within 1 s`, () => {
       const o = runScenarioCase<{
         ms: number;
         opens: number;

@@ -51,7 +51,10 @@ async function closedPort(): Promise<number> {
 
 const handlers = { data() {} };
 
-/** Two connects to a server on 127.0.0.1: a TFO cookie for that address, so lazy and TLS connects to it defer their SYN. */
+/**
+ * Two connects to a server on 127.0.0.1: a TFO cookie for that address, so lazy and TLS connects to it defer their
+ * SYN.
+ */
 async function cookieFor127(): Promise<void> {
   const server = recordingServer({ hostname: "127.0.0.1" });
   for (let i = 0; i < 2; i++) {

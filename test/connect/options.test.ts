@@ -11,6 +11,7 @@ import {
   type ConnectOptions,
   checkConnectOptions,
   checkCreateConnectionOptions,
+  checkSocketOptions,
   DEFAULT_ATTEMPT_DELAY_MS,
   MAX_TIMER_MS,
 } from "../../src/connect/options.ts";
@@ -99,7 +100,42 @@ describe("node:net's forms only for createConnection", () => {
       keepAlive: undefined,
       keepAliveInitialDelay: 0,
       allowHalfOpen: false,
+      lookup: undefined,
     });
+  });
+});
+
+describe("a node:net socket's own options (new FastOpenSocket)", () => {
+  test("undefined where not given (null is absent); the same rules and messages as createConnection's", () => {
+    expect(checkSocketOptions({ fastOpen: null, family: 4 })).toEqual({
+      family: 4,
+      timeout: undefined,
+      connectTimeout: undefined,
+      fastOpen: undefined,
+      noDelay: undefined,
+      keepAlive: undefined,
+      keepAliveInitialDelay: undefined,
+      allowHalfOpen: undefined,
+    });
+    expect(() => checkSocketOptions({ connectTimeout: 2 ** 31 })).toThrow(/at most 2147483647\), got 2147483648/);
+    expect(() => checkSocketOptions({ family: 5 })).toThrow(/family must be 0, 4 or 6, got 5/);
+    expect(() => checkSocketOptions(null)).toThrow(/new FastOpenSocket\(\) needs an options object/);
+  });
+
+  test("a socket's TFO defaults fill what createConnection's options leave out, and only that", () => {
+    const defaults = { family: 6 as const, connectTimeout: 500, fastOpen: false };
+    expect(checkCreateConnectionOptions({ port: 1 }, defaults)).toMatchObject(defaults);
+    expect(checkCreateConnectionOptions({ port: 1, fastOpen: true, family: null }, defaults)).toMatchObject({
+      family: 6,
+      connectTimeout: 500,
+      fastOpen: true,
+    });
+  });
+
+  test("node:net's lookup option: a function, kept as given", () => {
+    const lookup = (): void => {};
+    expect(checkCreateConnectionOptions({ port: 1, lookup }).lookup).toBe(lookup);
+    expect(() => checkCreateConnectionOptions({ port: 1, lookup: "dns" })).toThrow(/lookup must be a function/);
   });
 });
 

@@ -8,17 +8,12 @@
 
 import { connectStart, START_PLAIN, START_SYN_DATA, type StartResult } from "../../src/connect/start.ts";
 import { parseIp6 } from "../../src/lowlevel/address.ts";
-import { lastError } from "../../src/lowlevel/errors.ts";
+import { lastError, must } from "../../src/lowlevel/errors.ts";
 import { counterDelta, fastOpenCounters } from "../../src/lowlevel/netstat.ts";
 import * as fo from "../../src/lowlevel/socket.ts";
 import { fdCountBackTo, settledFdCount } from "../support/netns.ts";
 
 const PAYLOAD = new Uint8Array(100).map((_, i) => (i * 7) & 0xff);
-
-function must(value: number, what: string): number {
-  if (value < 0) throw new Error(`${what}: ${JSON.stringify(lastError())}`);
-  return value;
-}
 
 function bad(ip: Uint8Array, port: number, family: 4 | 6, mode: number): unknown {
   const result: StartResult = { queued: -7, inProgress: false, refused: false };

@@ -41,7 +41,7 @@ suite("connectStart: socket + TFO connect in one native call", () => {
     report = runScenario<Report>(script, [], { sysctl: { tcp_fastopen: "3" } }).report;
   });
 
-  test("bad port, mode or family: -1 with EINVAL, an IPv6 address on an IPv4 socket: EAFNOSUPPORT (syscall socket)", () => {
+  test("bad port, mode or family: -1 with EINVAL; IPv6 address, IPv4 socket: EAFNOSUPPORT (syscall socket)", () => {
     const { port0, port65536, mode3, family5, ipv6OnIpv4Socket } = report.badInput;
     for (const bad of [port0, port65536, mode3, family5]) {
       expect(bad).toEqual({
@@ -58,7 +58,7 @@ suite("connectStart: socket + TFO connect in one native call", () => {
   });
 
   for (const family of ["v6", "v4"] as const) {
-    test(`${family}: the first connect fetches a cookie, the second carries the whole payload in the SYN, acked`, () => {
+    test(`${family}: the first connect fetches a cookie, the second has the whole payload in the SYN, acked`, () => {
       const [first, second, delta] = report.results[family];
       expect(first).toMatchObject({ queued: 0, inProgress: true, refused: false, sentAfter: 100, exact: true });
       expect(first.client?.sent).toBe(false);

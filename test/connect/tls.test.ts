@@ -4,47 +4,15 @@
  * ClientHello in the SYN: proven by both ends' TCP_INFO and the counters.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { makeCertificate } from "../support/certificate.ts";
 import { namespaceSuite } from "../support/netns-suite.ts";
 import { runScenarioCase } from "../support/run.ts";
 import type { TlsOutcome } from "./tls.scenario.ts";
 
 const suite = namespaceSuite("async.tls");
-
-/** A self-signed certificate for localhost, ::1 and 127.0.0.1, made with openssl. */
-function makeCertificate(dir: string): { cert: string; key: string } {
-  const cert = join(dir, "cert.pem");
-  const key = join(dir, "key.pem");
-  const run = spawnSync(
-    "openssl",
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:prime256v1",
-      "-nodes",
-      "-keyout",
-      key,
-      "-out",
-      cert,
-      "-days",
-      "1",
-      "-subj",
-      "/CN=localhost",
-      "-addext",
-      "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1",
-    ],
-    { encoding: "utf8" },
-  );
-  if (run.status !== 0)
-    throw new Error(`openssl could not make a test certificate (is openssl installed?): ${run.error ?? run.stderr}`);
-  return { cert, key };
-}
 
 suite("TLS 1.3 over TFO: the ClientHello rides in the SYN", () => {
   let dir: string;

@@ -9,7 +9,7 @@ import { readdirSync } from "node:fs";
 import type { Socket } from "bun";
 import { interleave, type ResolvedAddress, resolveHost } from "../../src/connect/resolve.ts";
 import { type ConnectOptions, connect, fastOpenStatus, listen, support } from "../../src/index.ts";
-import { linuxSupport } from "../../src/support.ts";
+import { linuxSupport, tcpFastopenAdvice } from "../../src/support.ts";
 import { settledFdCount } from "../support/netns.ts";
 
 const openFds = (): number => readdirSync("/proc/self/fd").length;
@@ -97,6 +97,16 @@ describe("support", () => {
     expect(off.advice.some((a) => a.includes("server TFO is off"))).toBe(true);
     expect(linuxSupport(1, "4.9.0").advice.some((a) => a.includes("TCP_FASTOPEN_CONNECT"))).toBe(true);
     expect(linuxSupport(null, "6.18.0").advice[0]).toContain("cannot be read");
+  });
+
+  test("the sysctl advice is one list, support()'s and the demo's", () => {
+    expect(tcpFastopenAdvice(3)).toEqual([]);
+    expect(tcpFastopenAdvice(0x401)).toEqual([expect.stringContaining("server TFO is off")]);
+    expect(tcpFastopenAdvice(0x401)[0]).toContain("net.ipv4.tcp_fastopen=1027");
+    for (const setting of [0, 1, 2, 3, null]) {
+      const advice = tcpFastopenAdvice(setting);
+      expect(linuxSupport(setting, "6.18.0").advice.slice(0, advice.length)).toEqual(advice);
+    }
   });
 
   test("support() reads this namespace's setting (read only)", () => {

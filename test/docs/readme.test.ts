@@ -6,11 +6,10 @@
  * exactly those lines.
  */
 import { afterAll, expect, test } from "bun:test";
-import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { namespacePrelude } from "../support/netns.ts";
+import { runInNamespace } from "../../src/cli/netns.ts";
 import { namespaceSuite } from "../support/netns-suite.ts";
 
 const REPO = join(import.meta.dir, "..", "..");
@@ -66,12 +65,8 @@ namespaceSuite("README examples")("README examples run as printed", () => {
     test(`README.md:${example.line}: prints what it says (net.ipv4.tcp_fastopen=${example.setting})`, () => {
       const script = join(home, `example-${example.line}.ts`);
       writeFileSync(script, example.code);
-      const shell = [...namespacePrelude({ sysctl: { tcp_fastopen: example.setting } }), 'exec "$@"'].join("\n");
-      const run = spawnSync("unshare", ["-n", "--", "sh", "-c", shell, "example", process.execPath, script], {
-        cwd: home,
-        encoding: "utf8",
-        timeout: 20_000,
-      });
+      const sysctl = { tcp_fastopen: example.setting };
+      const run = runInNamespace([process.execPath, script], { sysctl }, { cwd: home, timeout: 20_000 });
       expect({ status: run.status, stderr: run.stderr }).toEqual({ status: 0, stderr: "" });
       expect(run.stdout.trimEnd().split("\n")).toEqual(example.prints);
     });

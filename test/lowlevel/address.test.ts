@@ -15,12 +15,22 @@ import {
   isV4Mapped,
   parseIp4,
   parseIp6,
+  unbracket,
   v4Mapped,
   v4Unmapped,
 } from "../../src/lowlevel.ts";
 
 const bytes = (...values: number[]): Uint8Array => Uint8Array.from(values);
 const hex = (ip: Uint8Array): string => Buffer.from(ip).toString("hex");
+
+describe("unbracket", () => {
+  test("strips one pair of enclosing brackets, nothing else", () => {
+    expect(unbracket("[::1]")).toBe("::1");
+    expect(unbracket("[fe80::1%lo]")).toBe("fe80::1%lo");
+    for (const text of ["::1", "[::1", "::1]", "example.com", "", "[]x"]) expect(unbracket(text)).toBe(text);
+    expect(unbracket("[]")).toBe("");
+  });
+});
 
 describe("parseIp6", () => {
   test.each([

@@ -8,16 +8,11 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { parseIp4, parseIp6, v4Mapped } from "../../src/lowlevel/address.ts";
-import { lastError } from "../../src/lowlevel/errors.ts";
+import { lastError, must } from "../../src/lowlevel/errors.ts";
 import * as fo from "../../src/lowlevel/socket.ts";
 import { openFdCount, settledFdCount } from "../support/netns.ts";
 
 const LOOPBACK = v4Mapped(parseIp4("127.0.0.1"));
-
-function must(result: number): number {
-  if (result < 0) throw new Error(`failed: ${lastError()?.code} (${lastError()?.syscall})`);
-  return result;
-}
 
 /** 0, 1, 2, ...: every byte tells where it came from. */
 function numbered(size: number, start = 0): Uint8Array<ArrayBuffer> {
@@ -155,7 +150,7 @@ describe("send: len at the view's exact length", () => {
     }
   });
 
-  test("resizable buffers: a view left out of bounds sends nothing; a length-tracking view sends its current bytes", () => {
+  test("resizable buffers: a view out of bounds sends nothing; a length-tracking view sends its current bytes", () => {
     const p = pair();
     try {
       const rab = new ArrayBuffer(16, { maxByteLength: 64 });

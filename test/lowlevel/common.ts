@@ -3,6 +3,8 @@
  * namespaces) and of the tests that read their reports: deterministic
  * payloads, listeners, and one TFO exchange measured end to end.
  */
+
+import { must } from "../../src/lowlevel/errors.ts";
 import {
   counterDelta,
   type Endpoint6,
@@ -54,12 +56,6 @@ export { assertPrivateNetns, currentNetns, PARENT_NETNS_ENV } from "../support/n
 /** `len` deterministic pseudo-random bytes (xorshift32 from `seed`): a lost or doubled chunk changes the digest. */
 export function pattern(len: number, seed: number): Uint8Array {
   return xorshiftBytes(len, seed * 2654435761 + 1);
-}
-
-/** Throws with the low-level error when `result` is -1. */
-export function must(result: number, what: string): number {
-  if (result < 0) throw new Error(`${what} failed: ${JSON.stringify(lastError())}`);
-  return result;
 }
 
 /** A listening socket and the port the kernel gave it. */

@@ -6,10 +6,11 @@
  * half-closes). Everything it opens it closes, whatever happens.
  */
 
+import { must } from "../../src/lowlevel/errors.ts";
 import { counterDelta, type FastOpenCounters, fastOpenCounters } from "../../src/lowlevel/netstat.ts";
 import * as fo from "../../src/lowlevel/socket.ts";
 import type { KernelFastOpenStatus } from "../../src/lowlevel/status.ts";
-import { checksum, lastCode, must, pollMany, setLingerZero } from "../support/raw.ts";
+import { checksum, lastCode, pollMany, setLingerZero } from "../support/raw.ts";
 
 /** How the server treats an accepted connection. */
 export type ServerBehaviour =

@@ -19,13 +19,12 @@ import { closeSync, openSync } from "node:fs";
 import { connect } from "../../src/connect/connect.ts";
 import { listen } from "../../src/listen.ts";
 import * as addr from "../../src/lowlevel/address.ts";
-import { type ErrnoInfo, lastError } from "../../src/lowlevel/errors.ts";
+import { type ErrnoInfo, lastError, must } from "../../src/lowlevel/errors.ts";
 import * as fo from "../../src/lowlevel/socket.ts";
 import {
   fdDiff,
   fdTable,
   makePipe,
-  must,
   Rng,
   rawClose,
   rawRead,

@@ -49,7 +49,8 @@ describe.skipIf(skip !== null)("FFI-boundary fuzzer", () => {
     const env = { FUZZ_SEED: seed, FUZZ_CASES: cases, FUZZ_ASYNC_CASES: asyncCases };
     report = runScenario<FuzzReport>(script, [], { sysctl: { tcp_fastopen: "3" }, env, timeoutMs: 150_000 }).report;
     console.log(
-      `fuzz: seed ${report.seed}, ${report.cases} calls in ${report.syncMs} ms, ${report.asyncCases} async calls in ${report.asyncMs} ms (${replay})`,
+      `fuzz: seed ${report.seed}, ${report.cases} calls in ${report.syncMs} ms, ${report.asyncCases} ` +
+        `async calls in ${report.asyncMs} ms (${replay})`,
     );
   }, 160_000);
 

@@ -9,6 +9,8 @@
  *   client ADDR%IFACE PORT SIZE...  one TFO connection per SIZE, each waiting
  *                                for the server to finish before the next.
  */
+
+import { must } from "../../src/lowlevel/errors.ts";
 import {
   counterDelta,
   type Endpoint6,
@@ -31,7 +33,7 @@ import {
   socketShutdownWrite,
   socketTcp6,
 } from "../../src/lowlevel.ts";
-import { assertPrivateNetns, listen6, must, pattern, report, sha256 } from "./common.ts";
+import { assertPrivateNetns, listen6, pattern, report, sha256 } from "./common.ts";
 
 /** Hang guard only, never asserted. */
 const STALL_MS = 10_000;

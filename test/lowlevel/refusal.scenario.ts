@@ -7,8 +7,9 @@
  */
 import { readFileSync } from "node:fs";
 import { parseIp6 } from "../../src/lowlevel/address.ts";
+import { must } from "../../src/lowlevel/errors.ts";
 import * as fo from "../../src/lowlevel/socket.ts";
-import { lastCode, must, tfoListener, waitFor } from "../support/raw.ts";
+import { lastCode, tfoListener, waitFor } from "../support/raw.ts";
 
 const LOOPBACK = parseIp6("::1").ip;
 const listener = tfoListener(LOOPBACK);

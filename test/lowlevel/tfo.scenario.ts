@@ -4,6 +4,8 @@
  * that no cookie cached by one case can change another, and every counter
  * delta belongs to this case alone. Prints `{ case, ... }` as JSON.
  */
+
+import { must } from "../../src/lowlevel/errors.ts";
 import {
   counterDelta,
   type Endpoint6,
@@ -39,7 +41,6 @@ import {
   type Listener,
   listen4,
   listen6,
-  must,
   ONE_MSS,
   pattern,
   viewVariants,

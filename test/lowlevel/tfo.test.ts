@@ -201,7 +201,7 @@ suite("server side: socketFastopen on the listener", () => {
     });
   });
 
-  test("without it, SYN data sent without a cookie is not taken: sent once more after the handshake, exactly once", () => {
+  test("without it, SYN data without a cookie is not taken: sent once more after the handshake, exactly once", () => {
     const e = report.noCookieClient[0]!;
     expect(e.returned).toBe(e.length);
     expect(e.client).toMatchObject({ sent: true, acked: false, reason: "data-not-acked" });

@@ -7,7 +7,9 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { closeSync, openSync, readdirSync, readlinkSync } from "node:fs";
+import { must } from "../../src/lowlevel/errors.ts";
 import * as lowlevel from "../../src/lowlevel/socket.ts";
+import { EMPTY_BYTES, pointable } from "../../src/lowlevel/validate.ts";
 import * as fo from "../../src/lowlevel.ts";
 import { settledFdCount } from "../support/netns.ts";
 
@@ -374,4 +376,40 @@ test("every case above, swept once more in one synchronous block, leaves the fd 
   expect(thrown).toBe(cases.length);
   expect(after.size).toBe(before.size);
   expect([...after].filter(([fd, target]) => before.get(fd) !== target)).toEqual([]);
+});
+
+describe("the shared byte views and must()", () => {
+  test("EMPTY_BYTES has no bytes on an ArrayBuffer of its own; pointable() never hands the FFI an empty view", () => {
+    expect(EMPTY_BYTES.byteLength).toBe(0);
+    expect(EMPTY_BYTES.buffer.byteLength).toBe(0);
+    expect(pointable(EMPTY_BYTES).byteLength).toBe(1);
+    expect(pointable(new Uint8Array(new ArrayBuffer(8), 8)).byteLength).toBe(1);
+    const bytes = new Uint8Array([1, 2]);
+    expect(pointable(bytes)).toBe(bytes);
+  });
+
+  test("an empty send goes through the one-byte stand-in and sends nothing", () => {
+    const s = fo.socketTcp6();
+    try {
+      // Not connected: the kernel refuses, the stand-in's byte is never read as data.
+      expect(fo.socketSend(s, EMPTY_BYTES)).toBe(-1);
+      expect(fo.lastError()?.syscall).toBe("socket_send");
+    } finally {
+      fo.socketClose(s);
+    }
+  });
+
+  test("must() passes a result >= 0 through and throws the SystemError of lastError() for -1", () => {
+    expect(must(0, "x")).toBe(0);
+    expect(fo.socketClose(-5 + 2 ** 31)).toBe(-1);
+    expect(() => must(-1, "closing")).toThrow("closing failed: EBADF (socket_close)");
+    let caught: unknown;
+    try {
+      must(-1);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toMatchObject({ name: "SystemError", code: "EBADF", syscall: "socket_close" });
+    expect((caught as Error).message).toBe("socket_close failed: EBADF (socket_close)");
+  });
 });

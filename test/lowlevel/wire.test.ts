@@ -78,7 +78,8 @@ function expectNotAcked(e: Exchange, reasons: string[], activeFail = 1): void {
 
 describe.skipIf(skip !== null || iptablesMissing)("a middlebox dropping SYNs that carry data", () => {
   for (const family of ["v6", "v4"] as const) {
-    test(`${family}: the kernel retries the SYN without data, every byte arrives once, the status says not acked`, () => {
+    test(`${family}: the kernel retries the SYN without data, every byte arrives once, the status ` +
+      `says not acked`, () => {
       const report = wire("middlebox", family);
       expect(report.notes.blackholeTimeoutSec).toBe("0");
       expectCookieFetch(byLabel(report, "cookie"));
@@ -95,7 +96,8 @@ describe.skipIf(skip !== null || iptablesMissing)("a middlebox dropping SYNs tha
     }, 60_000);
   }
 
-  test("blackhole detection (tcp_fastopen_blackhole_timeout_sec=3600): TFO off for later connections, bytes intact", () => {
+  test("blackhole detection (tcp_fastopen_blackhole_timeout_sec=3600): TFO off for later " +
+    "connections, bytes intact", () => {
     const report = wire("blackhole", "v4", { tcp_fastopen_blackhole_timeout_sec: "3600" });
     expect(report.notes.tripped).toBe("true");
     const blackholed = byLabel(report, "blackholed");

@@ -123,6 +123,46 @@ function socketFailure(
   });
 }
 
+/** What a child process (`child-client.ts`) printed, and whether it ended on its own. */
+interface ChildOutcome {
+  status: number | null;
+  hung: boolean;
+  stdout: string;
+}
+
+/** Runs `child-client.ts` with `args` while this process keeps serving; kills it after 8 s (a hang). */
+async function child(args: string[]): Promise<ChildOutcome> {
+  const proc = Bun.spawn([process.execPath, `${import.meta.dir}/child-client.ts`, ...args], {
+    stdout: "pipe",
+    stderr: "inherit",
+  });
+  let hung = false;
+  const timer = setTimeout(() => {
+    hung = true;
+    proc.kill();
+  }, 8_000);
+  const status = await proc.exited;
+  clearTimeout(timer);
+  return { status: hung ? null : status, hung, stdout: (await new Response(proc.stdout).text()).trim() };
+}
+
+/** A PostgreSQL server that knows the start-up only: AuthenticationOk and ReadyForQuery, then closes on Terminate. */
+function fakePostgres(): { port: number; stop: () => void } {
+  const ready = Buffer.from([0x52, 0, 0, 0, 8, 0, 0, 0, 0, 0x5a, 0, 0, 0, 5, 0x49]);
+  const server = Bun.listen<undefined>({
+    hostname: "::1",
+    port: 0,
+    socket: {
+      data(socket, data) {
+        // The start-up message has no type byte: length, then protocol 3.0 (0x00030000).
+        if (data.byteLength >= 8 && data.readUInt32BE(4) === 0x30000) socket.write(ready);
+        else if (data[0] === 0x58) socket.end();
+      },
+    },
+  });
+  return { port: server.port, stop: () => server.stop(true) };
+}
+
 /** A port on `::1` with nothing listening. */
 async function closedPort(): Promise<number> {
   const { server, port } = await echoServer("::1");
@@ -160,7 +200,10 @@ const cases: Record<string, (args: string[]) => Promise<object>> = {
     return { gets };
   },
 
-  /** A keep-alive `FastOpenAgent`: one cookie-fetching connection, then three requests on one connection whose first rode in the SYN. */
+  /**
+   * A keep-alive `FastOpenAgent`: one cookie-fetching connection, then three
+   * requests on one connection whose first rode in the SYN.
+   */
   async keepAlive() {
     const { server, port } = await echoServer("::1");
     const warm = await exchange({ host: "::1", port, path: "/", agent: new FastOpenAgent() }, null);
@@ -280,7 +323,7 @@ const cases: Record<string, (args: string[]) => Promise<object>> = {
     return { port, viaAgent, viaOption, bare, v4, fdsBefore: before, fdsAfter: await fdCountBackTo(before) };
   },
 
-  /** A peer that drops SYNs: `connectTimeout` (agent and bare), `signal`, and `destroy()` while connecting; fds unchanged. */
+  /** A peer that drops SYNs: `connectTimeout` (agent, bare), `signal`, `destroy()` while connecting; fds unchanged. */
   async dropped() {
     const before = await settledFdCount();
     const timeoutAgent = new FastOpenAgent({ fastOpen: { connectTimeout: 150 } });
@@ -294,6 +337,114 @@ const cases: Record<string, (args: string[]) => Promise<object>> = {
       setTimeout(() => socket.destroy(), 100),
     );
     return { viaAgent, timeout, abort, destroyed, fdsBefore: before, fdsAfter: await fdCountBackTo(before) };
+  },
+
+  /**
+   * `new FastOpenSocket(options)`, `setNoDelay` and `cork` before
+   * `connect(port, host)`, two writes, `uncork`: the second connection's SYN
+   * carries both writes.
+   */
+  async constructThenConnect() {
+    const server = recordingServer();
+    const outcomes = [];
+    for (let i = 0; i < 2; i++) {
+      const socket = new FastOpenSocket({ connectTimeout: 5000, allowHalfOpen: true });
+      socket.resume();
+      const idle = { connecting: socket.connecting, pending: socket.pending };
+      socket.setNoDelay(true).setKeepAlive(true, 1000);
+      socket.cork();
+      socket.connect(server.port, "::1");
+      const opening = { connecting: socket.connecting, readyState: socket.readyState };
+      socket.write(pattern(100, 30 + i));
+      socket.write(pattern(200, 40 + i));
+      socket.uncork();
+      await new Promise<void>((resolve) => socket.once("connect", resolve));
+      socket.end();
+      const received = await server.next();
+      await new Promise<void>((resolve) => (socket.destroyed ? resolve() : socket.once("close", () => resolve())));
+      const sent = Buffer.concat([pattern(100, 30 + i), pattern(200, 40 + i)]);
+      outcomes.push({
+        idle,
+        opening,
+        delivered: Buffer.from(received.bytes).equals(sent),
+        client: socket.fastOpenStatus(),
+      });
+    }
+    server.stop();
+    return { outcomes };
+  },
+
+  /** `'lookup'` for a host name (as node:net: error, address, family, host), none for an IP literal. */
+  async lookup() {
+    const server = recordingServer({ hostname: "127.0.0.1" });
+    const seen: unknown[][] = [];
+    const named = createConnection({ host: "localhost", port: server.port, family: 4 });
+    named.on("lookup", (...args: unknown[]) => seen.push(args));
+    await new Promise<void>((resolve) => named.once("connect", resolve));
+    named.end();
+    await server.next();
+    const literal = createConnection({ host: "127.0.0.1", port: server.port });
+    let literalLookups = 0;
+    literal.on("lookup", () => literalLookups++);
+    await new Promise<void>((resolve) => literal.once("connect", resolve));
+    literal.end();
+    await server.next();
+    // node:net's `lookup` option: every address (`all: true`), or one address and its family.
+    const custom: unknown[][] = [];
+    const asked: unknown[] = [];
+    const lookups: NonNullable<CreateConnectionOptions["lookup"]>[] = [
+      (hostname, options, callback) => {
+        asked.push({ hostname, ...options });
+        (callback as (e: null, a: Array<{ address: string; family: number }>) => void)(null, [
+          { address: "127.0.0.1", family: 4 },
+        ]);
+      },
+      (_hostname, _options, callback) => (callback as (e: null, a: string, f: number) => void)(null, "127.0.0.1", 4),
+    ];
+    for (const lookup of lookups) {
+      const socket = createConnection({ host: "db.test", port: server.port, lookup });
+      socket.on("lookup", (...args: unknown[]) => custom.push(args));
+      await new Promise<void>((resolve) => socket.once("connect", resolve));
+      socket.end();
+      await server.next();
+    }
+    // A failing lookup: 'lookup' with its error, then 'error' ENOTFOUND, as node:net.
+    const failing = createConnection({
+      host: "db.test",
+      port: server.port,
+      lookup: (_hostname, _options, callback) => callback(Object.assign(new Error("no"), { code: "ENOTFOUND" }), ""),
+    });
+    const failed: string[] = [];
+    failing.on("lookup", (error: Error | null) => failed.push(`lookup ${error?.message ?? null}`));
+    const error = await new Promise<ErrorFields>((resolve) => failing.once("error", (e) => resolve(errorFields(e))));
+    server.stop();
+    return { seen, literalLookups, remote: named.remoteAddress ?? null, custom, asked, failed, error };
+  },
+
+  /** `destroySoon()` after a write: everything delivered, then the socket closes without error. */
+  async destroySoon() {
+    const server = recordingServer();
+    const socket = createConnection({ host: "::1", port: server.port });
+    const closed = new Promise<boolean>((resolve) => socket.once("close", resolve));
+    socket.write(pattern(5000, 7));
+    socket.destroySoon();
+    const received = await server.next();
+    const hadError = await closed;
+    server.stop();
+    return { delivered: Buffer.from(received.bytes).equals(pattern(5000, 7)), hadError, destroyed: socket.destroyed };
+  },
+
+  /** Child processes: pg's `stream` option both ways, and `unref()` before the connection exists. */
+  async children() {
+    const postgres = fakePostgres();
+    const pgFactory = await child(["pg-factory", String(postgres.port)]);
+    const pgConnecting = await child(["pg-connecting", String(postgres.port)]);
+    postgres.stop();
+    const server = recordingServer();
+    const ref = await child(["ref", String(server.port)]);
+    const unref = await child(["unref", String(server.port)]);
+    server.stop();
+    return { pgFactory, pgConnecting, ref, unref };
   },
 
   /**

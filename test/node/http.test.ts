@@ -41,7 +41,7 @@ function expectDelivered(e: Exchange): void {
   expect(e.echoed).toBe(true);
 }
 
-/** What `connect()` got as its payload: what was written in the first turn, up to MAX_PAYLOAD (the rest went through the Bun socket). */
+/** What `connect()` got as its payload: the first turn's writes, up to MAX_PAYLOAD (the rest went later). */
 function payloadBytes(e: Exchange): number {
   return Math.min(e.bytesWritten, MAX_PAYLOAD);
 }
@@ -96,7 +96,7 @@ for (const host of ["::1", "127.0.0.1"]) {
       expect(gets[1]!.client!.bytesAfterHandshake).toBe(0);
     });
 
-    test("POST bodies of 0 B, 1 B, one MSS, 64 KiB and 1 MiB: the head in the SYN, every byte echoed back exactly", () => {
+    test("POST bodies of 0 B, 1 B, one MSS, 64 KiB, 1 MiB: the head in the SYN, every byte echoed exactly", () => {
       expect(posts.map((p) => p.size)).toEqual(BODY_SIZES);
       for (const p of posts) expectRequestInSyn(p);
       // Small requests ride whole; larger ones fill the SYN (one MSS less the TFO option).
@@ -159,7 +159,7 @@ suite("FastOpenAgent without TFO at the server or the client", () => {
 });
 
 suite("createConnection to a listen() server", () => {
-  test("a payload written in the same turn rides in the SYN (both ends' TCP_INFO); later writes follow in order", () => {
+  test("a payload written in the same turn rides in the SYN (both ends' TCP_INFO); later writes follow", () => {
     interface Bare {
       delivered: boolean;
       receivedBytes: number;
@@ -235,7 +235,7 @@ function expectSystemError(f: ErrorFields | null, code: string, address: string,
 }
 
 suite("createConnection failures", () => {
-  test("ECONNREFUSED: an 'error' on the http request and on the bare socket, with SystemError fields; fds unchanged", () => {
+  test("ECONNREFUSED: an 'error' on the http request and the bare socket, SystemError fields; fds unchanged", () => {
     const r = run<{
       port: number;
       viaAgent: ErrorFields;
@@ -254,7 +254,7 @@ suite("createConnection failures", () => {
     expect(r.fdsAfter).toBe(r.fdsBefore);
   });
 
-  test("a peer that drops SYNs: connectTimeout (agent and bare), signal and destroy() end the attempt; fds unchanged", () => {
+  test("a peer that drops SYNs: connectTimeout (agent, bare), signal, destroy() end the attempt; fds unchanged", () => {
     const iptables = spawnSync("iptables", ["--version"], { stdio: "ignore" });
     if (iptables.status !== 0)
       throw new Error("iptables is needed for the SYN-drop tests: apt-get install -y iptables (npm run setup does)");
@@ -277,8 +277,71 @@ suite("createConnection failures", () => {
   });
 });
 
+suite("new FastOpenSocket() then connect(), as net.Socket", () => {
+  test("construct, setNoDelay, cork, connect(port, host), two writes, uncork: both in the second SYN", () => {
+    interface Outcome {
+      idle: { connecting: boolean; pending: boolean };
+      opening: { connecting: boolean; readyState: string };
+      delivered: boolean;
+      client: FastOpenStatus;
+    }
+    const { outcomes } = run<{ outcomes: Outcome[] }>(["constructThenConnect"], 3);
+    for (const o of outcomes) {
+      expect(o.idle).toEqual({ connecting: false, pending: true });
+      expect(o.opening).toEqual({ connecting: true, readyState: "opening" });
+      expect(o.delivered).toBe(true);
+    }
+    expect(outcomes[0]!.client).toMatchObject({ sent: false, reason: "no-cookie", bytesAfterHandshake: 300 });
+    expect(outcomes[1]!.client).toMatchObject({ sent: true, acked: true, reason: "none", bytesInSyn: 300 });
+  });
+
+  test("'lookup' for a host name as (null, address, family, host), none for a literal; the lookup option", () => {
+    const r = run<{
+      seen: unknown[][];
+      literalLookups: number;
+      remote: string | null;
+      custom: unknown[][];
+      asked: unknown[];
+      failed: string[];
+      error: ErrorFields;
+    }>(["lookup"], 3);
+    expect(r.seen).toEqual([[null, "127.0.0.1", 4, "localhost"]]);
+    expect(r.literalLookups).toBe(0);
+    expect(r.remote).toBe("127.0.0.1");
+    // The `lookup` option, called as dns.lookup, in both of its answer forms.
+    expect(r.asked).toEqual([{ hostname: "db.test", family: 0, all: true }]);
+    expect(r.custom).toEqual([
+      [null, "127.0.0.1", 4, "db.test"],
+      [null, "127.0.0.1", 4, "db.test"],
+    ]);
+    expect(r.failed).toEqual(["lookup no"]);
+    expect(r.error).toMatchObject({ code: "ENOTFOUND", syscall: "getaddrinfo" });
+  });
+
+  test("destroySoon() after a write: every byte delivered, then 'close' without error", () => {
+    const r = run<{ delivered: boolean; hadError: boolean; destroyed: boolean }>(["destroySoon"], 3);
+    expect(r).toMatchObject({ delivered: true, hadError: false, destroyed: true });
+  });
+
+  test("pg's stream option and unref(), in child processes that must end on their own", () => {
+    type Child = { status: number | null; hung: boolean; stdout: string };
+    const r = run<{ pgFactory: Child; pgConnecting: Child; ref: Child; unref: Child }>(["children"], 3);
+    // pg constructs the socket and calls connect(port, host) itself.
+    expect(r.pgFactory).toEqual({ status: 0, hung: false, stdout: JSON.stringify({ connected: true }) });
+    // A socket already connecting: pg's connect() is a second one, EALREADY as in node:net, and nothing lingers.
+    expect(r.pgConnecting).toEqual({
+      status: 0,
+      hung: false,
+      stdout: JSON.stringify({ connected: false, code: "EALREADY" }),
+    });
+    // unref() before the connection exists takes effect once it does; the control stays alive.
+    expect(r.ref).toEqual({ status: 0, hung: false, stdout: JSON.stringify({ alive: true }) });
+    expect(r.unref).toEqual({ status: 0, hung: false, stdout: "" });
+  });
+});
+
 suite("a listener that throws", () => {
-  test("surfaces as an uncaught exception (printed, exit 1), as with node:http's own agent; never a hang or exit 0", () => {
+  test("surfaces as uncaught (printed, exit 1), as with node:http's own agent; never a hang or exit 0", () => {
     type Outcome = { status: number | null; printed: boolean; hung: boolean; stdout: string };
     const { outcomes } = run<{ outcomes: Record<string, Outcome> }>(["uncaught"], 3);
     // The control: node:http with its own agent.

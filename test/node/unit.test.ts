@@ -1,7 +1,8 @@
 /**
  * node:net interop without a network: option checks (thrown synchronously,
  * before any fd exists), the `createConnection(port, host, listener)` form,
- * `destroy()` before the connect starts, and the types `node:http` expects.
+ * `new FastOpenSocket()` then `connect()`, `destroy()` before the connect
+ * starts, and the types `node:http` expects.
  */
 import { beforeAll, describe, expect, test } from "bun:test";
 import http from "node:http";
@@ -31,9 +32,22 @@ describe("createConnection options", () => {
     ["fastOpen string", { port: 80, fastOpen: "yes" }, TypeError, /fastOpen must be a boolean, got string/],
     ["noDelay number", { port: 80, noDelay: 1 }, TypeError, /noDelay must be a boolean/],
     ["signal object", { port: 80, signal: {} }, TypeError, /signal must be an AbortSignal/],
+    ["lookup string", { port: 80, lookup: "dns" }, TypeError, /lookup must be a function, got string/],
     ["socketPath", { port: 80, socketPath: "/tmp/s" }, TypeError, /Unix domain sockets are not supported/],
     ["localAddress", { port: 80, localAddress: "::1" }, TypeError, /localAddress is not supported/],
     ["localPort", { port: 80, localPort: 1234 }, TypeError, /localPort is not supported/],
+    [
+      "connectTimeout 2^31",
+      { port: 80, connectTimeout: 2 ** 31 },
+      RangeError,
+      /connectTimeout must be .* at most 2147483647\), got 2147483648/,
+    ],
+    [
+      "timeout 2^31",
+      { port: 80, timeout: 2 ** 31 },
+      RangeError,
+      /timeout must be .* at most 2147483647\), got 2147483648/,
+    ],
   ];
   // Let closes still in flight from earlier test files (a scenario's stdio,
   // closed by the runtime on another thread) land before the counts below.
@@ -61,6 +75,88 @@ describe("createConnection options", () => {
 
   test("a non-function listener is a TypeError", () => {
     expect(() => createConnection(80, "::1", "x" as unknown as () => void)).toThrow(TypeError);
+  });
+
+  test("a non-numeric string first is node's path form: a TypeError naming Unix domain sockets", () => {
+    expect(() => createConnection("/tmp/socket")).toThrow(TypeError);
+    expect(() => createConnection("/tmp/socket")).toThrow(/Unix domain socket\) is not supported/);
+  });
+});
+
+describe("new FastOpenSocket() then connect()", () => {
+  test("unconnected as new net.Socket(): not connecting, pending, no address; destroy() closes cleanly", async () => {
+    const before = await settledFdCount();
+    const socket = new FastOpenSocket();
+    expect(socket).toBeInstanceOf(Duplex);
+    expect(typeof socket.connect).toBe("function");
+    expect(socket.connecting).toBe(false);
+    expect(socket.pending).toBe(true);
+    expect(socket.address()).toEqual({});
+    expect(socket.fastOpenStatus()).toBeNull();
+    const closed = new Promise<boolean>((resolve) => socket.once("close", resolve));
+    socket.destroy();
+    expect(await closed).toBe(false);
+    expect(socket.readyState).toBe("closed");
+    expect(openFdCount()).toBe(before);
+  });
+
+  test("bad constructor options throw (TypeError/RangeError), as createConnection's", () => {
+    expect(() => new FastOpenSocket({ family: 5 })).toThrow(RangeError);
+    expect(() => new FastOpenSocket({ fastOpen: "no" as unknown as boolean })).toThrow(TypeError);
+    expect(() => new FastOpenSocket({ connectTimeout: 2 ** 31 })).toThrow(RangeError);
+    expect(() => new FastOpenSocket(null as unknown as object)).toThrow(TypeError);
+  });
+
+  test("connect(port, host, listener) returns the socket, connecting, the listener on 'connect'", () => {
+    const socket = new FastOpenSocket({ connectTimeout: 1000 });
+    const listener = (): void => {};
+    expect(socket.connect(9, "::1", listener)).toBe(socket);
+    expect(socket.connecting).toBe(true);
+    expect(socket.pending).toBe(true);
+    expect(socket.readyState).toBe("opening");
+    expect(socket.listeners("connect")).toContain(listener);
+    socket.destroy();
+  });
+
+  test("connect() with bad arguments throws and leaves the socket unconnected, no fd", async () => {
+    const before = await settledFdCount();
+    const socket = new FastOpenSocket();
+    expect(() => socket.connect({ port: 0 })).toThrow(RangeError);
+    expect(() => socket.connect(80, "::1", 5 as unknown as () => void)).toThrow(TypeError);
+    expect(() => socket.connect({ port: 80, connectTimeout: -1 })).toThrow(RangeError);
+    expect(() => socket.connect("/tmp/socket")).toThrow(TypeError);
+    expect(socket.connecting).toBe(false);
+    socket.destroy();
+    expect(openFdCount()).toBe(before);
+  });
+
+  test("a second connect() destroys the socket with EALREADY, as node:net; no connect, no fd", async () => {
+    const before = await settledFdCount();
+    const socket = new FastOpenSocket().connect(9, "127.0.0.1");
+    const events: string[] = [];
+    socket.on("connect", () => events.push("connect"));
+    const failed = new Promise<Error>((resolve) => socket.once("error", resolve));
+    const closed = new Promise<boolean>((resolve) => socket.once("close", resolve));
+    expect(socket.connect(9, "127.0.0.1")).toBe(socket);
+    const error = (await failed) as Error & { code?: string; syscall?: string; errno?: number };
+    expect(error).toMatchObject({ code: "EALREADY", syscall: "connect", address: "127.0.0.1", port: 9 });
+    expect(error.errno).toBe(-114);
+    expect(await closed).toBe(true);
+    expect(events).toEqual([]);
+    expect(openFdCount()).toBe(before);
+  });
+
+  test("connect() on a destroyed socket throws ERR_SOCKET_CLOSED", () => {
+    const socket = new FastOpenSocket();
+    socket.destroy();
+    expect(() => socket.connect(80, "::1")).toThrow(/destroyed FastOpenSocket/);
+    let caught: unknown;
+    try {
+      socket.connect(80, "::1");
+    } catch (error) {
+      caught = error;
+    }
+    expect((caught as { code?: string }).code).toBe("ERR_SOCKET_CLOSED");
   });
 });
 
@@ -101,6 +197,7 @@ describe("FastOpenSocket before it connects", () => {
   test("setTimeout rejects a bad delay; setNoDelay/setKeepAlive/ref/unref chain before connecting", () => {
     const socket = createConnection({ host: "::1", port: 9 });
     expect(() => socket.setTimeout(-1)).toThrow(RangeError);
+    expect(() => socket.setTimeout(2 ** 31)).toThrow(/timeout must be .* at most 2147483647\), got 2147483648/);
     expect(socket.setNoDelay(true).setKeepAlive(true, 1000).unref().ref()).toBe(socket);
     socket.setTimeout(1000);
     expect(socket.timeout).toBe(1000);

@@ -14,12 +14,13 @@
  * Prints progress on stderr and one JSON report as the last stdout line; exits
  * 1 when any check fails.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { rerunInNamespace } from "../../src/cli/netns.ts";
 import { connect } from "../../src/connect/connect.ts";
 import { counterDelta, fastOpenCounters } from "../../src/lowlevel/netstat.ts";
-import { fdCountBackTo, namespacePrelude, settledFdCount } from "../support/netns.ts";
+import { fdCountBackTo, settledFdCount } from "../support/netns.ts";
 import { checksum, fdTable, Rng } from "../support/raw.ts";
 
 const INSIDE = "FASTOPEN_SOAK_NETNS";
@@ -38,20 +39,11 @@ const concurrency = option("concurrency", 256);
 const warmup = Math.min(500, Math.max(1, Math.floor(total / 10)));
 const HANG_MS = 30_000;
 
-if (process.env[INSIDE] !== "1") {
-  // Re-run in a fresh network namespace with TFO on for client and server.
-  const prelude = namespacePrelude({ sysctl: { tcp_fastopen: "3", ip_local_port_range: "1024 65535" } });
-  const shell = [...prelude, 'exec "$@"'].join("\n");
-  const run = spawnSync(
-    "unshare",
-    ["-n", "--", "sh", "-c", shell, "soak", process.execPath, import.meta.path, ...process.argv.slice(2)],
-    {
-      stdio: "inherit",
-      env: { ...process.env, [INSIDE]: "1" },
-    },
-  );
-  process.exit(run.status ?? 1);
-}
+// Re-run in a fresh network namespace with TFO on for client and server.
+const rerun = rerunInNamespace(INSIDE, import.meta.path, process.argv.slice(2), {
+  sysctl: { tcp_fastopen: "3", ip_local_port_range: "1024 65535" },
+});
+if (rerun !== null) process.exit(rerun);
 
 interface Failure {
   index: number;

@@ -7,6 +7,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { readdirSync, readlinkSync } from "node:fs";
+import { type NamespaceSetup, runInNamespace } from "../../src/cli/netns.ts";
 
 /** Environment variable through which a test tells its scenarios the network namespace the test runs in. */
 export const PARENT_NETNS_ENV = "FASTOPEN_TEST_PARENT_NETNS";
@@ -37,12 +38,8 @@ export function netnsUnavailable(): string | null {
   return null;
 }
 
-/** Options of one scenario run. */
-export interface ScenarioOptions {
-  /** `net.ipv4.*` sysctls to set inside the namespace, e.g. `{ tcp_fastopen: "3" }`. */
-  sysctl?: Record<string, string>;
-  /** Shell commands run inside the namespace before the script (iptables rules, ...). */
-  setup?: string[];
+/** Options of one scenario run: the namespace's sysctls and setup commands, and how the script runs. */
+export interface ScenarioOptions extends NamespaceSetup {
   /** Kill the scenario after this long (default 30 s). */
   timeoutMs?: number;
   /** Extra environment for the script. */
@@ -57,29 +54,13 @@ export interface ScenarioResult<T> {
   stderr: string;
 }
 
-function shellQuote(text: string): string {
-  return `'${text.replaceAll("'", `'\\''`)}'`;
-}
-
-/** Shell lines that bring up loopback and apply `sysctl` inside the namespace. */
-export function namespacePrelude(options: ScenarioOptions): string[] {
-  const lines = ["set -e", "ip link set lo up"];
-  for (const [name, value] of Object.entries(options.sysctl ?? {})) {
-    if (!/^[\w.]+$/.test(name)) throw new RangeError(`bad sysctl name ${name}`);
-    lines.push(`echo ${shellQuote(value)} > /proc/sys/net/ipv4/${name.replaceAll(".", "/")}`);
-  }
-  lines.push(...(options.setup ?? []));
-  return lines;
-}
-
 /**
  * Runs `bun <script> <args...>` in a fresh network namespace (telling it the
- * test's own through PARENT_NETNS_ENV) and parses the last stdout line as JSON. Throws with the scenario's output when it fails.
+ * test's own through PARENT_NETNS_ENV) and parses the last stdout line as JSON. Throws with the scenario's output
+ * when it fails.
  */
 export function runScenario<T>(script: string, args: string[] = [], options: ScenarioOptions = {}): ScenarioResult<T> {
-  const shell = [...namespacePrelude(options), 'exec "$@"'].join("\n");
-  const run = spawnSync("unshare", ["-n", "--", "sh", "-c", shell, "scenario", process.execPath, script, ...args], {
-    encoding: "utf8",
+  const run = runInNamespace([process.execPath, script, ...args], options, {
     timeout: options.timeoutMs ?? 30_000,
     env: { ...process.env, [PARENT_NETNS_ENV]: currentNetns(), ...options.env },
   });

@@ -6,7 +6,7 @@
  */
 import { dlopen, FFIType, ptr } from "bun:ffi";
 import { readdirSync, readlinkSync } from "node:fs";
-import { lastError } from "../../src/lowlevel/errors.ts";
+import { lastError, must } from "../../src/lowlevel/errors.ts";
 import * as fo from "../../src/lowlevel/socket.ts";
 
 const { i32, u32, u64, i64 } = FFIType;
@@ -168,13 +168,6 @@ export class Rng {
 /** A 64-bit checksum of `data` as hex (wyhash). */
 export function checksum(data: Uint8Array): string {
   return Bun.hash.wyhash(data).toString(16);
-}
-
-/** Throws with `lastError()` when a low-level call returned -1. */
-export function must(result: number, what: string): number {
-  if (result >= 0) return result;
-  const error = lastError();
-  throw new Error(`${what} failed: ${error?.code ?? "?"} (${error?.syscall ?? what})`);
 }
 
 /** The code of the last low-level error, or "" when none. */

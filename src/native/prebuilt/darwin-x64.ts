@@ -1,0 +1,4 @@
+/** The shipped darwin-x64 library, as a file import: `bun build` copies it, `--compile` embeds it. */
+import path from "../../../prebuilt/darwin-x64/libfastopen.dylib" with { type: "file" };
+
+export default path;
