@@ -156,7 +156,7 @@ async function reuse(): Promise<object> {
   return { results };
 }
 
-/** The same handlers object for every connect, its `data` replaced between them: each connection calls the current one. */
+/** One handlers object for every connect, its `data` replaced between them: each connection calls the current one. */
 async function changed(): Promise<object> {
   const server = pongServer("::1");
   const payload = pattern(64, 3);
