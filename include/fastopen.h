@@ -81,7 +81,7 @@ int32_t fo_socket_connect4(int32_t fd, const uint8_t ip4[4], uint32_t port);
  * len on a non-blocking socket), or -errno; -EINPROGRESS means nothing was
  * queued yet (no cookie: the SYN asked for one) and all of buf is unsent.
  * When the platform refuses TFO itself (TFO turned off), the plain path is
- * taken and remembered for the process (fo_fastopen_refused). */
+ * taken and remembered for 1000 ms (fo_fastopen_refused_ms). */
 int32_t fo_socket_fastopen_connect6(int32_t fd, const uint8_t ip[16], uint32_t port, uint32_t scope_id,
                                     const uint8_t *buf, uint32_t len);
 
@@ -183,9 +183,13 @@ int32_t fo_connect_start(const uint8_t ip[16], uint32_t port, uint32_t scope_id,
  */
 int32_t fo_fastopen_status(int32_t fd);
 
-/* 1 when this process fell back to plain connects because the platform
- * refused TFO, else 0. */
+/* 1 while a refusal of TFO by the platform is remembered (connects take the
+ * plain path), else 0. A refusal is remembered for 1000 ms. */
 int32_t fo_fastopen_refused(void);
+
+/* Milliseconds the remembered refusal still holds (0..1000; TFO is tried
+ * again by the first connect after it), 0 when none is remembered. */
+int32_t fo_fastopen_refused_ms(void);
 
 /* Forgets an earlier refusal, so the next connect tries TFO again. 0. */
 int32_t fo_fastopen_reset(void);

@@ -8,6 +8,7 @@ import type { TCPSocketListener, TCPSocketListenOptions } from "bun";
 import type { FastOpenKey } from "./keys.ts";
 import { type FastOpenListenOptions, type FastOpenServerCounters, fastOpenPlan, ListenerKeys } from "./listen-keys.ts";
 import { lastError, systemError } from "./lowlevel/errors.ts";
+import { readTcpFastopenSysctl, TFO_BITS } from "./lowlevel/netstat.ts";
 import * as fo from "./lowlevel/socket.ts";
 import * as check from "./lowlevel/validate.ts";
 import { native } from "./native/library.ts";
@@ -26,10 +27,20 @@ export interface ListenOptions<Data = undefined> extends TCPSocketListenOptions<
   fastOpen?: number | FastOpenListenOptions;
 }
 
-/** A Bun listener with TFO: its TFO queue length, its cookie keys and the server's TFO counters. */
+/**
+ * A Bun listener with TFO: its TFO queue length, whether the host lets it
+ * take SYN data, its cookie keys and the server's TFO counters.
+ */
 export type FastOpenListener<Data = undefined> = TCPSocketListener<Data> & {
   /** The TFO queue length in force (0: TFO off). */
   readonly fastOpen: number;
+  /**
+   * Whether this host (on Linux: this network namespace) lets listeners take
+   * SYN data, read when `listen` ran: false when the server bit (0x2) of
+   * `net.ipv4.tcp_fastopen` is off (the listener then works, without TFO);
+   * null where it is not known (not Linux, or the setting is unreadable).
+   */
+  readonly serverFastOpen: boolean | null;
   /**
    * Sets the listener's cookie keys (ending a schedule's rotation):
    * `primary` issues cookies, `backup` is still accepted. Throws
@@ -40,6 +51,30 @@ export type FastOpenListener<Data = undefined> = TCPSocketListener<Data> & {
   fastOpenCounters(): FastOpenServerCounters | null;
 };
 
+/** The code of the last failed native call (EIO when none is recorded). */
+function lastCode(): string {
+  return lastError()?.code ?? "EIO";
+}
+
+/** Whether `net.ipv4.tcp_fastopen` (null: unknown) lets listeners take SYN data. */
+function serverBit(setting: number | null): boolean | null {
+  return setting === null ? null : (setting & TFO_BITS.server) !== 0;
+}
+
+let warnedServerOff = false;
+
+/** Warns once per process that a TFO listener will take no SYN data here. */
+function warnServerOff(setting: number): void {
+  if (warnedServerOff) return;
+  warnedServerOff = true;
+  const want = setting | TFO_BITS.client | TFO_BITS.server;
+  process.emitWarning(
+    `listen(): server TFO is off on this host (bit 0x2 of net.ipv4.tcp_fastopen=${setting}): ` +
+      "listeners take no data in the SYN (listener.serverFastOpen is false)",
+    { code: "FASTOPEN_SERVER_OFF", detail: `enable with: sysctl -w net.ipv4.tcp_fastopen=${want}` },
+  );
+}
+
 /**
  * Starts a TCP (or TLS) server as `Bun.listen` does and enables TFO on it,
  * so clients with a cookie deliver their first bytes in the SYN. `port` is
@@ -48,9 +83,14 @@ export type FastOpenListener<Data = undefined> = TCPSocketListener<Data> & {
  * listener is stopped and a SystemError (`syscall: "socket_fastopen"`) is
  * thrown. `fastOpen: { keys }` gives the listener its own cookie keys (a
  * refusal: SystemError `syscall: "socket_fastopen_key"`, listener stopped).
+ * Where the host's server TFO is off, the listener works without TFO:
+ * `serverFastOpen` is false and a one-time process warning
+ * (`FASTOPEN_SERVER_OFF`) says so. Unix sockets are refused (TypeError).
  */
 export function listen<Data = undefined>(options: ListenOptions<Data>): FastOpenListener<Data> {
   if (typeof options !== "object" || options === null) throw new TypeError("listen() needs an options object");
+  if ((options as { unix?: unknown }).unix !== undefined)
+    throw new TypeError("listen(): Unix sockets are not supported (TFO is TCP only); use Bun.listen({ unix })");
   if (typeof options.hostname !== "string")
     throw new TypeError(`hostname must be a string, got ${typeof options.hostname}`);
   check.port(options.port);
@@ -65,10 +105,10 @@ export function listen<Data = undefined>(options: ListenOptions<Data>): FastOpen
       typeof fd !== "number"
         ? systemError("EBADF", "socket_fastopen", { message: "listen: Bun did not expose the listener's fd" })
         : fo.socketFastopen(fd, queue) < 0
-          ? systemError(lastError()?.code ?? "EIO", "socket_fastopen", {
+          ? systemError(lastCode(), "socket_fastopen", {
               address: listener.hostname,
               port: listener.port,
-              message: `listen: enabling TFO on ${listener.hostname}:${listener.port} failed: ${lastError()?.code ?? "EIO"}`,
+              message: `listen: enabling TFO on ${listener.hostname}:${listener.port} failed: ${lastCode()}`,
             })
           : null;
     if (failure !== null) {
@@ -78,6 +118,10 @@ export function listen<Data = undefined>(options: ListenOptions<Data>): FastOpen
   }
   Object.defineProperty(listener, "fastOpen", { value: queue, enumerable: true });
   attachKeys(listener, keys);
+  const setting = process.platform === "linux" ? readTcpFastopenSysctl() : null;
+  const serverFastOpen = serverBit(setting);
+  Object.defineProperty(listener, "serverFastOpen", { value: serverFastOpen, enumerable: true });
+  if (queue > 0 && setting !== null && serverFastOpen === false) warnServerOff(setting);
   return listener as FastOpenListener<Data>;
 }
 

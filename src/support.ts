@@ -8,6 +8,7 @@
 import { spawnSync } from "node:child_process";
 import { release } from "node:os";
 import { readTcpFastopenSysctl, TFO_BITS } from "./lowlevel/netstat.ts";
+import { fastopenRefusedFor } from "./lowlevel/socket.ts";
 
 /** What this host allows. */
 export interface SupportReport {
@@ -26,8 +27,39 @@ export interface SupportReport {
   serverNoCookie: boolean;
   /** Per-listener cookie keys with a backup (`listen`'s `fastOpen.keys`; Linux TCP_FASTOPEN_KEY, >= 5.4). */
   keys: boolean;
+  /**
+   * Until when (a `Date.now()` time) this process connects without TFO
+   * because the platform refused it; the first connect after it tries TFO
+   * again. Null when no refusal is remembered.
+   */
+  refusedUntil: number | null;
   /** One line per missing piece, saying how to enable it. Empty when client, server and lazy are on. */
   advice: string[];
+}
+
+/** `refusedUntil` now: the remembered refusal's end, or null. */
+function refusedUntil(): number | null {
+  let left: number;
+  try {
+    left = fastopenRefusedFor();
+  } catch {
+    // The native library cannot load: no connect has run, so no refusal is remembered.
+    return null;
+  }
+  return left > 0 ? Date.now() + left : null;
+}
+
+/** The report with this process's remembered refusal, if any, and a line of advice about it. */
+function withRefusal(report: SupportReport): SupportReport {
+  const until = refusedUntil();
+  report.refusedUntil = until;
+  if (until !== null) {
+    report.advice.push(
+      `this process saw the platform refuse TFO and connects without it until ${new Date(until).toISOString()}, ` +
+        "then tries TFO again",
+    );
+  }
+  return report;
 }
 
 function kernelAtLeast(text: string, major: number, minor: number): boolean {
@@ -73,6 +105,7 @@ export function linuxSupport(setting: number | null, kernel: string): SupportRep
     noCookie: client && (bits & TFO_BITS.clientNoCookie) !== 0,
     serverNoCookie: server && (bits & TFO_BITS.serverNoCookie) !== 0,
     keys: kernelAtLeast(kernel, 5, 4),
+    refusedUntil: null,
     advice: tcpFastopenAdvice(setting),
   };
   if (setting === null) return report;
@@ -114,6 +147,7 @@ function darwinSupport(): SupportReport {
     noCookie: false,
     serverNoCookie: false,
     keys: false,
+    refusedUntil: null,
     advice: [],
   };
   if (setting === null) report.advice.push("net.inet.tcp.fastopen cannot be read: TFO state unknown");
@@ -137,6 +171,7 @@ function freebsdSupport(): SupportReport {
     noCookie: false,
     serverNoCookie: false,
     keys: false,
+    refusedUntil: null,
     advice: [
       "FreeBSD has no lazy TFO: lazy and TLS connects use a plain connect",
       "FreeBSD has no per-listener TFO key (listen()'s fastOpen.keys): only the net.inet.tcp.fastopen.setkey sysctl",
@@ -147,15 +182,19 @@ function freebsdSupport(): SupportReport {
   return report;
 }
 
-/** Which of client, server, lazy and no-cookie TFO this host (network namespace) allows, with advice. */
+/**
+ * Which of client, server, lazy and no-cookie TFO this host (network
+ * namespace) allows, with advice, and until when this process remembers a
+ * refusal of TFO (`refusedUntil`).
+ */
 export function support(): SupportReport {
   switch (process.platform) {
     case "linux":
-      return linuxSupport(readTcpFastopenSysctl(), release());
+      return withRefusal(linuxSupport(readTcpFastopenSysctl(), release()));
     case "darwin":
-      return darwinSupport();
+      return withRefusal(darwinSupport());
     case "freebsd":
-      return freebsdSupport();
+      return withRefusal(freebsdSupport());
     default:
       return {
         platform: process.platform,
@@ -166,6 +205,7 @@ export function support(): SupportReport {
         noCookie: false,
         serverNoCookie: false,
         keys: false,
+        refusedUntil: null,
         advice: [`TFO is not supported by fastopen on ${process.platform}`],
       };
   }

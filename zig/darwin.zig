@@ -44,6 +44,8 @@ pub const O_NONBLOCK = bsd.O_NONBLOCK;
 /// __DARWIN_C_LEVEL >= 200809L), but older kernels lack it: sockets get
 /// SO_NOSIGPIPE instead, which every macOS version honours.
 pub const MSG_NOSIGNAL: c_int = 0;
+/// <time.h> _CLOCK_MONOTONIC.
+pub const CLOCK_MONOTONIC: c_int = 6;
 
 // <netinet/tcp.h>: TCP_FASTOPEN 0x105, TCP_CONNECTION_INFO 0x106.
 const TCP_FASTOPEN: c_int = 0x105;

@@ -33,6 +33,7 @@ pub const SO_ERROR = bsd.SO_ERROR;
 pub const SO_TYPE = bsd.SO_TYPE;
 const SO_NOSIGPIPE: c_int = 0x0800;
 pub const MSG_NOSIGNAL: c_int = 0x20000;
+pub const CLOCK_MONOTONIC: c_int = 4;
 // <netinet6/in6.h>.
 pub const IPV6_V6ONLY = bsd.IPV6_V6ONLY;
 // <sys/fcntl.h>.

@@ -21,6 +21,7 @@ pub const SOCK_CLOEXEC: c_int = 0o2000000;
 pub const SOCK_NONBLOCK: c_int = 0o4000;
 pub const O_NONBLOCK: c_int = 0o4000;
 pub const MSG_NOSIGNAL: c_int = 0x4000;
+pub const CLOCK_MONOTONIC: c_int = 1;
 const MSG_FASTOPEN: c_int = 0x20000000;
 const TCP_INFO: c_int = 11;
 const TCP_FASTOPEN: c_int = 23;

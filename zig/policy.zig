@@ -1,7 +1,9 @@
 //! The TFO policy: try the platform's TFO call, tell a refusal of the TFO
 //! path itself (TFO off, too old a kernel) from a failure of the connection,
 //! fall back to the plain path with the same contract, and remember the
-//! refusal so that later connects go straight to the plain path.
+//! refusal for a while (`refusal_memory_ms`) so that the connects meanwhile
+//! go straight to the plain path; the first one after it tries TFO again,
+//! as the setting may have changed.
 const std = @import("std");
 const assert = std.debug.assert;
 const sys = @import("sys.zig");
@@ -10,22 +12,42 @@ const socket = @import("socket.zig");
 const platform = sys.platform;
 const Error = sys.Error;
 
-/// Set once the platform refused the TFO path (for example TFO disabled on
-/// the client): later calls go straight to connect + send.
-var tfo_refused = std.atomic.Value(bool).init(false);
+/// How long a refusal of the TFO path is remembered, in ms: long enough to
+/// spare a busy client a failing TFO call per connect, short enough that TFO
+/// comes back soon after the setting allows it again.
+pub const refusal_memory_ms: u32 = 1000;
 
-/// True when this process fell back to plain connect because TFO was refused.
+/// Until when (monotonic ms) the last refusal holds; 0 when none is
+/// remembered. Within it, TFO calls go straight to connect (+ send).
+var refusal_until = std.atomic.Value(u64).init(0);
+
+/// True while a refusal is remembered: connects take the plain path.
 pub fn refused() bool {
-    return tfo_refused.load(.acquire);
+    return refused_for_ms() > 0;
+}
+
+/// Milliseconds the remembered refusal still holds; 0 when none is.
+pub fn refused_for_ms() u32 {
+    const until = refusal_until.load(.acquire);
+    if (until == 0) return 0;
+    return remaining_ms(until, sys.monotonic_ms());
+}
+
+/// What is left of a refusal held until `until` at `now`.
+fn remaining_ms(until: u64, now: u64) u32 {
+    if (until <= now) return 0;
+    const left = until - now;
+    assert(left <= refusal_memory_ms);
+    return @intCast(left);
 }
 
 /// Forgets a refusal, so the next call tries TFO again.
 pub fn reset() void {
-    tfo_refused.store(false, .release);
+    refusal_until.store(0, .release);
 }
 
 fn remember_refusal() void {
-    tfo_refused.store(true, .release);
+    refusal_until.store(sys.monotonic_ms() + refusal_memory_ms, .release);
 }
 
 /// Linux refuses TFO only with EOPNOTSUPP (client bit off in
@@ -113,7 +135,7 @@ const Lazy = struct {
 
 /// The one refusal fallback, shared by the SYN-data and lazy paths.
 /// `attempt` has `fastopen()`, `plain()` (both `Error!Result`) and
-/// `has_peer()`. Once a refusal is remembered, only `plain()` runs. When
+/// `has_peer()`. While a refusal is remembered, only `plain()` runs. When
 /// `fastopen()` fails with a refusal, `plain()` runs instead, and the refusal
 /// is remembered if the plain path then started the connection, unless the
 /// socket already had a peer: a TFO step fails on such a socket because the
@@ -252,7 +274,11 @@ test "fallback: TFO result or connection error passes through, nothing remembere
     reset();
     defer reset();
     var calls: Fake.Calls = .{};
-    try std.testing.expectEqual(@as(u32, 5), try with_fallback(Fake{ .fastopen_outcome = 5, .plain_outcome = 0, .calls = &calls }));
+    try std.testing.expectEqual(@as(u32, 5), try with_fallback(Fake{
+        .fastopen_outcome = 5,
+        .plain_outcome = 0,
+        .calls = &calls,
+    }));
     const failed = with_fallback(Fake{ .fastopen_outcome = error.CONNREFUSED, .plain_outcome = 0, .calls = &calls });
     try std.testing.expectError(error.CONNREFUSED, failed);
     try std.testing.expectEqual(Fake.Calls{ .fastopen = 2, .plain = 0 }, calls);
@@ -263,22 +289,66 @@ test "fallback: a refusal takes the plain path and is remembered once it started
     reset();
     defer reset();
     var calls: Fake.Calls = .{};
-    const refusal = with_fallback(Fake{ .fastopen_outcome = error.OPNOTSUPP, .plain_outcome = error.INPROGRESS, .calls = &calls });
+    const refusal = with_fallback(Fake{
+        .fastopen_outcome = error.OPNOTSUPP,
+        .plain_outcome = error.INPROGRESS,
+        .calls = &calls,
+    });
     try std.testing.expectError(error.INPROGRESS, refusal);
     try std.testing.expect(refused());
-    // Remembered: TFO is not tried again.
-    try std.testing.expectEqual(@as(u32, 3), try with_fallback(Fake{ .fastopen_outcome = 9, .plain_outcome = 3, .calls = &calls }));
+    // Remembered: TFO is not tried again while the memory holds.
+    try std.testing.expectEqual(@as(u32, 3), try with_fallback(Fake{
+        .fastopen_outcome = 9,
+        .plain_outcome = 3,
+        .calls = &calls,
+    }));
     try std.testing.expectEqual(Fake.Calls{ .fastopen = 1, .plain = 2 }, calls);
+}
+
+test "remaining_ms: what is left of the memory, 0 once it has passed" {
+    try std.testing.expectEqual(@as(u32, refusal_memory_ms), remaining_ms(5000 + refusal_memory_ms, 5000));
+    try std.testing.expectEqual(@as(u32, 1), remaining_ms(5001, 5000));
+    try std.testing.expectEqual(@as(u32, 0), remaining_ms(5000, 5000));
+    try std.testing.expectEqual(@as(u32, 0), remaining_ms(5000, 9000));
+}
+
+test "fallback: a remembered refusal expires, and TFO is tried again" {
+    reset();
+    defer reset();
+    var calls: Fake.Calls = .{};
+    const refusal = with_fallback(Fake{ .fastopen_outcome = error.OPNOTSUPP, .plain_outcome = 0, .calls = &calls });
+    try std.testing.expectEqual(@as(u32, 0), try refusal);
+    const held = refused_for_ms();
+    try std.testing.expect(held > 0 and held <= refusal_memory_ms);
+    // The memory runs out (as if refusal_memory_ms had passed): the next call tries TFO.
+    refusal_until.store(sys.monotonic_ms(), .release);
+    try std.testing.expect(!refused());
+    try std.testing.expectEqual(@as(u32, 0), refused_for_ms());
+    try std.testing.expectEqual(@as(u32, 7), try with_fallback(Fake{
+        .fastopen_outcome = 7,
+        .plain_outcome = 0,
+        .calls = &calls,
+    }));
+    try std.testing.expectEqual(Fake.Calls{ .fastopen = 2, .plain = 1 }, calls);
 }
 
 test "fallback: not remembered when the plain path failed too or the socket had a peer" {
     reset();
     defer reset();
     var calls: Fake.Calls = .{};
-    const both = with_fallback(Fake{ .fastopen_outcome = error.OPNOTSUPP, .plain_outcome = error.CONNREFUSED, .calls = &calls });
+    const both = with_fallback(Fake{
+        .fastopen_outcome = error.OPNOTSUPP,
+        .plain_outcome = error.CONNREFUSED,
+        .calls = &calls,
+    });
     try std.testing.expectError(error.CONNREFUSED, both);
     try std.testing.expect(!refused());
-    const connected = with_fallback(Fake{ .fastopen_outcome = error.NOPROTOOPT, .plain_outcome = 0, .peer = true, .calls = &calls });
+    const connected = with_fallback(Fake{
+        .fastopen_outcome = error.NOPROTOOPT,
+        .plain_outcome = 0,
+        .peer = true,
+        .calls = &calls,
+    });
     try std.testing.expectEqual(@as(u32, 0), try connected);
     try std.testing.expect(!refused());
     try std.testing.expectEqual(Fake.Calls{ .fastopen = 2, .plain = 2 }, calls);

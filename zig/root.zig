@@ -343,9 +343,14 @@ export fn fo_fastopen_status(fd: i32) i32 {
     return status.encode(report);
 }
 
-/// 1 when this process fell back to plain connect because the platform refused TFO.
+/// 1 while a refusal of TFO by the platform is remembered (connects take the plain path).
 export fn fo_fastopen_refused() i32 {
     return @intFromBool(policy.refused());
+}
+
+/// Milliseconds the remembered refusal still holds (TFO is tried again after), 0 when none is.
+export fn fo_fastopen_refused_ms() i32 {
+    return @intCast(policy.refused_for_ms());
 }
 
 /// Forgets an earlier refusal so the next connect tries TFO again.

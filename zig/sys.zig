@@ -58,6 +58,25 @@ pub extern "c" fn sendto(
 ) isize;
 pub extern "c" fn shutdown(fd: c_int, how: c_int) c_int;
 
+/// `struct timespec`: time_t and long are both the word size on the supported platforms.
+pub const Timespec = extern struct {
+    sec: isize,
+    nsec: c_long,
+};
+pub extern "c" fn clock_gettime(clock: c_int, ts: *Timespec) c_int;
+
+/// Milliseconds on the monotonic clock (never goes back; its zero is arbitrary).
+pub fn monotonic_ms() u64 {
+    var ts: Timespec = .{ .sec = 0, .nsec = 0 };
+    const rc = clock_gettime(platform.CLOCK_MONOTONIC, &ts);
+    assert(rc == 0);
+    assert(ts.sec >= 0);
+    assert(ts.nsec >= 0 and ts.nsec < 1_000_000_000);
+    const sec: u64 = @intCast(ts.sec);
+    const nsec: u64 = @intCast(ts.nsec);
+    return sec * 1000 + nsec / 1_000_000;
+}
+
 /// `struct pollfd`, the same on every supported platform.
 pub const PollFd = extern struct {
     fd: c_int,
@@ -124,8 +143,8 @@ pub fn byte_count(n: isize) Error!u32 {
 // The surface every platform file (linux.zig, darwin.zig, freebsd.zig) provides.
 comptime {
     const int_constants = .{
-        "AF_INET",      "AF_INET6",      "SOL_SOCKET", "SO_ERROR",     "SO_TYPE", "IPV6_V6ONLY",
-        "SOCK_CLOEXEC", "SOCK_NONBLOCK", "O_NONBLOCK", "MSG_NOSIGNAL",
+        "AF_INET",      "AF_INET6",      "SOL_SOCKET", "SO_ERROR",     "SO_TYPE",         "IPV6_V6ONLY",
+        "SOCK_CLOEXEC", "SOCK_NONBLOCK", "O_NONBLOCK", "MSG_NOSIGNAL", "CLOCK_MONOTONIC",
     };
     for (int_constants) |constant| assert(@TypeOf(@field(platform, constant)) == c_int);
     assert(@TypeOf(platform.has_sa_len) == bool);

@@ -7,7 +7,7 @@
  * not work (`probe`: no SYN data acknowledged; `support`: client or server
  * TFO off).
  */
-import { type Command, takeFlag, takeOption, UsageError } from "./args.ts";
+import { type Command, integerOption, takeFlag, takeOption, UsageError, unknownOption } from "./args.ts";
 import { formatDemo, runDemo } from "./demo.ts";
 import { key } from "./key.ts";
 import { canUnshare, type NamespaceSetup, rerunInNamespace } from "./netns.ts";
@@ -42,10 +42,9 @@ const demo: Command = {
   run(args) {
     const json = takeFlag(args, "--json");
     const host = takeFlag(args, "--host");
-    const countText = takeOption(args, "--count") ?? "4";
-    const count = Number(countText);
-    if (!Number.isInteger(count) || count < 1 || count > 1000)
-      throw new UsageError(`--count must be 1..1000, got ${countText}`);
+    const count = integerOption("--count", takeOption(args, "--count") ?? "4", 1, 1000);
+    const unknown = unknownOption(args);
+    if (unknown !== undefined) throw new UsageError(`unknown option ${unknown}`);
     if (args.length > 0) throw new UsageError(`unexpected argument ${args[0]}`);
     if (!host) {
       const forwarded = [...(json ? ["--json"] : []), "--count", String(count)];

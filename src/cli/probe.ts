@@ -4,15 +4,17 @@
  * supports TFO, whether its SYN data was acknowledged, and both connect times.
  *
  * Exit codes: 0 the server acknowledged data in a SYN; 1 the server could not
- * be reached (refused, timed out, not found, TLS failure); 3 it was reached
+ * be reached (refused, timed out, not found, no TLS handshake); 3 it was reached
  * but no SYN data was acknowledged (the report says why).
  */
 
+import type { Socket, SocketHandler } from "bun";
 import { connect } from "../connect/connect.ts";
 import { type FastOpenOutcome, fastOpenStatus } from "../connect/status.ts";
+import { isIp6, parseIp6 } from "../lowlevel/address.ts";
 import { counterDelta, type FastOpenCounters, fastOpenCounters } from "../lowlevel/netstat.ts";
 import { support as readSupport, type SupportReport } from "../support.ts";
-import { type Command, takeFlag, takeOption, UsageError } from "./args.ts";
+import { type Command, integerOption, takeFlag, takeOption, UsageError, unknownOption } from "./args.ts";
 
 /** Where to probe. */
 export interface ProbeTarget {
@@ -34,7 +36,7 @@ export interface ProbeOptions extends ProbeTarget {
 /** One of the probe's two connections. */
 export interface ProbeConnection {
   attempt: 1 | 2;
-  /** The connection was established (with TLS: the handshake completed). */
+  /** The connection was established (with TLS: the handshake completed, certificates unchecked). */
   ok: boolean;
   /** Time from the connect call to the connection being ready, in ms (null when it failed). */
   ms: number | null;
@@ -78,6 +80,32 @@ export interface ProbeReport {
 /** Default connect timeout of a probe connection, in ms. */
 export const DEFAULT_PROBE_TIMEOUT_MS = 5000;
 
+/**
+ * A bare IPv6 literal takes no port: `::1:7000` is the address ::0.1.0.7000
+ * (port 80), `1:2:3:4:5:6:7:8:443` no address at all. Throws UsageError
+ * when the text is not an IPv6 literal, or when its last group could be a
+ * port (dropping it leaves an address): brackets say which was meant.
+ */
+function checkBareIp6(text: string): void {
+  const at = text.lastIndexOf(":");
+  const head = text.slice(0, at);
+  const tail = text.slice(at + 1);
+  const portLike = /^\d{1,5}$/.test(tail) && isIp6(head.replace(/%.*$/, ""));
+  if (isIp6(text.replace(/%.*$/, "")) && !portLike) return;
+  const hint = portLike ? `: [${head}]:${tail} for port ${tail}, [${text}] for the address` : "";
+  throw new UsageError(`an IPv6 literal with a port needs brackets${hint} (got ${JSON.stringify(text)})`);
+}
+
+/** A `%scope` must name an interface here: checked before connecting (a usage error, not a connect failure). */
+function checkScope(host: string): void {
+  if (!host.includes("%")) return;
+  try {
+    parseIp6(host);
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+}
+
 /** Splits `HOST:PORT`, `[IPv6]:PORT`, `HOST`, `[IPv6]` or a bare IPv6 literal (no port then). Throws UsageError. */
 export function parseTarget(text: string, defaultPort: number): ProbeTarget {
   let host: string;
@@ -95,6 +123,7 @@ export function parseTarget(text: string, defaultPort: number): ProbeTarget {
     const at = text.lastIndexOf(":");
     host = colons === 1 ? text.slice(0, at) : text;
     portText = colons === 1 ? text.slice(at + 1) : undefined;
+    if (colons > 1) checkBareIp6(text);
   }
   if (host === "") throw new UsageError(`no host in ${JSON.stringify(text)}`);
   if (portText === undefined) return { host, port: defaultPort };
@@ -104,8 +133,8 @@ export function parseTarget(text: string, defaultPort: number): ProbeTarget {
 }
 
 /**
- * Decodes `--payload` text: `\r`, `\n`, `\t`, `\0`, `\\` and `\xHH` (one byte) escapes; the rest as UTF-8. Throws
- * UsageError.
+ * Decodes `--payload` text: `\r`, `\n`, `\t`, `\0`, `\\` and `\xHH` (one byte)
+ * escapes; the rest as UTF-8. Throws UsageError.
  */
 export function parsePayload(text: string): Uint8Array {
   const simple: Record<string, number> = { r: 13, n: 10, t: 9, "0": 0, "\\": 92 };
@@ -150,12 +179,50 @@ export function defaultPayload(host: string): Uint8Array {
   return new TextEncoder().encode(`HEAD / HTTP/1.1\r\nHost: ${name}\r\nConnection: close\r\n\r\n`);
 }
 
+/** The error's `code`; for a TypeError/RangeError without one, Node's code for a bad argument. */
 function errorInfo(error: unknown): { code: string; message: string } {
-  const code = (error as { code?: unknown }).code;
+  const code = (error as { code?: unknown } | null)?.code;
+  const fallback =
+    error instanceof TypeError
+      ? "ERR_INVALID_ARG_TYPE"
+      : error instanceof RangeError
+        ? "ERR_INVALID_ARG_VALUE"
+        : "EUNKNOWN";
   return {
-    code: typeof code === "string" ? code : "ERROR",
+    code: typeof code === "string" ? code : fallback,
     message: error instanceof Error ? error.message : String(error),
   };
+}
+
+/** The TLS handshake's outcome, as Bun's `handshake` handler reports it (null: not seen). */
+interface Handshake {
+  success: boolean;
+  error: Error | null;
+}
+
+/** Per-connection state of a probe connection. */
+interface ProbeData {
+  handshake: Handshake | null;
+}
+
+/** The probe's socket handlers: incoming data is ignored, the first TLS handshake outcome kept. */
+const PROBE_HANDLERS: SocketHandler<ProbeData> = {
+  data() {},
+  handshake(socket, success, error) {
+    socket.data.handshake ??= { success, error };
+  },
+};
+
+/** A failed TLS handshake as the connect error: Bun's code (EPROTO, a verification code) and message. */
+function handshakeError(handshake: Handshake | null, options: ProbeOptions): Error {
+  const where = formatTarget(options);
+  if (handshake === null) return Object.assign(new Error(`no TLS handshake with ${where}`), { code: "EPROTO" });
+  const cause = handshake.error;
+  const code = (cause as { code?: unknown } | null)?.code;
+  return Object.assign(new Error(`TLS handshake with ${where} failed: ${cause?.message ?? "unknown error"}`), {
+    code: typeof code === "string" ? code : "EPROTO",
+    cause,
+  });
 }
 
 async function probeOnce(options: ProbeOptions, attempt: 1 | 2): Promise<ProbeConnection> {
@@ -175,17 +242,23 @@ async function probeOnce(options: ProbeOptions, attempt: 1 | 2): Promise<ProbeCo
     counters: before === null ? null : counterDelta(before, fastOpenCounters()),
     error: errorInfo(error),
   });
-  let socket: Awaited<ReturnType<typeof connect>>;
+  let socket: Socket<ProbeData>;
   try {
-    socket = await connect({
+    socket = await connect<ProbeData>({
       hostname: options.host,
       port: options.port,
       connectTimeout: options.timeoutMs,
-      socket: { data() {} },
+      socket: PROBE_HANDLERS,
+      data: { handshake: null },
       ...(options.tls ? { tls: { rejectUnauthorized: false } } : { payload: options.payload }),
     });
   } catch (error) {
     return failed(error);
+  }
+  // A TLS success needs a completed handshake (certificates unchecked): a server that does not speak TLS fails it.
+  if (options.tls && socket.data.handshake?.success !== true) {
+    socket.terminate();
+    return failed(handshakeError(socket.data.handshake, options));
   }
   const ms = performance.now() - t0;
   const status = fastOpenStatus(socket);
@@ -287,10 +360,11 @@ export const probe: Command = {
   summary: "connect twice to HOST:PORT and report whether its TFO works (cookie, SYN data acked, times)",
   usage: [
     "fastopen probe HOST[:PORT] [--payload TEXT] [--tls] [--timeout MS] [--json]",
-    "  HOST[:PORT]     name, IPv4 or [IPv6] (a bare IPv6 literal takes no port);",
+    "  HOST[:PORT]     name, IPv4 or [IPv6] (a bare IPv6 literal takes no port: [::1]:7000);",
     "                  PORT defaults to 443 with --tls, else 80",
     "  --payload TEXT  SYN data (escapes \\r \\n \\t \\0 \\\\ \\xHH); default an HTTP HEAD request",
-    "  --tls           TLS: the ClientHello is the SYN data (certificates are not checked)",
+    "  --tls           TLS: the ClientHello is the SYN data; the handshake must complete",
+    "                  (certificates are not checked)",
     "  --timeout MS    connect timeout per connection (default 5000)",
     "  --json          print the report as JSON",
     "The first connection fetches a cookie (unless one is cached), the second sends",
@@ -303,16 +377,16 @@ export const probe: Command = {
     const tls = takeFlag(args, "--tls");
     const payloadText = takeOption(args, "--payload");
     const timeoutText = takeOption(args, "--timeout");
-    const unknown = args.find((a) => a.startsWith("--"));
+    const unknown = unknownOption(args);
     if (unknown !== undefined) throw new UsageError(`unknown option ${unknown}`);
     if (args.length !== 1)
       throw new UsageError(args.length === 0 ? "HOST[:PORT] is required" : `unexpected argument ${args[1]}`);
     if (tls && payloadText !== undefined)
       throw new UsageError("--payload cannot be combined with --tls: the ClientHello is the SYN data");
-    const timeoutMs = timeoutText === undefined ? DEFAULT_PROBE_TIMEOUT_MS : Number(timeoutText);
-    if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 600_000)
-      throw new UsageError(`--timeout must be 1..600000 ms, got ${timeoutText}`);
+    const timeoutMs =
+      timeoutText === undefined ? DEFAULT_PROBE_TIMEOUT_MS : integerOption("--timeout", timeoutText, 1, 600_000, "ms");
     const target = parseTarget(args[0]!, tls ? 443 : 80);
+    checkScope(target.host);
     const payload = payloadText === undefined ? defaultPayload(target.host) : parsePayload(payloadText);
     const report = await runProbe({ ...target, tls, payload, timeoutMs });
     console.log(json ? JSON.stringify(report) : formatProbe(report).join("\n"));

@@ -7,7 +7,7 @@
  */
 
 import { support as readSupport, type SupportReport } from "../support.ts";
-import { type Command, takeFlag, UsageError } from "./args.ts";
+import { type Command, takeFlag, UsageError, unknownOption } from "./args.ts";
 
 /** Exit code of `fastopen support` for a report (see the module comment). */
 export function supportExitCode(report: SupportReport): number {
@@ -47,11 +47,13 @@ export const support: Command = {
   usage: [
     "fastopen support [--json]",
     "  --json  print the report as JSON: { platform, setting, client, server, lazy,",
-    "          noCookie, serverNoCookie, keys, advice, exitCode }",
+    "          noCookie, serverNoCookie, keys, refusedUntil, advice, exitCode }",
     "exit codes: 0 client and server TFO on; 3 either is off; 1 state unknown",
   ].join("\n"),
   run(args) {
     const json = takeFlag(args, "--json");
+    const unknown = unknownOption(args);
+    if (unknown !== undefined) throw new UsageError(`unknown option ${unknown}`);
     if (args.length > 0) throw new UsageError(`unexpected argument ${args[0]}`);
     const report = readSupport();
     const exitCode = supportExitCode(report);

@@ -15,6 +15,7 @@ import type { Socket, SocketHandler } from "bun";
 import { lastError, type SystemError, systemError } from "../lowlevel/errors.ts";
 import * as fo from "../lowlevel/socket.ts";
 import { EMPTY_BYTES } from "../lowlevel/validate.ts";
+import { adoptEstablished, establishedAtStart, isLoopback } from "./established.ts";
 import { type FastOpenFd, nativeError, startFastOpenFd } from "./fd.ts";
 import type { CheckedConnect } from "./options.ts";
 import type { ResolvedAddress } from "./resolve.ts";
@@ -132,13 +133,16 @@ class Attempt<Data> implements ConnectAttempt<Data> {
     private readonly plan: CheckedConnect<Data>,
     private readonly claim: () => boolean,
     private readonly shared: SharedFlight,
+    private readonly keepPeer: boolean,
   ) {
     this.address = opened.address;
     this.user = plan.handlers;
     this.secure = plan.tls !== undefined && plan.tls !== false;
     this.replay = shared.opened && shared.flight !== null && !this.secure;
     this.early = opened.deferred && !this.secure && !this.replay;
-    this.remainder = this.replay ? concat(shared.flight!, opened.remainder) : opened.remainder;
+    // A copy: the rest is written after connect() has returned, and the caller may reuse its buffer.
+    const rest = opened.remainder;
+    this.remainder = this.replay ? concat(shared.flight!, rest) : rest.byteLength === 0 ? rest : concat(rest);
     this.outcome = Promise.withResolvers<Socket<Data>>();
     this.promise = this.outcome.promise;
     this.promise.catch(() => {});
@@ -190,7 +194,7 @@ class Attempt<Data> implements ConnectAttempt<Data> {
     if (userData !== undefined) handlers.data = (socket, chunk) => this.onData(socket, chunk, userData);
     const userTimeout = user.timeout;
     if (userTimeout !== undefined) {
-      handlers.timeout = (socket) => (this.forwarding ? userTimeout.call(user, socket) : undefined);
+      handlers.timeout = (socket) => (this.forwarding ? userTimeout.call(socket, socket) : undefined);
     }
     // Always given with TLS: Bun then calls `open` at once and `handshake` when done.
     if (this.secure) handlers.handshake = (socket, success, error) => this.onHandshake(socket, success, error);
@@ -215,8 +219,12 @@ class Attempt<Data> implements ConnectAttempt<Data> {
       this.openCapturing(socket);
       // Nothing written in `open`: send the SYN empty, so a server that speaks first is reached.
       if (this.phase === "connecting" && this.alive(socket)) fo.socketSend(this.opened.fd, EMPTY_BYTES);
+      this.progress(socket);
+      return;
     }
-    this.progress(socket);
+    // Nothing to check or write yet: Bun polls the new socket for writable, and its first writable (or data)
+    // event comes once the handshake is over or failed; `progress` then reads the kernel's report once and writes
+    // the payload's rest. A failed connect reaches `close` with the kernel's error (ECONNREFUSED...).
   }
 
   /**
@@ -246,7 +254,7 @@ class Attempt<Data> implements ConnectAttempt<Data> {
       captured = false;
     }
     try {
-      this.user.open?.call(this.user, socket);
+      this.user.open?.call(socket, socket);
     } finally {
       try {
         delete (socket as unknown as { write?: unknown }).write;
@@ -324,20 +332,21 @@ class Attempt<Data> implements ConnectAttempt<Data> {
       return;
     }
     this.phase = "established";
-    // Bun keeps the first peer address it reads: read it while it is known (it stays after close).
-    void socket.remoteAddress;
+    // Bun keeps the first peer address it reads: read while it is known, it stays after close (the caller gave a
+    // name, not the address; otherwise it is read when asked, as with Bun.connect).
+    if (this.keepPeer) void socket.remoteAddress;
     this.outcome.resolve(socket);
     if (this.forwarding) return;
     this.forwarding = true;
-    if (!this.replay) this.user.open?.call(this.user, socket);
+    if (!this.replay) this.user.open?.call(socket, socket);
     const userData = this.user.data;
     if (this.held.length > 0) {
       for (const chunk of this.held.splice(0)) {
         if (!this.alive(socket) || userData === undefined) break;
-        userData.call(this.user, socket, chunk as never);
+        userData.call(socket, socket, chunk as never);
       }
     }
-    if (this.endHeld && this.alive(socket)) this.user.end?.call(this.user, socket);
+    if (this.endHeld && this.alive(socket)) this.user.end?.call(socket, socket);
   }
 
   private fail(error: Error): void {
@@ -358,7 +367,7 @@ class Attempt<Data> implements ConnectAttempt<Data> {
   private onDrain(socket: Socket<Data>): void {
     const forwarded = this.forwarding;
     if (this.connecting()) this.progress(socket);
-    if (forwarded) this.user.drain?.call(this.user, socket);
+    if (forwarded) this.user.drain?.call(socket, socket);
   }
 
   private onData(socket: Socket<Data>, chunk: unknown, userData: NonNullable<SocketHandler<Data>["data"]>): void {
@@ -366,27 +375,28 @@ class Attempt<Data> implements ConnectAttempt<Data> {
     // Readable may be reported before writable: the handshake may be done already.
     if (this.connecting()) this.progress(socket);
     if (this.early && this.opened.last?.established !== true) refreshRecord(this.opened);
-    if (forwarded || (this.forwarding && this.alive(socket))) userData.call(this.user, socket, chunk as never);
+    if (forwarded || (this.forwarding && this.alive(socket))) userData.call(socket, socket, chunk as never);
     else if (this.phase === "connecting") this.held.push(copyChunk(chunk));
   }
 
   private onEnd(socket: Socket<Data>): void {
     const forwarded = this.forwarding;
     if (this.connecting()) this.progress(socket);
-    refreshRecord(this.opened);
-    if (forwarded || (this.forwarding && this.alive(socket))) this.user.end?.call(this.user, socket);
+    // The report is final once the handshake is over: read again only if it was not (a failing connect).
+    if (this.opened.last?.established !== true) refreshRecord(this.opened);
+    if (forwarded || (this.forwarding && this.alive(socket))) this.user.end?.call(socket, socket);
     else if (this.phase === "connecting") this.endHeld = true;
   }
 
   private onError(socket: Socket<Data>, error: Error): void {
     this.reported = error;
-    if (this.forwarding) this.user.error?.call(this.user, socket, error);
+    if (this.forwarding) this.user.error?.call(socket, socket, error);
   }
 
   private onHandshake(socket: Socket<Data>, success: boolean, error: Error | null): void {
     refreshRecord(this.opened);
     if (this.phase === "connecting") this.establish(socket);
-    if (this.forwarding) this.user.handshake?.call(this.user, socket, success, error);
+    if (this.forwarding) this.user.handshake?.call(socket, socket, success, error);
   }
 
   private onClose(socket: Socket<Data>, error: Error | undefined): void {
@@ -395,7 +405,7 @@ class Attempt<Data> implements ConnectAttempt<Data> {
       this.phase = "failed";
       this.outcome.reject(closedEarly(error ?? this.reported, this.opened, this.secure));
     }
-    if (this.forwarding) this.user.close?.call(this.user, socket, error);
+    if (this.forwarding) this.user.close?.call(socket, socket, error);
   }
 }
 
@@ -416,8 +426,17 @@ export function startAttempt<Data>(
   claim: () => boolean,
   shared: SharedFlight,
   beforeAdopt?: (attempt: ConnectAttempt<Data>) => void,
+  keepPeer = true,
 ): ConnectAttempt<Data> {
-  const attempt = new Attempt(startFastOpenFd(address, plan), plan, claim, shared);
+  const opened = startFastOpenFd(address, plan);
+  // On loopback the connect call completes the handshake: with the payload sent, nothing is left to do.
+  const secure = plan.tls !== undefined && plan.tls !== false;
+  if (!secure && !shared.opened && isLoopback(address.ip) && establishedAtStart(opened)) {
+    const adopted = adoptEstablished(opened, plan, claim, keepPeer);
+    beforeAdopt?.(adopted);
+    return adopted;
+  }
+  const attempt = new Attempt(opened, plan, claim, shared, keepPeer);
   beforeAdopt?.(attempt);
   attempt.adopt();
   return attempt;

@@ -13,7 +13,8 @@ import type { KernelFastOpenStatus } from "../lowlevel/status.ts";
  * - `"none"`: it rode and was acknowledged;
  * - `"not-attempted"`: nothing to send in the SYN (no payload, not lazy) or `fastOpen: false`;
  * - `"no-cookie"`: no cookie for this server yet, the SYN asked for one;
- * - `"disabled"`: the platform refused TFO (client bit of `net.ipv4.tcp_fastopen` off): plain connect + send;
+ * - `"disabled"`: the platform refused TFO (client bit of `net.ipv4.tcp_fastopen` off), for this connect or
+ *   within the last `FASTOPEN_REFUSAL_MS` (remembered; `support().refusedUntil`): plain connect + send;
  * - `"data-not-acked"`: data went in the SYN but the server did not take it (no TFO there, bad cookie);
  * - `"syn-retransmitted"`: the SYN was lost and resent without data;
  * - `"blackhole"`: the kernel's blackhole detection turned TFO off;

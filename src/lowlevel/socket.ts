@@ -256,9 +256,20 @@ export function socketFastopenStatus(fd: number): KernelFastOpenStatus | null {
   return word < 0 ? null : decodeStatus(word);
 }
 
-/** True when this process fell back to plain connect because the platform refused TFO. */
+/**
+ * True while a refusal of TFO by the platform is remembered: connects take
+ * the plain path until it expires (`fastopenRefusedFor`).
+ */
 export function fastopenRefused(): boolean {
   return native().fo_fastopen_refused() === 1;
+}
+
+/** How long a refusal of TFO by the platform is remembered, in ms; the first connect after it tries TFO again. */
+export const FASTOPEN_REFUSAL_MS = 1000;
+
+/** Milliseconds the remembered refusal still holds (0..`FASTOPEN_REFUSAL_MS`); 0 when none is remembered. */
+export function fastopenRefusedFor(): number {
+  return native().fo_fastopen_refused_ms();
 }
 
 /** Forgets an earlier refusal, so the next connect tries TFO again (after enabling it). */

@@ -39,6 +39,7 @@ export const symbols = {
   fo_fastopen_status: { args: [i32], returns: i32 },
   fo_connect_start: { args: [ptr, u32, u32, u32, u32, ptr, u32, ptr], returns: i32 },
   fo_fastopen_refused: { args: [], returns: i32 },
+  fo_fastopen_refused_ms: { args: [], returns: i32 },
   fo_fastopen_reset: { args: [], returns: i32 },
 } as const;
 

@@ -90,7 +90,14 @@ const cases: Record<string, (args: string[]) => Promise<object>> = {
     const run = await cli(["probe", `127.0.0.1:${server.port}`, "--tls", "--json"]);
     const received = [await server.next(), await server.next()];
     server.stop();
-    return { run, serverAcked: received.map((r) => r.status?.acked ?? null) };
+    // Issue 11.5: a TFO server that answers the ClientHello in plain text (an HTTP error) is no TLS success.
+    const plain = recordingServer({ hostname: "127.0.0.1", reply: "HTTP/1.1 400 Bad Request\r\n\r\n" });
+    const plainRuns = [
+      await cli(["probe", `127.0.0.1:${plain.port}`, "--tls", "--json"]),
+      await cli(["probe", `127.0.0.1:${plain.port}`, "--tls"]),
+    ];
+    plain.stop();
+    return { run, serverAcked: received.map((r) => r.status?.acked ?? null), plainRuns };
   },
 
   /** `fastopen support`, as JSON and as text, in this namespace. */

@@ -52,49 +52,45 @@ suite("fastopen probe", () => {
     ]);
   });
 
-  test(
-    "a TFO server: exit 0; the first connection fetched the cookie, the second's payload rode in " +
-      "the SYN and was acked",
-    () => {
-      expect(r.custom.exitCode).toBe(0);
-      const report = probeJson(r.custom);
-      expect(report).toMatchObject({
-        verdict: "fastopen",
-        exitCode: 0,
-        synDataAcked: true,
-        cookieReceived: true,
-        payloadBytes: 7,
-      });
-      expect(report.target).toEqual({ host: "::1", port: r.tfoPort, tls: false });
-      const [first, second] = report.connections;
-      expect(first).toMatchObject({
-        attempt: 1,
-        ok: true,
-        sent: false,
-        acked: false,
-        reason: "no-cookie",
-        bytesInSyn: 0,
-        bytesAfterHandshake: 7,
-        address: "::1",
-      });
-      expect(first!.counters).toMatchObject({ TCPFastOpenCookieReqd: 1, TCPFastOpenActive: 0 });
-      expect(second).toMatchObject({
-        attempt: 2,
-        ok: true,
-        sent: true,
-        acked: true,
-        reason: "none",
-        bytesInSyn: 7,
-        bytesAfterHandshake: 0,
-      });
-      expect(second!.counters).toMatchObject({ TCPFastOpenActive: 1, TCPFastOpenPassive: 1, TCPFastOpenCookieReqd: 0 });
-      for (const c of report.connections) {
-        expect(typeof c.ms).toBe("number");
-        expect(c.ms!).toBeGreaterThan(0);
-      }
-      expect(report.host).toMatchObject({ platform: "linux", setting: 3, client: true, server: true });
-    },
-  );
+  test("a TFO server: exit 0; connection 1 fetched the cookie, connection 2's payload rode in the SYN, acked", () => {
+    expect(r.custom.exitCode).toBe(0);
+    const report = probeJson(r.custom);
+    expect(report).toMatchObject({
+      verdict: "fastopen",
+      exitCode: 0,
+      synDataAcked: true,
+      cookieReceived: true,
+      payloadBytes: 7,
+    });
+    expect(report.target).toEqual({ host: "::1", port: r.tfoPort, tls: false });
+    const [first, second] = report.connections;
+    expect(first).toMatchObject({
+      attempt: 1,
+      ok: true,
+      sent: false,
+      acked: false,
+      reason: "no-cookie",
+      bytesInSyn: 0,
+      bytesAfterHandshake: 7,
+      address: "::1",
+    });
+    expect(first!.counters).toMatchObject({ TCPFastOpenCookieReqd: 1, TCPFastOpenActive: 0 });
+    expect(second).toMatchObject({
+      attempt: 2,
+      ok: true,
+      sent: true,
+      acked: true,
+      reason: "none",
+      bytesInSyn: 7,
+      bytesAfterHandshake: 0,
+    });
+    expect(second!.counters).toMatchObject({ TCPFastOpenActive: 1, TCPFastOpenPassive: 1, TCPFastOpenCookieReqd: 0 });
+    for (const c of report.connections) {
+      expect(typeof c.ms).toBe("number");
+      expect(c.ms!).toBeGreaterThan(0);
+    }
+    expect(report.host).toMatchObject({ platform: "linux", setting: 3, client: true, server: true });
+  });
 
   test("--payload escapes arrive byte-exact; the server's own TCP_INFO agrees (no SYN data, then SYN data)", () => {
     const ping = [...new TextEncoder().encode("PING\r\n"), 0];
@@ -157,6 +153,7 @@ suite("fastopen probe", () => {
 
 suite("fastopen probe --tls", () => {
   let dir: string;
+  let r: { run: CliRun; serverAcked: Array<boolean | null>; plainRuns: CliRun[] };
   afterAll(() => {
     if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   });
@@ -164,11 +161,7 @@ suite("fastopen probe --tls", () => {
   test("the second connection's ClientHello rides in the SYN, acked (client report and server TCP_INFO)", () => {
     dir = mkdtempSync(join(tmpdir(), "fastopen-cli-tls-"));
     const { cert, key } = makeCertificate(dir);
-    const r = runScenarioCase<{ run: CliRun; serverAcked: Array<boolean | null> }>(
-      `${import.meta.dir}/cli.scenario.ts`,
-      ["probeTls", cert, key],
-      3,
-    );
+    r = runScenarioCase<typeof r>(`${import.meta.dir}/cli.scenario.ts`, ["probeTls", cert, key], 3);
     expect(r.run.exitCode).toBe(0);
     const report = probeJson(r.run);
     expect(report).toMatchObject({ verdict: "fastopen", payloadBytes: 0, target: { tls: true } });
@@ -176,6 +169,19 @@ suite("fastopen probe --tls", () => {
     expect(report.connections[1]).toMatchObject({ ok: true, sent: true, acked: true, reason: "none" });
     expect(report.connections[1]!.counters).toMatchObject({ TCPFastOpenActive: 1, TCPFastOpenPassive: 1 });
     expect(r.serverAcked).toEqual([false, true]);
+  });
+
+  test("a server answering the ClientHello in plain text: exit 1, handshake failed (EPROTO), no 2nd connection", () => {
+    const [json, text] = r.plainRuns;
+    expect(json!.exitCode).toBe(1);
+    const report = probeJson(json!);
+    expect(report).toMatchObject({ verdict: "unreachable", exitCode: 1, target: { tls: true } });
+    expect(report.connections).toHaveLength(1);
+    expect(report.connections[0]).toMatchObject({ ok: false, ms: null, error: { code: "EPROTO" } });
+    expect(report.connections[0]!.error!.message).toContain("WRONG_VERSION_NUMBER");
+    expect(text!.exitCode).toBe(1);
+    expect(text!.stdout).toMatch(/connection 1 {2}failed: EPROTO \(/);
+    expect(text!.stdout).not.toContain("acknowledged");
   });
 });
 
@@ -222,6 +228,23 @@ describe("CLI usage (no network)", () => {
     [["probe", "h", "--timeout"], /--timeout needs a value/],
     [["probe", "h", "--bogus"], /unknown option --bogus/],
     [["support", "extra"], /unexpected argument extra/],
+    // Issue 11.7: unknown short flags, loose numbers, repeated flags, bad scopes, bare IPv6 with a port.
+    [["probe", "-x"], /unknown option -x/],
+    [["probe", "h", "-x"], /unknown option -x/],
+    [["support", "-x"], /unknown option -x/],
+    [["demo", "-x"], /unknown option -x/],
+    [["probe", "h", "--timeout", "1e3"], /--timeout must be 1\.\.600000 ms, got "1e3"/],
+    [["probe", "h", "--timeout", "0x10"], /--timeout must be 1\.\.600000 ms, got "0x10"/],
+    [["probe", "h", "--timeout", " 5"], /--timeout must be 1\.\.600000 ms, got " 5"/],
+    [["probe", "h", "--timeout", "5.0"], /--timeout must be 1\.\.600000 ms, got "5\.0"/],
+    [["demo", "--count", "1e1"], /--count must be 1\.\.1000, got "1e1"/],
+    [["probe", "h", "--json", "--json"], /--json given more than once/],
+    [["probe", "h", "--timeout", "5", "--timeout", "6"], /--timeout given more than once/],
+    [["probe", "fe80::1%nosuch0"], /unknown network interface "nosuch0"/],
+    [["probe", "[fe80::1%nosuch0]:80"], /unknown network interface "nosuch0"/],
+    [["probe", "::1:7000"], /an IPv6 literal with a port needs brackets: \[::1\]:7000 for port 7000, \[::1:7000\]/],
+    [["probe", "1:2:3:4:5:6:7:8:443"], /an IPv6 literal with a port needs brackets/],
+    [["probe", "1:2:3"], /an IPv6 literal with a port needs brackets/],
   ];
   for (const [args, message] of usage) {
     test(`fastopen ${args.join(" ")}: exit 2 with the usage`, () => {

@@ -1,8 +1,8 @@
 /**
  * Fallback: client TFO disabled in the namespace (tcp_fastopen=2,
  * server only). sendto(MSG_FASTOPEN) is refused, the library falls back to
- * connect + send with the same contract, and remembers the refusal for the
- * process (fastopenRefused / fastopenReset).
+ * connect + send with the same contract, and remembers the refusal for a
+ * while (fastopenRefused / fastopenReset; its expiry: test/connect/refusal.test.ts).
  */
 import { beforeAll, describe, expect, test } from "bun:test";
 import { netnsUnavailable } from "../support/netns.ts";

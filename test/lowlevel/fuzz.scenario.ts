@@ -12,7 +12,7 @@
  * on both sides, checked after every call. The fds the library did not create
  * (a pipe, a file, UDP and Unix sockets) must stay open with the same target;
  * the fd table must come back to its baseline; TFO must never be turned off
- * for the process (`fastopenRefused()`), as TFO is on in this namespace.
+ * (`fastopenRefused()`), as TFO is on in this namespace.
  * Prints one JSON report.
  */
 import { closeSync, openSync } from "node:fs";
@@ -277,6 +277,8 @@ function lowLevelCase(): Case {
       return { name, args, call: () => fo.socketFastopenStatus(a(pickFd()) as number) };
     case "fastopenRefused":
       return { name, args, call: () => fo.fastopenRefused() };
+    case "fastopenRefusedFor":
+      return { name, args, call: () => fo.fastopenRefusedFor() };
     default:
       return { name, args, call: () => fo.fastopenReset() };
   }
@@ -312,6 +314,7 @@ const LOW_LEVEL = [
   "socketClose",
   "socketFastopenStatus",
   "fastopenRefused",
+  "fastopenRefusedFor",
   "fastopenReset",
 ] as const;
 
@@ -486,6 +489,10 @@ function judgeLowLevel(c: Case, result: unknown, before: ErrnoInfo | null): stri
   switch (c.name) {
     case "fastopenRefused":
       return typeof result === "boolean" ? "ok" : null;
+    case "fastopenRefusedFor":
+      return Number.isInteger(result) && (result as number) >= 0 && (result as number) <= fo.FASTOPEN_REFUSAL_MS
+        ? "ok"
+        : null;
     case "fastopenReset":
       return result === undefined ? "ok" : null;
     case "socketFastopenStatus":

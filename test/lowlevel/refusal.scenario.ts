@@ -1,6 +1,6 @@
 /**
- * When does the library decide that the platform refuses TFO (and stop trying
- * for the rest of the process)? Only when TFO itself is refused, never because
+ * When does the library decide that the platform refuses TFO (and skip it
+ * for FASTOPEN_REFUSAL_MS)? Only when TFO itself is refused, never because
  * the TFO call was made on a socket in the wrong state. Run in a private
  * namespace; `net.ipv4.tcp_fastopen` is whatever the test set.
  * Prints `{ sysctl, cases: { label: { result, code, refused } } }`.
