@@ -32,7 +32,8 @@ for (const [where, setup] of [
   ["loopback", []],
   ["local", ["ip addr add fd00::5/128 dev lo nodad"]],
 ] as const) {
-  suite(`connect() with the payload in the SYN, ${where === "loopback" ? "to ::1" : "to a local non-loopback address"}`, () => {
+  const to = where === "loopback" ? "to ::1" : "to a local non-loopback address";
+  suite(`connect() with the payload in the SYN, ${to}`, () => {
     let report: Report;
     beforeAll(() => {
       report = runScenarioCase<Report>(`${import.meta.dir}/lean.scenario.ts`, [where], 3, [...setup]);

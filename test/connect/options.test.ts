@@ -144,7 +144,7 @@ describe("checkConnectOptions", () => {
     expect(() => checkConnect({ hostname: "" })).toThrow(/hostname must not be empty/);
   });
 
-  test("the payload is a view of the caller's bytes (connect() copies what outlives the call); none: the empty view", () => {
+  test("the payload is a view of the caller's bytes (connect() copies what outlives the call); none: empty", () => {
     const mine = new Uint8Array([1, 2, 3]);
     const checked = checkConnect({ payload: mine });
     mine[0] = 9;
