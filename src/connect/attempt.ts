@@ -21,13 +21,15 @@ import { closeRecord, refreshRecord, registerConnection } from "./status.ts";
 
 /**
  * What the attempts of one connect() call share: whether the user's `open`
- * has run (on a deferred lazy attempt), and what it wrote while the SYN
- * waited (the first flight), which a later attempt of a race sends instead
- * of running `open` again.
+ * has run (on a deferred lazy attempt), what it wrote while the SYN waited
+ * (the first flight) and whether it then ended the socket, which a later
+ * attempt of a race replays instead of running `open` again.
  */
 export interface SharedFlight {
   opened: boolean;
   flight: Uint8Array | null;
+  /** The user's `open` called `end()` after its writes: a replaying attempt ends its socket too. */
+  ended: boolean;
 }
 
 /** The bytes of a `socket.write(data, byteOffset?, byteLength?)` argument. */
@@ -320,6 +322,12 @@ class Attempt<Data> implements ConnectAttempt<Data> {
     for (const name of CLOSERS) {
       const close = socket[name] as (...args: unknown[]) => unknown;
       ownMethod(socket, name, (...args: unknown[]): unknown => {
+        if (name === "end") {
+          shared.ended = true;
+          const bytes = args[0] === undefined ? EMPTY_BYTES : writtenBytes(args[0], args[1], args[2]);
+          if (bytes === null) captured = false;
+          else if (bytes.byteLength > 0) parts.push(bytes.slice());
+        }
         this.closing(socket);
         return close.apply(socket, args);
       });
@@ -427,6 +435,8 @@ class Attempt<Data> implements ConnectAttempt<Data> {
       }
     }
     if (this.endHeld && this.alive(socket)) this.invoke(socket, this.user.end as UserHandler<Data> | undefined);
+    // The user's `open` (run by another attempt) ended its socket after the first flight: so does this one.
+    if (this.replay && this.shared.ended && this.alive(socket)) socket.end();
   }
 
   /**

@@ -75,9 +75,11 @@ const cases: Record<string, (args: string[]) => Promise<object>> = {
 
   /**
    * Issue 11.7: a lazy connect to [::1, 127.0.0.1] (cookies for both) where
-   * ::1 refuses: `open` runs once, the request reaches 127.0.0.1 once.
+   * ::1 refuses: `open` runs once, the request reaches 127.0.0.1 once. With
+   * `then = "end"`, `open` ends the socket after its write: the connection
+   * to 127.0.0.1 is ended too (the server sees the client's FIN).
    */
-  async lazyOpens() {
+  async lazyOpens([then = "stay"]) {
     const six = recordingServer({ hostname: "::1" });
     const port = six.port;
     await warm("::1", six);
@@ -99,13 +101,14 @@ const cases: Record<string, (args: string[]) => Promise<object>> = {
         open(s: Socket<undefined>) {
           opens++;
           s.write(request);
+          if (then === "end") s.end();
         },
         data() {},
       },
     });
     const remoteAddress = socket.remoteAddress;
     const pending = four.next();
-    socket.end();
+    if (then !== "end") socket.end();
     const received = new TextDecoder().decode((await pending).bytes);
     four.stop();
     return { opens, remoteAddress, received: received === request ? "request" : received };

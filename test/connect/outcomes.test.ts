@@ -36,10 +36,16 @@ suite("outcomes that match what happened", () => {
     expect(r.fdsAfter).toBe(r.fdsBefore);
   }, 30_000);
 
-  test("lazy connect, the first address refuses: open runs once, the request reaches the second address once", () => {
-    const r = runScenarioCase<{ opens: number; remoteAddress: string; received: string }>(SCENARIO, ["lazyOpens"]);
-    expect(r).toMatchObject({ opens: 1, remoteAddress: "127.0.0.1", received: "request" });
-  });
+  for (const then of ["stay", "end"]) {
+    test(`lazy connect, the first address refuses: open (${then}) runs once, the request reaches the second once`, () => {
+      const r = runScenarioCase<{ opens: number; remoteAddress: string; received: string }>(SCENARIO, [
+        "lazyOpens",
+        then,
+      ]);
+      // With "end", the server's record completes only on the client's FIN: the end was replayed.
+      expect(r).toMatchObject({ opens: 1, remoteAddress: "127.0.0.1", received: "request" });
+    }, 30_000);
+  }
 
   test("a peer's half-close during an 8 MiB payload: not ECONNRESET; with allowHalfOpen every byte arrives", () => {
     const r = runScenarioCase<{
