@@ -25,6 +25,7 @@ const server = listen({
 });
 
 const saw: string[] = [];
+const closed = Promise.withResolvers<void>();
 const handlers: SocketHandler<undefined> = {
   open(s: Socket<undefined>) {
     s.write("x");
@@ -37,6 +38,7 @@ const handlers: SocketHandler<undefined> = {
     if (which === "end") throw new Error("boom in end");
   },
   close() {
+    closed.resolve();
     if (which === "close") throw new Error("boom in close");
   },
 };
@@ -57,6 +59,8 @@ if (lazy) {
 const options = { hostname: "127.0.0.1", port: server.port, socket: handlers };
 if (impl === "bun") await Bun.connect(options);
 else await connect({ ...options, lazy });
-await Bun.sleep(200);
+// The server ends after the client's first bytes: every handler has run once `close` has.
+await closed.promise;
+await Bun.sleep(0);
 server.stop(true);
 console.log(JSON.stringify({ saw, survived: true }));
