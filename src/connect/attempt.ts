@@ -143,7 +143,7 @@ function handshakeFailed(error: Error | null, opened: FastOpenFd): SystemError {
 }
 
 /** A user handler as `invoke` calls it (the arguments after the socket are the event's). */
-type UserHandler<Data> = (this: SocketHandler<Data>, socket: Socket<Data>, a: never, b: never, c: never) => unknown;
+type UserHandler<Data> = (this: SocketHandler<Data>, socket: Socket<Data>, a: never, b: never) => unknown;
 
 /** The socket methods by which the application closes it. */
 const CLOSERS = ["end", "terminate"] as const;
@@ -448,7 +448,7 @@ class Attempt<Data> implements ConnectAttempt<Data> {
   private invoke(socket: Socket<Data>, handler: UserHandler<Data> | undefined, a?: unknown, b?: unknown): void {
     if (handler === undefined) return;
     try {
-      handler.call(this.user, socket, a as never, b as never, undefined as never);
+      handler.call(this.user, socket, a as never, b as never);
     } catch (thrown) {
       const onError = this.user.error as UserHandler<Data> | undefined;
       if (onError === undefined || handler === onError) reportError(thrown);
