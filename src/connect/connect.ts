@@ -161,7 +161,7 @@ const CLAIM_ALWAYS = (): boolean => true;
 
 /** What the attempts of one connect() call share: nothing yet. */
 function newFlight(): SharedFlight {
-  return { opened: false, flight: null };
+  return { opened: false, flight: null, ended: false };
 }
 
 async function connectChecked<Data>(checked: CheckedConnect<Data>): Promise<Socket<Data>> {
