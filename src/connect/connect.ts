@@ -150,8 +150,9 @@ export async function connect<Data = undefined>(options: ConnectOptions<Data>): 
   } catch (error) {
     try {
       await onError.call(checked.handlers, null as unknown as Socket<Data>, error as Error);
-    } catch {
-      // A throwing connectError handler must not hide the connect error.
+    } catch (thrown) {
+      // Reported as uncaught (printed, exit code 1), as a throw in any handler; the connect error stays the rejection.
+      reportError(thrown);
     }
     throw error;
   }

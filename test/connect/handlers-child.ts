@@ -25,6 +25,21 @@ const server = listen({
 });
 
 const saw: string[] = [];
+if (which === "connectError") {
+  // A closed port: connect() rejects, after a connectError handler that throws.
+  const closedPort = listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = closedPort.port;
+  closedPort.stop(true);
+  const thrower = () => {
+    throw new Error("boom in connectError");
+  };
+  await connect({ hostname: "127.0.0.1", port, socket: { data() {}, connectError: thrower } }).catch((error) =>
+    saw.push((error as { code?: string }).code ?? String(error)),
+  );
+  await Bun.sleep(0);
+  console.log(JSON.stringify({ saw, survived: true }));
+  process.exit();
+}
 const closed = Promise.withResolvers<void>();
 const handlers: SocketHandler<undefined> = {
   open(s: Socket<undefined>) {

@@ -41,6 +41,7 @@ const cases: Record<string, (args: string[]) => Promise<object>> = {
         for (const mode of impl === "bun" ? ["plain"] : ["plain", "lazy"])
           for (const withError of ["no", "yes"])
             runs[`${which}/${impl}/${mode}/${withError}`] = await run(which, impl, mode, withError);
+    runs.connectError = await run("connectError", "fastopen", "plain", "no");
     return { runs };
   },
 };

@@ -21,6 +21,14 @@ suite("exceptions thrown in user handlers", () => {
     ]).runs;
   }, 60_000);
 
+  test("a throw in connectError is reported (printed, exit 1) and connect() still rejects with the connect error", () => {
+    expect(runs.connectError).toEqual({
+      exitCode: 1,
+      printed: true,
+      report: { saw: ["ECONNREFUSED"], survived: true },
+    });
+  });
+
   for (const which of ["open", "data", "end", "close"]) {
     test(`a throw in ${which} without an error handler is printed and the exit code is 1, as with Bun.connect`, () => {
       const reference = runs[`${which}/bun/plain/no`]!;
