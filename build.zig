@@ -69,8 +69,9 @@ fn add_relay(
     return b.addInstallArtifact(relay, .{ .dest_dir = .{ .override = .{ .custom = "bench" } } });
 }
 
-/// The library's module. No stack protector: it would import glibc's
-/// `__stack_chk_guard` (absent from musl); `strip` drops debug info and the
+/// The library's module. No stack protector: it adds `__stack_chk_guard` and
+/// `__stack_chk_fail` imports (arm64) to a library that should need only the
+/// socket calls from libc; `strip` drops debug info and the
 /// symbol table from shipped builds.
 fn root_module(
     b: *std.Build,

@@ -1,11 +1,13 @@
 /**
  * `bun run bench` (`--quick` for a smoke run under a minute): every
- * benchmark in one run, one table, one chart.
+ * benchmark of issue #4 in one run, one table, one chart.
  *
  * 1. latency over an emulated link (TUN relay with a fixed one-way delay)
- * 2. connection rate on loopback with TFO (against a native C client)
- * 3. the cost of the FFI path
+ * 2. connection rate and client CPU on loopback with TFO and over the relay
+ *    link (against native C clients)
+ * 3. the cost of the FFI path, and syscalls per connection
  * 4. memory and fds over many connections
+ * 5. user-space instructions per connection (callgrind), steady state and JIT warm-up
  *
  * Needs Linux, root (network namespaces; only namespaces this run creates
  * are touched, never the host's sysctls), /dev/net/tun, `ip`, `cc`, a zig
@@ -25,6 +27,7 @@ import { fullReport } from "./report/table.ts";
 import { checkTargets } from "./report/targets.ts";
 import type { BenchResults, Machine } from "./report/types.ts";
 import { type FfiOptions, runFfi } from "./sections/ffi.ts";
+import { type InstructionOptions, type InstructionResult, runInstructions } from "./sections/instructions.ts";
 import { type LatencyOptions, runLatency } from "./sections/latency.ts";
 import { type MemoryOptions, runMemory } from "./sections/memory.ts";
 import { type RateOptions, runRate } from "./sections/rate.ts";
@@ -34,6 +37,7 @@ interface Plan {
   rate: RateOptions;
   ffi: FfiOptions;
   memory: MemoryOptions;
+  instructions: InstructionOptions;
 }
 
 const FULL_SAMPLES: Record<number, number> = { 1: 200, 10: 100, 50: 40 };
@@ -42,15 +46,35 @@ const QUICK_SAMPLES: Record<number, number> = { 1: 15, 10: 8, 50: 3 };
 const PLANS: Record<"full" | "quick", Plan> = {
   full: {
     latency: { delaysMs: [1, 10, 50], samples: (d) => FULL_SAMPLES[d] ?? 40, warm: 3 },
-    rate: { concurrencies: [1, 64], ms: 5000, rounds: 10, warmMs: 200 },
-    ffi: { calls: 500_000, runs: 3, callgrind: true, callgrindCalls: [25_000, 75_000], straceMs: 500 },
+    rate: {
+      concurrencies: [1, 64],
+      ms: 5000,
+      rounds: 10,
+      warmMs: 200,
+      linkDelaysUs: [1000, 250],
+      linkConcurrency: 64,
+      linkMs: 3000,
+      linkRounds: 6,
+    },
+    ffi: { calls: 500_000, runs: 3, callgrind: true, callgrindCalls: 50_000, callgrindRounds: 5, straceMs: 500 },
     memory: { total: 100_000, conc: 16, warm: 2000, checkpoints: 10 },
+    instructions: { concurrencies: [1, 64], warm: 20_000, n: 1000, rounds: 5, step: 1000, steps: 20 },
   },
   quick: {
     latency: { delaysMs: [1, 10, 50], samples: (d) => QUICK_SAMPLES[d] ?? 3, warm: 2 },
-    rate: { concurrencies: [1, 64], ms: 500, rounds: 1, warmMs: 150 },
-    ffi: { calls: 100_000, runs: 1, callgrind: false, callgrindCalls: [0, 0], straceMs: 200 },
+    rate: {
+      concurrencies: [1, 64],
+      ms: 500,
+      rounds: 1,
+      warmMs: 150,
+      linkDelaysUs: [1000, 250],
+      linkConcurrency: 64,
+      linkMs: 400,
+      linkRounds: 1,
+    },
+    ffi: { calls: 100_000, runs: 1, callgrind: false, callgrindCalls: 0, callgrindRounds: 0, straceMs: 200 },
     memory: { total: 5000, conc: 16, warm: 500, checkpoints: 5 },
+    instructions: { concurrencies: [1], warm: 200, n: 100, rounds: 1, step: 100, steps: 2 },
   },
 };
 
@@ -101,12 +125,24 @@ function write(results: BenchResults): string {
   return report;
 }
 
+/** Section 5, or why it was skipped (no valgrind or no client-request shim). */
+async function instructionsOrWhy(
+  built: ReturnType<typeof build>,
+  options: InstructionOptions,
+  log: (line: string) => void,
+): Promise<{ result: InstructionResult | null; why?: string }> {
+  if (spawnSync("valgrind", ["--version"], { stdio: "ignore" }).status !== 0)
+    return { result: null, why: "valgrind is not installed" };
+  if (built.cgreq === null) return { result: null, why: "valgrind/callgrind.h is missing (no client requests)" };
+  return { result: await runInstructions(built, options, log) };
+}
+
 async function main(): Promise<void> {
   const mode = process.argv.includes("--quick") ? "quick" : "full";
   if (process.argv.includes("--render")) {
     // Redraw the tables and the chart from the last run's JSON, measuring nothing.
     const results = JSON.parse(readFileSync(join(import.meta.dir, "results", `${mode}.json`), "utf8")) as BenchResults;
-    results.targets = checkTargets(results.latency, results.rate, results.memory);
+    results.targets = checkTargets(results);
     console.log(write(results));
     return;
   }
@@ -130,21 +166,19 @@ async function main(): Promise<void> {
   const ffi = await runFfi(built, plan.ffi, log);
   log("4. memory and fds");
   const memory = await runMemory(built, plan.memory, log);
+  log("5. instructions per connection (callgrind)");
+  const cg = await instructionsOrWhy(built, plan.instructions, log);
+  const measured = { latency, rate, ffi, memory, instructions: cg.result, instructionsSkipped: cg.why };
   const results: BenchResults = {
     mode,
     machine: info,
     seconds: (performance.now() - started) / 1000,
-    latency,
-    rate,
-    ffi,
-    memory,
-    targets: checkTargets(latency, rate, memory),
+    ...measured,
+    targets: checkTargets(measured),
   };
   console.log(write(results));
-  log(
-    `done in ${results.seconds.toFixed(0)} s: bench/results/${mode}.json, ${mode}.md, ` +
-      `${mode === "full" ? "chart" : "quick"}.svg`,
-  );
+  const chart = mode === "full" ? "chart" : "quick";
+  log(`done in ${results.seconds.toFixed(0)} s: bench/results/${mode}.json, ${mode}.md, ${chart}.svg`);
 }
 
 await main();

@@ -12,7 +12,7 @@ import { ROOT, ZIG } from "./toolchain.mjs";
 
 /** Runs a command in the repository, inheriting stdio; exits when it fails. */
 function run(cmd, args) {
-  console.log(`$ ${[cmd, ...args].join(" ")}`);
+  console.error(`$ ${[cmd, ...args].join(" ")}`);
   const r = spawnSync(cmd, args, { stdio: "inherit", cwd: ROOT });
   if (r.status !== 0) {
     console.error(`prepack failed: ${cmd} exited with ${r.status ?? r.signal}`);

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // One-command set-up: installs the pinned Zig (PyPI `ziglang`) and the npm
 // dependencies (pinned Bun among them), the Debian tools and servers the tests
-// use when run as root, builds the native library, then runs the demo.
+// use when run as root and the foreign runtimes of the shipping tests, builds
+// the native library, then runs the demo.
 // Usage: npm run setup [-- --no-demo]
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -49,7 +50,8 @@ run("npm", [existsSync(`${ROOT}/package-lock.json`) ? "ci" : "install", "--no-au
 // (test/clients/) start real servers: redis, PostgreSQL, memcached, nginx (with openssl for its
 // certificate) and MariaDB. They start their own server processes inside the tests' private
 // namespaces, on their own ports and temporary directories: a service the package starts on the
-// host (where policy-rc.d allows it) does not interfere.
+// host (where policy-rc.d allows it) does not interfere. The shipping tests (test/ship/) run arm64
+// Bun under qemu-user (glibc from libc6-arm64-cross) and patch musl Bun with patchelf.
 const APT = {
   ip: "iproute2",
   iptables: "iptables",
@@ -59,6 +61,9 @@ const APT = {
   nginx: "nginx-light",
   openssl: "openssl",
   mariadbd: "mariadb-server",
+  "qemu-aarch64-static": "qemu-user-static",
+  "/usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1": "libc6-arm64-cross",
+  patchelf: "patchelf",
 };
 const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
 const missing = Object.entries(APT)
@@ -70,6 +75,8 @@ if (process.platform === "linux" && isRoot && missing.length > 0 && have("apt-ge
     env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
   });
 }
+// Bun's musl and arm64 builds and musl 1.2.5 for the shipping tests (cached in .cache/ship).
+if (process.platform === "linux" && process.arch === "x64" && isRoot) run("node", ["scripts/ship-deps.mjs"]);
 
 run(ZIG, ["build", "-Doptimize=ReleaseSafe"]);
 if (!process.argv.includes("--no-demo")) run(BUN, ["src/cli/main.ts", "demo"]);

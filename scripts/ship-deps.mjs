@@ -140,9 +140,13 @@ function muslCxx(arch, lib) {
     dir,
     readdirSync(dir).find((f) => f.endsWith(".whl")),
   );
-  const extract =
-    "import sys, zipfile\nz = zipfile.ZipFile(sys.argv[1])\n" +
-    "for n in z.namelist():\n    if '.libs/' in n and not n.endswith('/'): open(sys.argv[2] + '/' + n.split('/')[-1], 'wb').write(z.read(n))\n";
+  const extract = [
+    "import sys, zipfile",
+    "z = zipfile.ZipFile(sys.argv[1])",
+    "for n in z.namelist():",
+    "    if '.libs/' in n and not n.endswith('/'):",
+    "        open(sys.argv[2] + '/' + n.split('/')[-1], 'wb').write(z.read(n))",
+  ].join("\n");
   run("python3", ["-c", extract, wheel, lib]);
   for (const [prefix, link] of [
     ["libstdc++-", "libstdc++.so.6"],

@@ -4,7 +4,8 @@
  *
  *   tfo server <port>                          epoll TFO server on [::]:port: reads 64 B, answers 64 B, closes on
  *                                              EOF; exits when its stdin (a pipe) closes
- *   tfo rate <ip6> <port> <conc> <ms> <warm-ms>    TFO client loop (sendto MSG_FASTOPEN); JSON on stdout
+ *   tfo rate <ip6> <port> <conc> <ms> <warm-ms> [plain]  TFO client loop (sendto MSG_FASTOPEN; with `plain`:
+ *                                              connect, then write); JSON on stdout
  *   tfo librate <lib> <ip6> <port> <ms> <warm-ms>  the same loop (concurrency 1) through libfastopen's fo_* calls
  *   tfo ffi <lib> <calls>                      fo_socket_fastopen_connect6 on a closed fd, <calls> times; JSON
  *
@@ -137,11 +138,19 @@ struct conn {
   int got;
 };
 
-/* Opens a connection with the request in the SYN; returns the epoll events to wait for. */
+/* 1: the client loops connect plainly (connect, then write the request), for TFO's baseline. */
+static int plain_mode;
+
+/* Opens a connection with the request in the SYN (or a plain connect); returns the epoll events to wait for. */
 static uint32_t conn_start(struct conn *c, const struct sockaddr_in6 *sa) {
   c->fd = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (c->fd < 0) die("socket");
   c->got = 0;
+  c->sent = 0;
+  if (plain_mode) {
+    if (connect(c->fd, (const struct sockaddr *)sa, sizeof *sa) < 0 && errno != EINPROGRESS) die("connect");
+    return EPOLLOUT;
+  }
   ssize_t n = sendto(c->fd, request, MSG_LEN, MSG_FASTOPEN | MSG_NOSIGNAL, (const struct sockaddr *)sa, sizeof *sa);
   if (n < 0 && errno != EINPROGRESS) die("sendto(MSG_FASTOPEN)");
   c->sent = n < 0 ? 0 : (int)n;
@@ -183,8 +192,13 @@ static long blocking_loop(const struct sockaddr_in6 *sa, double until) {
   do {
     int fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) die("socket");
-    ssize_t n = sendto(fd, request, MSG_LEN, MSG_FASTOPEN | MSG_NOSIGNAL, (const struct sockaddr *)sa, sizeof *sa);
-    if (n != MSG_LEN) die("sendto(MSG_FASTOPEN) short");
+    if (plain_mode) {
+      if (connect(fd, (const struct sockaddr *)sa, sizeof *sa) < 0) die("connect");
+      if (write(fd, request, MSG_LEN) != MSG_LEN) die("write short");
+    } else {
+      ssize_t n = sendto(fd, request, MSG_LEN, MSG_FASTOPEN | MSG_NOSIGNAL, (const struct sockaddr *)sa, sizeof *sa);
+      if (n != MSG_LEN) die("sendto(MSG_FASTOPEN) short");
+    }
     int got = 0;
     while (got < MSG_LEN) {
       ssize_t r = read(fd, buf, sizeof buf);
@@ -237,9 +251,8 @@ static long run_loop(const struct sockaddr_in6 *sa, int conc, double ms) {
 
 /* `made`: every connection, warm-up included (to compare with the TFO counters). */
 static void print_rate(long done, double ms, long made) {
-  double seconds = ms / 1e3;
-  printf("{\"connections\":%ld,\"seconds\":%.3f,\"rate\":%.1f,\"made\":%ld}\n", done, seconds,
-         (double)done / seconds, made);
+  printf("{\"connections\":%ld,\"seconds\":%.3f,\"rate\":%.1f,\"made\":%ld}\n", done, ms / 1e3,
+         (double)done / (ms / 1e3), made);
 }
 
 static int cmd_rate(const char *ip, const char *port, int conc, double ms, double warm) {
@@ -347,12 +360,14 @@ static int cmd_ffi(const char *path, long calls) {
 
 int main(int argc, char **argv) {
   if (argc == 3 && strcmp(argv[1], "server") == 0) return cmd_server(argv[2]);
-  if (argc == 7 && strcmp(argv[1], "rate") == 0)
+  if ((argc == 7 || (argc == 8 && strcmp(argv[7], "plain") == 0)) && strcmp(argv[1], "rate") == 0) {
+    plain_mode = argc == 8;
     return cmd_rate(argv[2], argv[3], atoi(argv[4]), atof(argv[5]), atof(argv[6]));
+  }
   if (argc == 7 && strcmp(argv[1], "librate") == 0)
     return cmd_librate(argv[2], argv[3], argv[4], atof(argv[5]), atof(argv[6]));
   if (argc == 4 && strcmp(argv[1], "ffi") == 0) return cmd_ffi(argv[2], atol(argv[3]));
-  fprintf(stderr, "usage: tfo server <port> | rate <ip6> <port> <conc> <ms> <warm-ms>"
+  fprintf(stderr, "usage: tfo server <port> | rate <ip6> <port> <conc> <ms> <warm-ms> [plain]"
                   " | librate <lib> <ip6> <port> <ms> <warm-ms> | ffi <lib> <calls>\n");
   return 2;
 }

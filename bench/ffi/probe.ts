@@ -5,9 +5,11 @@
  * and (in bench/c/tfo.c `ffi`) C calling the same export.
  *
  *   bun bench/ffi/probe.ts time <calls>     JSON: ns per call of each path
- *   bun bench/ffi/probe.ts count <calls>    makes <calls> wrapper calls (for callgrind)
- *   bun bench/ffi/probe.ts count-raw <calls>  makes <calls> raw FFI calls (for callgrind)
+ *   bun bench/ffi/probe.ts count <calls> <rounds>   under callgrind (FASTOPEN_CGREQ: the client-request shim):
+ *     after a warm-up of both paths, <rounds> windows of <calls> wrapper calls and of <calls> raw calls,
+ *     alternating, each dumped on its own ("wrapper <i>", "raw <i>")
  */
+import { dlopen, FFIType } from "bun:ffi";
 import { closeSync, openSync } from "node:fs";
 import { socketFastopenConnect6 } from "../../src/lowlevel/socket.ts";
 import { native } from "../../src/native/library.ts";
@@ -52,9 +54,23 @@ const fd = closedFd();
 if (mode === "time") {
   const result = { calls, wrapperNs: nsPerCall(wrapper, fd, calls), rawNs: nsPerCall(raw, fd, calls) };
   console.log(JSON.stringify(result));
-} else if (mode === "count" || mode === "count-raw") {
-  (mode === "count" ? wrapper : raw)(fd, calls);
-  console.log(JSON.stringify({ calls }));
+} else if (mode === "count") {
+  const rounds = Number(process.argv[4] ?? 5);
+  const cg = dlopen(process.env.FASTOPEN_CGREQ ?? "", {
+    fo_bench_cg_dump: { returns: FFIType.void, args: [FFIType.cstring] },
+  }).symbols;
+  const dump = (name: string): void => cg.fo_bench_cg_dump(Buffer.from(`${name}\0`));
+  // Past the JIT's tier-ups before anything is counted.
+  wrapper(fd, 200_000);
+  raw(fd, 200_000);
+  dump("warm");
+  for (let i = 0; i < rounds; i++) {
+    wrapper(fd, calls);
+    dump(`wrapper ${i}`);
+    raw(fd, calls);
+    dump(`raw ${i}`);
+  }
+  console.log(JSON.stringify({ calls, rounds }));
 } else {
-  throw new TypeError(`mode must be "time", "count" or "count-raw", got ${mode}`);
+  throw new TypeError(`mode must be "time" or "count", got ${mode}`);
 }

@@ -1,8 +1,9 @@
 /**
  * Builds the benchmark's native helpers into zig-out/bench/: the delay relay
- * (Zig, bench/relay/relay.zig, by build.zig's `relay` step) and the C
- * reference programs (bench/c/tfo.c, with the machine's `cc`). Each is
- * rebuilt only when one of its sources is newer.
+ * (Zig, bench/relay/relay.zig, by build.zig's `relay` step), the C
+ * reference programs (bench/c/tfo.c, with the machine's `cc`) and the
+ * callgrind client-request shim (bench/c/cgreq.c). Each is rebuilt only
+ * when one of its sources is newer.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
@@ -21,6 +22,8 @@ export interface Built {
   tfo: string;
   library: string;
   bun: string;
+  /** The callgrind client-request shim (bench/c/cgreq.c), or null when valgrind's headers are missing. */
+  cgreq: string | null;
 }
 
 /** True when `output` is missing or older than any of `sources`. */
@@ -59,7 +62,22 @@ export function build(log: (line: string) => void): Built {
     log("building the C reference client/server (cc -O2)...");
     run(process.env.CC ?? "cc", ["-O2", "-Wall", "-Wextra", "-I", include, "-o", tfo, tfoSource, "-ldl"]);
   }
-  return { relay, tfo, library, bun: process.execPath };
+  return { relay, tfo, library, bun: process.execPath, cgreq: buildCgreq(log) };
+}
+
+/** Builds zig-out/bench/libcgreq.so when valgrind's callgrind.h is there; null otherwise. */
+function buildCgreq(log: (line: string) => void): string | null {
+  const output = join(OUT, "libcgreq.so");
+  const source = join(ROOT, "bench", "c", "cgreq.c");
+  if (!stale(output, source)) return output;
+  try {
+    log("building the callgrind client-request shim (cc -shared)...");
+    run(process.env.CC ?? "cc", ["-O2", "-Wall", "-shared", "-fPIC", "-o", output, source]);
+    return output;
+  } catch (error) {
+    log(`  no callgrind shim: ${(error as Error).message.split("\n")[0]}`);
+    return null;
+  }
 }
 
 const temporary: string[] = [];

@@ -14,3 +14,16 @@ export function percentile(values: readonly number[], p: number): number {
 export function median(values: readonly number[]): number {
   return percentile(values, 50);
 }
+
+/** A median with the lowest and highest value it was taken from. */
+export interface Spread {
+  median: number;
+  low: number;
+  high: number;
+}
+
+/** The median of `values` and their range (NaN for all three when empty). */
+export function spread(values: readonly number[]): Spread {
+  if (values.length === 0) return { median: Number.NaN, low: Number.NaN, high: Number.NaN };
+  return { median: median(values), low: Math.min(...values), high: Math.max(...values) };
+}

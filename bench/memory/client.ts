@@ -1,6 +1,6 @@
 /**
  * Memory and descriptors over many connections: `total` connections (64-byte
- * request, 64-byte response, close) through `connect()` or `Bun.connect`,
+ * request, 64-byte response, close) through one client kind (bench/lib/clients.ts),
  * `conc` at a time, with RSS, open fds and the JS heap sampled (after a full
  * GC) before, at checkpoints, and after. A warm-up of `warm` connections
  * comes first so that one-time costs (JIT, the library, pools) are not
@@ -12,12 +12,11 @@
 
 import { heapStats } from "bun:jsc";
 import { readdirSync } from "node:fs";
-import { connect } from "../../src/connect/connect.ts";
-import { exchangeHandlers, REQUEST, type Waiter, waiter, writingHandlers } from "../lib/exchange.ts";
+import { exchangeOnce, exchanges, type LoopKind } from "../lib/clients.ts";
 import { reply } from "../lib/proc.ts";
 
 interface Config {
-  kind: "connect" | "bun";
+  kind: LoopKind;
   host: string;
   port: number;
   total: number;
@@ -36,30 +35,8 @@ export interface Footprint {
 }
 
 const config = JSON.parse(process.argv[2] ?? "{}") as Config;
-async function once(): Promise<void> {
-  const { data, done } = waiter();
-  if (config.kind === "connect")
-    await connect<Waiter>({
-      hostname: config.host,
-      port: config.port,
-      payload: REQUEST,
-      socket: exchangeHandlers,
-      data,
-    });
-  else await Bun.connect<Waiter>({ hostname: config.host, port: config.port, socket: writingHandlers, data });
-  await done;
-}
-
-async function many(count: number): Promise<void> {
-  let left = count;
-  const worker = async (): Promise<void> => {
-    while (left > 0) {
-      left--;
-      await once();
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(config.conc, count) }, worker));
-}
+const once = exchangeOnce(config.kind, config.host, config.port);
+const many = (count: number): Promise<void> => exchanges(once, count, config.conc);
 
 async function footprint(connections: number): Promise<Footprint> {
   // Let closing sockets finish (their FIN exchange), then collect.

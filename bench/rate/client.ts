@@ -3,50 +3,23 @@
  * so that several short runs can be interleaved with the other kinds without
  * paying the start-up again. Each line `{"conc":64,"ms":5000,"warmMs":500}`
  * runs `conc` loops of (connect, 64-byte request, 64-byte response, close)
- * and answers `{"connections":..,"seconds":..,"rate":..,"made":..}`: the
- * connections completed inside the measured window, and all made (warm-up
- * included, for the TFO counters).
+ * and answers `{"connections":..,"seconds":..,"rate":..,"made":..,"cpuUs":..}`:
+ * the connections completed inside the measured window, all made (warm-up
+ * included, for the TFO counters), and the process's CPU time (user and
+ * system, all threads, getrusage) per connection made in the run.
  *
- *   bun bench/rate/client.ts <connect|lowlevel|bun|net> <ip6> <port>
+ *   bun bench/rate/client.ts <connect|bare|lowlevel|bun|net|createConnection> <ip6> <port>
  */
-import net from "node:net";
-import { connect } from "../../src/connect/connect.ts";
 import { parseIp6 } from "../../src/lowlevel/address.ts";
 import { lastError } from "../../src/lowlevel/errors.ts";
 import * as fo from "../../src/lowlevel/socket.ts";
-import { exchangeHandlers, REQUEST, type Waiter, waiter, writingHandlers } from "../lib/exchange.ts";
+import { exchangeOnce, LOOP_KINDS } from "../lib/clients.ts";
+import { REQUEST } from "../lib/exchange.ts";
 import { eachStdinLine, reply } from "../lib/proc.ts";
 
 /** The client kinds this program can be. */
-export const RATE_KINDS = ["connect", "lowlevel", "bun", "net"] as const;
+export const RATE_KINDS = [...LOOP_KINDS, "lowlevel"] as const;
 type Kind = (typeof RATE_KINDS)[number];
-
-function makeOnce(kind: Exclude<Kind, "lowlevel">, host: string, port: number): () => Promise<void> {
-  if (kind === "connect") {
-    return async () => {
-      const { data, done } = waiter();
-      await connect<Waiter>({ hostname: host, port, payload: REQUEST, socket: exchangeHandlers, data });
-      await done;
-    };
-  }
-  if (kind === "bun") {
-    return async () => {
-      const { data, done } = waiter();
-      await Bun.connect<Waiter>({ hostname: host, port, socket: writingHandlers, data });
-      await done;
-    };
-  }
-  return () =>
-    new Promise<void>((resolve, reject) => {
-      const socket = net.connect({ host, port });
-      socket.once("connect", () => socket.write(REQUEST));
-      socket.once("data", () => {
-        resolve();
-        socket.end();
-      });
-      socket.once("error", reject);
-    });
-}
 
 interface Window {
   t0: number;
@@ -87,11 +60,12 @@ function lowLevelLoop(ip: Uint8Array, port: number, w: Window): void {
 
 async function run(kind: Kind, host: string, port: number, conc: number, warmMs: number, ms: number): Promise<object> {
   const w = window(warmMs, ms);
+  const cpu0 = process.cpuUsage();
   if (kind === "lowlevel") {
     if (conc !== 1) throw new RangeError("the lowlevel client is a blocking loop: concurrency 1 only");
     lowLevelLoop(parseIp6(host).ip, port, w);
   } else {
-    const once = makeOnce(kind, host, port);
+    const once = exchangeOnce(kind, host, port);
     const worker = async (): Promise<void> => {
       while (performance.now() < w.end) {
         await once();
@@ -100,8 +74,10 @@ async function run(kind: Kind, host: string, port: number, conc: number, warmMs:
     };
     await Promise.all(Array.from({ length: conc }, worker));
   }
+  const cpu = process.cpuUsage(cpu0);
   const seconds = ms / 1000;
-  return { connections: w.counted, seconds, rate: w.counted / seconds, made: w.made };
+  const cpuUs = (cpu.user + cpu.system) / Math.max(1, w.made);
+  return { connections: w.counted, seconds, rate: w.counted / seconds, made: w.made, cpuUs };
 }
 
 const [kind, host, portText] = process.argv.slice(2);

@@ -1,4 +1,6 @@
 /** The text tables `bun run bench` prints (also pasted into the README). */
+import type { Spread } from "../lib/stats.ts";
+import type { RateRow } from "../sections/rate.ts";
 import type { BenchResults } from "./types.ts";
 
 /** Lays out rows as an aligned Markdown table (numbers right-aligned). */
@@ -44,67 +46,146 @@ export function latencyTable(results: BenchResults): string {
   return parts.join("\n");
 }
 
-/** Section 2 as one table: both concurrencies side by side. */
-export function rateTable(results: BenchResults): string {
-  const concs = [...new Set(results.rate.rows.map((r) => r.conc))];
-  const clients = [...new Set(results.rate.rows.map((r) => r.client))];
+/** `1.12x (0.95-1.30)`: a same-round ratio's median and spread. */
+function ratio(value: Spread | undefined): string {
+  if (value === undefined || !Number.isFinite(value.median)) return "-";
+  return `${value.median.toFixed(2)}x (${value.low.toFixed(2)}-${value.high.toFixed(2)})`;
+}
+
+/** Rate rows as a table: per concurrency the rate, the same-round ratios to Bun.connect and C, CPU. */
+function rateRows(rows: RateRow[]): string {
+  const concs = [...new Set(rows.map((r) => r.conc))];
+  const clients = [...new Set(rows.map((r) => r.client))];
   const header = ["client"];
-  for (const c of concs) header.push(`c=${c} conn/s`, `c=${c} vs Bun`, `c=${c} vs C`);
+  for (const c of concs)
+    header.push(`c=${c} conn/s`, `c=${c} vs Bun (spread)`, `c=${c} vs C`, `c=${c} CPU µs/conn`, `c=${c} CPU vs Bun`);
   header.push("TFO share");
-  const rows = clients.map((client) => {
+  const table = clients.map((client) => {
     const cells = [client];
     let share: number | null = null;
     for (const c of concs) {
-      const row = results.rate.rows.find((r) => r.client === client && r.conc === c);
-      if (row === undefined) cells.push("n/a", "-", "-");
+      const row = rows.find((r) => r.client === client && r.conc === c);
+      if (row === undefined) cells.push("n/a", "-", "-", "-", "-");
       else {
-        cells.push(row.rate.toFixed(0), x(row.vsBun), x(row.vsC));
+        const spreadOf = row.vsBunSpread ?? { median: row.vsBun, low: row.vsBun, high: row.vsBun };
+        cells.push(row.rate.toFixed(0), ratio(spreadOf), x(row.vsC));
+        cells.push(row.cpuUs == null ? "-" : row.cpuUs.toFixed(1), row.cpuVsBun == null ? "-" : ratio(row.cpuVsBun));
         share = row.tfoShare;
       }
     }
     cells.push(share === null ? "-" : `${(share * 100).toFixed(0)}%`);
     return cells;
   });
-  return markdownTable(header, rows);
+  return markdownTable(header, table);
+}
+
+/** Section 2: loopback, then the relay link at each RTT. */
+export function rateTable(results: BenchResults): string {
+  const parts = ["Loopback:\n", rateRows(results.rate.rows)];
+  for (const link of results.rate.link ?? []) {
+    parts.push(`\nRelay link (1500 MTU), RTT ${link.rttMs} ms:\n`, rateRows(link.rows));
+  }
+  return parts.join("\n");
 }
 
 /** Section 3. */
 export function ffiTable(results: BenchResults): string {
   const { timing, callgrind, syscalls } = results.ffi;
+  const counted = (value: Spread | undefined): string =>
+    value === undefined ? "-" : `${value.median.toFixed(0)} (${value.low.toFixed(0)}-${value.high.toFixed(0)})`;
   const rows = [
     [
       "socketFastopenConnect6 (wrapper: checks + FFI)",
       `${timing.wrapperNs.toFixed(0)} ns`,
-      callgrind === null ? "-" : callgrind.wrapper.toFixed(0),
+      counted(callgrind?.wrapperSpread),
     ],
-    [
-      "raw FFI symbol (no checks)",
-      `${timing.rawFfiNs.toFixed(0)} ns`,
-      callgrind === null ? "-" : callgrind.raw.toFixed(0),
-    ],
+    ["raw FFI symbol (no checks)", `${timing.rawFfiNs.toFixed(0)} ns`, counted(callgrind?.rawSpread)],
     [
       "C calling fo_socket_fastopen_connect6",
       `${timing.cNs.toFixed(0)} ns`,
-      callgrind === null ? "-" : callgrind.c.toFixed(0),
+      callgrind == null ? "-" : callgrind.c.toFixed(0),
     ],
   ];
   const parts = [
-    `Per call on a closed fd (one failing syscall inside), best of ${timing.runs} x ${timing.calls} calls:\n`,
+    `Per call on a closed fd (one failing syscall inside), best of ${timing.runs} x ${timing.calls} calls; callgrind:`,
+    callgrind == null
+      ? ""
+      : `median (lowest-highest) of ${callgrind.rounds} windows of ${callgrind.calls} calls per path in one process` +
+        ` (C: instructions inside the export per call):\n`,
     markdownTable(["path", "time/call", "instructions/call (callgrind)"], rows),
   ];
+  if (callgrind?.checks !== undefined)
+    parts.push(`\nThe wrapper's checks, same-round difference: ${counted(callgrind.checks)} instructions per call.`);
   if (results.ffi.callgrindSkipped !== undefined) parts.push(`\ncallgrind: ${results.ffi.callgrindSkipped}`);
   if (syscalls !== null) {
-    const names = [...new Set(syscalls.flatMap((r) => Object.keys(r.perConnection)))].sort();
+    for (const where of ["loopback", "link"] as const) {
+      const rows = syscalls.filter((r) => (r.where ?? "loopback") === where);
+      if (rows.length === 0) continue;
+      const names = [...new Set(rows.flatMap((r) => Object.keys(r.perConnection)))].sort();
+      parts.push(
+        where === "loopback"
+          ? "\nSyscalls per connection on loopback (strace -f -c, concurrency 1, runtime threads and memory" +
+              " management left out):\n"
+          : "\nSyscalls per connection over the relay link, RTT 2 ms (the same count):\n",
+      );
+      parts.push(
+        markdownTable(
+          ["client", "total", ...names],
+          rows.map((r) => [
+            r.client,
+            r.total.toFixed(1),
+            ...names.map((n) => (r.perConnection[n] === undefined ? "-" : String(r.perConnection[n]))),
+          ]),
+        ),
+      );
+    }
+  }
+  return parts.join("\n");
+}
+
+/** Section 5: instructions per connection, steady state and JIT warm-up. */
+export function instructionTable(results: BenchResults): string {
+  const cg = results.instructions;
+  if (cg == null) return results.instructionsSkipped ?? "not measured";
+  const k = (v: number): string => `${(v / 1000).toFixed(1)}k`;
+  const parts = [
+    `Steady state: after ${cg.warm} connections per client, ${cg.rounds} rounds of ${cg.n} connections per client` +
+      " in one process, alternating; median (lowest-highest):\n",
+    markdownTable(
+      ["client", "concurrency", "instructions/connection", "vs Bun.connect (same round)"],
+      cg.rows.map((r) => [
+        r.client,
+        String(r.conc),
+        `${k(r.perConnection.median)} (${k(r.perConnection.low)}-${k(r.perConnection.high)})`,
+        ratio(r.vsBun),
+      ]),
+    ),
+  ];
+  if (cg.warmup.length > 0) {
+    const first = cg.warmup[0]!;
     parts.push(
-      "\nSyscalls per connection (strace -c, concurrency 1, runtime threads and memory management left out):\n",
+      `\nJIT warm-up: a fresh process per client, its first ${first.connections} connections (one at a time)` +
+        ` counted in windows of ${first.step}; excess = instructions beyond that many connections at the` +
+        " steady-state count (concurrency 1):\n",
     );
+    const m = (v: number): string => `${(v / 1e6).toFixed(0)}M`;
     parts.push(
       markdownTable(
-        ["client", "total", ...names],
-        syscalls.map((r) => [
-          r.client,
-          r.total.toFixed(1),
-          ...names.map((n) => (r.perConnection[n] === undefined ? "-" : String(r.perConnection[n]))),
+        [
+          "client",
+          "start-up",
+          `first ${first.step}`,
+          `last ${first.step}`,
+          `first ${first.connections} total`,
+          "excess",
+        ],
+        cg.warmup.map((w) => [
+          w.client,
+          m(w.startup),
+          m(w.windows[0] ?? Number.NaN),
+          m(w.windows[w.windows.length - 1] ?? Number.NaN),
+          m(w.windows.reduce((a, b) => a + b, 0)),
+          m(w.excess),
         ]),
       ),
     );
@@ -124,12 +205,14 @@ export function memoryTable(results: BenchResults): string {
       "growth MB",
       "fds before",
       "fds after",
+      "growth vs Bun.connect",
       "heap objects growth",
       "TFO in SYN",
     ],
     results.memory.map((r) => {
       const first = r.series[0]!;
       const last = r.series[r.series.length - 1]!;
+      const bun = results.memory.find((b) => b.client === "Bun.connect");
       return [
         r.client,
         String(r.connections),
@@ -138,6 +221,7 @@ export function memoryTable(results: BenchResults): string {
         (Math.abs(r.rssGrowthMB) < 0.05 ? 0 : r.rssGrowthMB).toFixed(1),
         String(first.fds),
         String(last.fds),
+        bun === undefined ? "-" : x(r.rssGrowthMB / bun.rssGrowthMB),
         String(r.objectGrowth),
         String(r.tfoActive),
       ];
@@ -156,15 +240,16 @@ export function targetTable(results: BenchResults): string {
 /** Everything, as printed at the end of a run. */
 export function fullReport(results: BenchResults): string {
   const m = results.machine;
+  const changed = m.uncommitted.length > 0 ? ` with uncommitted changes to ${m.uncommitted.join(", ")}` : "";
   return [
-    `fastopen benchmarks (${results.mode}), ${m.date}, ${m.cpu} x ${m.cores}, Linux ${m.kernel}, Bun ` +
-      `${m.bun}, load ${m.loadAtStart.toFixed(2)} at start`,
-    `commit ${m.commit}${m.uncommitted.length > 0 ? ` with uncommitted changes to ${m.uncommitted.join(", ")}` : ""}`,
+    `fastopen benchmarks (${results.mode}), ${m.date}, ${m.cpu} x ${m.cores}, Linux ${m.kernel}, Bun ${m.bun},` +
+      ` load ${m.loadAtStart.toFixed(2)} at start`,
+    `commit ${m.commit}${changed}`,
     "",
     "## 1. Time from the connect call to the first response byte (emulated link)",
     "",
     latencyTable(results),
-    "## 2. Connections per second, loopback in a private namespace with TFO",
+    "## 2. Connections per second against the C server (loopback in a private namespace with TFO, relay link)",
     "",
     rateTable(results),
     ...results.rate.notes.map((n) => `- ${n}`),
@@ -176,6 +261,10 @@ export function fullReport(results: BenchResults): string {
     "## 4. Memory and descriptors",
     "",
     memoryTable(results),
+    "",
+    "## 5. User-space instructions per connection (callgrind)",
+    "",
+    instructionTable(results),
     "",
     "## Targets (reported, not asserted)",
     "",

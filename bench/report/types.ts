@@ -1,6 +1,7 @@
 /** The shape of a benchmark run as written to bench/results/*.json. */
 
 import type { FfiResult } from "../sections/ffi.ts";
+import type { InstructionResult } from "../sections/instructions.ts";
 import type { LatencyResult } from "../sections/latency.ts";
 import type { MemoryRow } from "../sections/memory.ts";
 import type { RateResult } from "../sections/rate.ts";
@@ -36,5 +37,8 @@ export interface BenchResults {
   rate: RateResult;
   ffi: FfiResult;
   memory: MemoryRow[];
+  /** Section 5 (absent in results from before it existed; null when skipped). */
+  instructions?: InstructionResult | null;
+  instructionsSkipped?: string;
   targets: TargetCheck[];
 }

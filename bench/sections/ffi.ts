@@ -5,8 +5,9 @@
  *   with EBADF): the public wrapper, the raw FFI symbol, and C calling the
  *   same export; best of a few alternated runs;
  * - callgrind instruction counts per call (user space only, so stable on a
- *   noisy machine): the difference between two call counts, divided (both
- *   counts well past the JIT's tier-up, so compilation cancels out);
+ *   noisy machine): in one process, alternating windows of wrapper calls
+ *   and raw calls after a warm-up, each window counted on its own (a
+ *   client request dumps it), so every figure is an absolute count;
  * - syscalls per connection (strace -c): the raw C loop, the same loop
  *   through libfastopen, the JS low-level loop, `connect()` and
  *   `Bun.connect`, on loopback in a private namespace.
@@ -14,16 +15,31 @@
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import type { Subprocess } from "bun";
 import { type Built, tempDir } from "../lib/build.ts";
-import { createNamespace, deleteNamespace, namespaceName, spawnIn, stopChild } from "../lib/ns.ts";
+import { callgrindWindows, type Window } from "../lib/callgrind.ts";
+import { createNamespace, deleteNamespace, makeWire, namespaceName, spawnIn, stopChild } from "../lib/ns.ts";
 import { LineReader } from "../lib/proc.ts";
+import { type Spread, spread } from "../lib/stats.ts";
 
 /** Section 3's result. */
 export interface FfiResult {
   /** ns per call, best of the runs. */
   timing: { wrapperNs: number; rawFfiNs: number; cNs: number; calls: number; runs: number };
-  /** Instructions per call (null when valgrind is missing or skipped). */
-  callgrind: { wrapper: number; raw: number; c: number; calls: [number, number] } | null;
+  /**
+   * Instructions per call (null when valgrind is missing or skipped): medians of `rounds` windows of `calls`
+   * calls each, with their spread; `checks` is the wrapper's same-round excess over the raw symbol.
+   */
+  callgrind: {
+    wrapper: number;
+    raw: number;
+    c: number;
+    calls: number;
+    rounds: number;
+    wrapperSpread: Spread;
+    rawSpread: Spread;
+    checks: Spread;
+  } | null;
   callgrindSkipped?: string;
   /** Syscalls per connection of each client (strace -c, concurrency 1). */
   syscalls: SyscallRow[] | null;
@@ -34,7 +50,9 @@ export interface FfiOptions {
   calls: number;
   runs: number;
   callgrind: boolean;
-  callgrindCalls: [number, number];
+  /** Calls per callgrind window, and windows per path. */
+  callgrindCalls: number;
+  callgrindRounds: number;
   straceMs: number;
 }
 
@@ -60,29 +78,59 @@ function timing(built: Built, options: FfiOptions): FfiResult["timing"] {
   return { wrapperNs, rawFfiNs, cNs, calls: options.calls, runs: options.runs };
 }
 
-/** Instructions callgrind counted for `command` (user space, all threads). */
-function instructions(command: string[]): number {
-  const dir = tempDir("fastopen-cg-");
-  const run = spawnSync("valgrind", ["--tool=callgrind", `--callgrind-out-file=${join(dir, "out")}`, ...command], {
-    encoding: "utf8",
-    maxBuffer: 1 << 26,
-  });
-  if (run.status !== 0) throw new Error(`valgrind ${command.join(" ")} failed:\n${run.stderr.slice(-2000)}`);
-  const match = /Collected : (\d+)/.exec(run.stderr);
-  if (match === null) throw new Error("callgrind printed no instruction count");
-  return Number(match[1]);
+/** Per-call counts of `calls`-call windows named `<prefix> <i>`. */
+function perCall(windows: Window[], prefix: string, calls: number): Spread {
+  const counts = windows.filter((w) => w.name.startsWith(`${prefix} `)).map((w) => w.instructions / calls);
+  if (counts.length === 0) throw new Error(`callgrind: no "${prefix}" window`);
+  return spread(counts);
 }
 
-function callgrind(built: Built, options: FfiOptions): FfiResult["callgrind"] {
+/** The instructions run inside `fo_socket_fastopen_connect6` (and what it calls) per call, from C. */
+async function cInstructions(built: Built, calls: number): Promise<number> {
+  const dir = tempDir("fastopen-cgc-");
+  const out = join(dir, "out");
+  const run = spawnSync(
+    "valgrind",
+    [
+      "--tool=callgrind",
+      "--toggle-collect=fo_socket_fastopen_connect6",
+      `--callgrind-out-file=${out}`,
+      built.tfo,
+    ].concat(["ffi", built.library, String(calls)]),
+    { encoding: "utf8", maxBuffer: 1 << 26 },
+  );
+  if (run.status !== 0) throw new Error(`valgrind tfo ffi failed:\n${run.stderr.slice(-2000)}`);
+  const total = /^(?:summary|totals): (\d+)/m.exec(readFileSync(out, "utf8"));
+  if (total === null) throw new Error("callgrind printed no instruction count for the C caller");
+  return Number(total[1]) / calls;
+}
+
+/**
+ * Instructions per call, counted in one process: alternating windows of
+ * wrapper calls and raw calls after a warm-up, each window's own count
+ * (never a difference of two runs); the checks' cost is the same-round
+ * difference of the two.
+ */
+async function callgrind(built: Built, options: FfiOptions): Promise<FfiResult["callgrind"]> {
   const probe = join(import.meta.dir, "..", "ffi", "probe.ts");
-  const [low, high] = options.callgrindCalls;
-  const perCall = (command: (n: number) => string[]): number =>
-    (instructions(command(high)) - instructions(command(low))) / (high - low);
+  const calls = options.callgrindCalls;
+  const rounds = options.callgrindRounds;
+  const windows = await callgrindWindows([built.bun, probe, "count", String(calls), String(rounds)], {
+    env: { FASTOPEN_CGREQ: built.cgreq ?? "" },
+  });
+  const wrapper = perCall(windows, "wrapper", calls);
+  const raw = perCall(windows, "raw", calls);
+  const w = windows.filter((x) => x.name.startsWith("wrapper ")).map((x) => x.instructions / calls);
+  const r = windows.filter((x) => x.name.startsWith("raw ")).map((x) => x.instructions / calls);
   return {
-    wrapper: perCall((n) => [built.bun, probe, "count", String(n)]),
-    raw: perCall((n) => [built.bun, probe, "count-raw", String(n)]),
-    c: perCall((n) => [built.tfo, "ffi", built.library, String(n)]),
-    calls: [low, high],
+    wrapper: wrapper.median,
+    raw: raw.median,
+    c: await cInstructions(built, calls),
+    calls,
+    rounds,
+    wrapperSpread: wrapper,
+    rawSpread: raw,
+    checks: spread(w.map((v, i) => v - (r[i] ?? Number.NaN))),
   };
 }
 
@@ -133,56 +181,100 @@ function perConnection(
 /** One client's syscalls per connection. */
 export interface SyscallRow {
   client: string;
+  /** Loopback, or the relay link at RTT 2 ms (absent in results from before the link runs: loopback). */
+  where?: "loopback" | "link";
   total: number;
   perConnection: Record<string, number>;
 }
 
-async function syscalls(built: Built, options: FfiOptions): Promise<SyscallRow[]> {
-  const ns = createNamespace(namespaceName("ffi"));
-  const server = spawnIn(ns, [built.tfo, "server", "7001"]);
-  const dir = tempDir("fastopen-strace-");
-  let runs = 0;
-  const strace = (command: string[], input?: string): { calls: Record<string, number>; made: number } => {
-    const out = join(dir, `run${runs++}`);
-    const run = spawnSync("ip", ["netns", "exec", ns, "strace", "-f", "-c", "-o", out, ...command], {
-      encoding: "utf8",
-      input,
-      maxBuffer: 1 << 26,
-    });
-    if (run.status !== 0) throw new Error(`strace ${command.join(" ")} failed (${run.status}):\n${run.stderr}`);
-    const last = run.stdout.trim().split("\n").pop() ?? "";
-    return { calls: parseStrace(readFileSync(out, "utf8")), made: (JSON.parse(last) as { made: number }).made };
-  };
-  const row = (client: string, counts: Record<string, number>): SyscallRow => ({
-    client,
-    total: Object.values(counts).reduce((a, b) => a + b, 0),
-    perConnection: counts,
+/** Runs `command` under `strace -f -c` in `ns`: the calls per syscall name and the connections it made. */
+function straceIn(
+  ns: string,
+  dir: string,
+  command: string[],
+  input?: string,
+): { calls: Record<string, number>; made: number } {
+  const out = join(dir, `run${straceRuns++}`);
+  const run = spawnSync("ip", ["netns", "exec", ns, "strace", "-f", "-c", "-o", out, ...command], {
+    encoding: "utf8",
+    input,
+    maxBuffer: 1 << 26,
   });
+  if (run.status !== 0) throw new Error(`strace ${command.join(" ")} failed (${run.status}):\n${run.stderr}`);
+  const last = run.stdout.trim().split("\n").pop() ?? "";
+  return { calls: parseStrace(readFileSync(out, "utf8")), made: (JSON.parse(last) as { made: number }).made };
+}
+let straceRuns = 0;
+
+function syscallRow(client: string, where: "loopback" | "link", counts: Record<string, number>): SyscallRow {
+  return { client, where, total: Object.values(counts).reduce((a, b) => a + b, 0), perConnection: counts };
+}
+
+/** The Bun clients compared everywhere: `connect()`, the bare fd path, `Bun.connect` + write. */
+const BUN_CLIENTS = [
+  ["connect", "connect()"],
+  ["bare", "bare fd path"],
+  ["bun", "Bun.connect + write"],
+] as const;
+
+/** Bun clients' syscalls per connection: two runs of different lengths, so that start-up cancels out. */
+function bunSyscalls(
+  built: Built,
+  ns: string,
+  host: string,
+  port: string,
+  where: "loopback" | "link",
+  kinds: ReadonlyArray<readonly [string, string]>,
+  ms: number,
+): SyscallRow[] {
+  const dir = tempDir("fastopen-strace-");
+  const client = join(import.meta.dir, "..", "rate", "client.ts");
+  const line = (runMs: number): string => `${JSON.stringify({ conc: 1, ms: runMs, warmMs: 0 })}\n`;
+  return kinds.map(([kind, name]) => {
+    const short = straceIn(ns, dir, [built.bun, client, kind, host, port], line(ms / 4));
+    const long = straceIn(ns, dir, [built.bun, client, kind, host, port], line(ms * 2));
+    return syscallRow(name, where, perConnection(long.calls, short.calls, long.made - short.made));
+  });
+}
+
+async function startServer(ns: string, built: Built, port: string): Promise<Subprocess<"pipe", "pipe", "inherit">> {
+  const server = spawnIn(ns, [built.tfo, "server", port]);
+  const ready = await new LineReader(server.stdout).next(10_000);
+  if (ready !== "ready") throw new Error(`C server did not start (${ready})`);
+  return server;
+}
+
+async function loopbackSyscalls(built: Built, options: FfiOptions): Promise<SyscallRow[]> {
+  const ns = createNamespace(namespaceName("ffi"));
+  const dir = tempDir("fastopen-strace-");
+  let server: Subprocess<"pipe", "pipe", "inherit"> | undefined;
   try {
-    const ready = await new LineReader(server.stdout).next(10_000);
-    if (ready !== "ready") throw new Error(`C server did not start (${ready})`);
+    server = await startServer(ns, built, "7001");
     const ms = String(options.straceMs);
     const rows: SyscallRow[] = [];
-    const raw = strace([built.tfo, "rate", "::1", "7001", "1", ms, "0"]);
-    rows.push(row("C (raw TFO), blocking", perConnection(raw.calls, {}, raw.made)));
-    const library = strace([built.tfo, "librate", built.library, "::1", "7001", ms, "0"]);
-    rows.push(row("C via libfastopen, blocking", perConnection(library.calls, {}, library.made)));
-    // Bun clients: two runs of different lengths, so that start-up cancels out.
-    const client = join(import.meta.dir, "..", "rate", "client.ts");
-    for (const [kind, name] of [
-      ["lowlevel", "lowlevel (JS), blocking"],
-      ["connect", "connect()"],
-      ["bun", "Bun.connect + write"],
-    ] as const) {
-      const line = (runMs: number): string => `${JSON.stringify({ conc: 1, ms: runMs, warmMs: 0 })}\n`;
-      const short = strace([built.bun, client, kind, "::1", "7001"], line(options.straceMs / 4));
-      const long = strace([built.bun, client, kind, "::1", "7001"], line(options.straceMs * 2));
-      rows.push(row(name, perConnection(long.calls, short.calls, long.made - short.made)));
-    }
+    const raw = straceIn(ns, dir, [built.tfo, "rate", "::1", "7001", "1", ms, "0"]);
+    rows.push(syscallRow("C (raw TFO), blocking", "loopback", perConnection(raw.calls, {}, raw.made)));
+    const library = straceIn(ns, dir, [built.tfo, "librate", built.library, "::1", "7001", ms, "0"]);
+    rows.push(syscallRow("C via libfastopen, blocking", "loopback", perConnection(library.calls, {}, library.made)));
+    const kinds = [["lowlevel", "lowlevel (JS), blocking"], ...BUN_CLIENTS] as const;
+    rows.push(...bunSyscalls(built, ns, "::1", "7001", "loopback", kinds, options.straceMs));
     return rows;
   } finally {
-    await stopChild(server, 1000);
+    if (server !== undefined) await stopChild(server, 1000);
     deleteNamespace(ns);
+  }
+}
+
+/** The same over the relay link (RTT 2 ms): the handshake's events then come one by one. */
+async function linkSyscalls(built: Built, options: FfiOptions): Promise<SyscallRow[]> {
+  const wire = await makeWire("sys", built.relay, 1000);
+  let server: Subprocess<"pipe", "pipe", "inherit"> | undefined;
+  try {
+    server = await startServer(wire.server, built, "7001");
+    return bunSyscalls(built, wire.client, wire.serverIp, "7001", "link", BUN_CLIENTS, options.straceMs * 2);
+  } finally {
+    if (server !== undefined) await stopChild(server, 1000);
+    await wire.close();
   }
 }
 
@@ -196,13 +288,14 @@ export async function runFfi(built: Built, options: FfiOptions, log: (line: stri
   const result: FfiResult = { timing: timing(built, options), callgrind: null, syscalls: null };
   if (!options.callgrind) result.callgrindSkipped = "skipped in --quick mode";
   else if (!available("valgrind")) result.callgrindSkipped = "valgrind is not installed";
+  else if (built.cgreq === null) result.callgrindSkipped = "valgrind/callgrind.h is missing (no client requests)";
   else {
     log("  callgrind instruction counts...");
-    result.callgrind = callgrind(built, options);
+    result.callgrind = await callgrind(built, options);
   }
   if (available("strace")) {
     log("  syscalls per connection (strace -c)...");
-    result.syscalls = await syscalls(built, options);
+    result.syscalls = [...(await loopbackSyscalls(built, options)), ...(await linkSyscalls(built, options))];
   }
   return result;
 }

@@ -1,11 +1,12 @@
 /**
  * Section 4: RSS and fds before and after many connections through
- * `connect()`, with `Bun.connect` doing the same as the reference for what
- * the runtime itself retains. Loopback in a private namespace, the native
+ * `connect()` and `createConnection`, with `Bun.connect` doing the same as
+ * the reference for what the runtime itself retains. Loopback in a private namespace, the native
  * server answering.
  */
 import { join } from "node:path";
 import type { Built } from "../lib/build.ts";
+import type { LoopKind } from "../lib/clients.ts";
 import { createNamespace, deleteNamespace, namespaceName, spawnIn, stopChild, tcpExtIn, tfoDelta } from "../lib/ns.ts";
 import { LineReader } from "../lib/proc.ts";
 import type { Footprint } from "../memory/client.ts";
@@ -34,6 +35,13 @@ export interface MemoryOptions {
 
 const MB = 1024 * 1024;
 
+/** The clients measured: `connect()`, `createConnection` (node:net-style), and `Bun.connect` as the reference. */
+const CLIENTS: Array<[LoopKind, string]> = [
+  ["connect", "connect"],
+  ["createConnection", "createConnection"],
+  ["bun", "Bun.connect"],
+];
+
 /** Runs section 4. */
 export async function runMemory(
   built: Built,
@@ -46,8 +54,8 @@ export async function runMemory(
     const ready = await new LineReader(server.stdout).next(10_000);
     if (ready !== "ready") throw new Error(`C server did not start (${ready})`);
     const rows: MemoryRow[] = [];
-    for (const kind of ["connect", "bun"] as const) {
-      log(`  ${options.total} connections through ${kind === "connect" ? "connect()" : "Bun.connect"}...`);
+    for (const [kind, name] of CLIENTS) {
+      log(`  ${options.total} connections through ${name}...`);
       const before = tcpExtIn(ns);
       const config = { kind, host: "::1", port: 7000, ...options };
       const child = spawnIn(ns, [
@@ -63,7 +71,7 @@ export async function runMemory(
       const first = report.series[0]!;
       const last = report.series[report.series.length - 1]!;
       rows.push({
-        client: kind === "connect" ? "connect" : "Bun.connect",
+        client: name,
         connections: options.total,
         series: report.series,
         rssGrowthMB: (last.rssBytes - first.rssBytes) / MB,

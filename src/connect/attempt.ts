@@ -15,6 +15,7 @@ import type { Socket, SocketHandler } from "bun";
 import { lastError, type SystemError, systemError } from "../lowlevel/errors.ts";
 import * as fo from "../lowlevel/socket.ts";
 import { EMPTY_BYTES } from "../lowlevel/validate.ts";
+import { adoptEstablished, establishedAtStart, isLoopback } from "./established.ts";
 import { type FastOpenFd, nativeError, startFastOpenFd } from "./fd.ts";
 import type { CheckedConnect } from "./options.ts";
 import type { ResolvedAddress } from "./resolve.ts";
@@ -144,7 +145,7 @@ function handshakeFailed(error: Error | null, opened: FastOpenFd): SystemError {
 }
 
 /** A user handler as `invoke` calls it (the arguments after the socket are the event's). */
-type UserHandler<Data> = (this: SocketHandler<Data>, socket: Socket<Data>, a: never, b: never) => unknown;
+type UserHandler<Data> = (this: Socket<Data>, socket: Socket<Data>, a: never, b: never) => unknown;
 
 /** The socket methods by which the application closes it. */
 const CLOSERS = ["end", "terminate"] as const;
@@ -213,13 +214,16 @@ class Attempt<Data> implements ConnectAttempt<Data> {
     private readonly plan: CheckedConnect<Data>,
     private readonly claim: () => boolean,
     private readonly shared: SharedFlight,
+    private readonly keepPeer: boolean,
   ) {
     this.address = opened.address;
     this.user = plan.handlers;
     this.secure = plan.tls !== undefined && plan.tls !== false;
     this.replay = shared.opened && shared.flight !== null && !this.secure;
     this.early = opened.deferred && !this.secure && !this.replay;
-    this.remainder = this.replay ? concat(shared.flight!, opened.remainder) : opened.remainder;
+    // A copy: the rest is written after connect() has returned, and the caller may reuse its buffer.
+    const rest = opened.remainder;
+    this.remainder = this.replay ? concat(shared.flight!, rest) : rest.byteLength === 0 ? rest : concat(rest);
     this.outcome = Promise.withResolvers<Socket<Data>>();
     this.promise = this.outcome.promise;
     this.promise.catch(() => {});
@@ -297,8 +301,12 @@ class Attempt<Data> implements ConnectAttempt<Data> {
       this.openCapturing(socket);
       // Nothing written in `open`: send the SYN empty, so a server that speaks first is reached.
       if (this.phase === "connecting" && this.alive(socket)) fo.socketSend(this.opened.fd, EMPTY_BYTES);
+      this.progress(socket);
+      return;
     }
-    this.progress(socket);
+    // Nothing to check or write yet: Bun polls the new socket for writable, and its first writable (or data)
+    // event comes once the handshake is over or failed; `progress` then reads the kernel's report once and writes
+    // the payload's rest. A failed connect reaches `close` with the kernel's error (ECONNREFUSED...).
   }
 
   /**
@@ -422,8 +430,9 @@ class Attempt<Data> implements ConnectAttempt<Data> {
     }
     this.phase = "established";
     if (this.early) dropClosers(socket);
-    // Bun keeps the first peer address it reads: read it while it is known (it stays after close).
-    void socket.remoteAddress;
+    // Bun keeps the first peer address it reads: read while it is known, it stays after close (the caller gave a
+    // name, not the address; otherwise it is read when asked, as with Bun.connect).
+    if (this.keepPeer) void socket.remoteAddress;
     this.outcome.resolve(socket);
     if (this.forwarding) return;
     this.forwarding = true;
@@ -441,15 +450,16 @@ class Attempt<Data> implements ConnectAttempt<Data> {
   }
 
   /**
-   * Calls a user handler with the event's arguments. A throw goes to the
-   * user's `error` handler, as with Bun.connect; with none (or when that
-   * throws too) it is reported as an uncaught exception: printed, exit code
-   * 1, `'uncaughtException'` listeners called (`reportError`), never lost.
+   * Calls a user handler with the event's arguments and the socket as
+   * `this`, as Bun.connect does. A throw goes to the user's `error`
+   * handler, as with Bun.connect; with none (or when that throws too) it is
+   * reported as an uncaught exception: printed, exit code 1,
+   * `'uncaughtException'` listeners called (`reportError`), never lost.
    */
   private invoke(socket: Socket<Data>, handler: UserHandler<Data> | undefined, a?: unknown, b?: unknown): void {
     if (handler === undefined) return;
     try {
-      handler.call(this.user, socket, a as never, b as never);
+      handler.call(socket, socket, a as never, b as never);
     } catch (thrown) {
       const onError = this.user.error as UserHandler<Data> | undefined;
       if (onError === undefined || handler === onError) reportError(thrown);
@@ -492,7 +502,8 @@ class Attempt<Data> implements ConnectAttempt<Data> {
     const forwarded = this.forwarding;
     if (this.connecting()) this.progress(socket);
     if (this.phase === "connecting") this.endedWhileConnecting();
-    refreshRecord(this.opened);
+    // The report is final once the handshake is over: read again only if it was not (a failing connect).
+    if (this.opened.last?.established !== true) refreshRecord(this.opened);
     if (forwarded || (this.forwarding && this.alive(socket)))
       this.invoke(socket, this.user.end as UserHandler<Data> | undefined);
     else if (this.phase === "connecting") this.endHeld = true;
@@ -562,8 +573,17 @@ export function startAttempt<Data>(
   claim: () => boolean,
   shared: SharedFlight,
   beforeAdopt?: (attempt: ConnectAttempt<Data>) => void,
+  keepPeer = true,
 ): ConnectAttempt<Data> {
-  const attempt = new Attempt(startFastOpenFd(address, plan), plan, claim, shared);
+  const opened = startFastOpenFd(address, plan);
+  // On loopback the connect call completes the handshake: with the payload sent, nothing is left to do.
+  const secure = plan.tls !== undefined && plan.tls !== false;
+  if (!secure && !shared.opened && isLoopback(address.ip) && establishedAtStart(opened)) {
+    const adopted = adoptEstablished(opened, plan, claim, keepPeer);
+    beforeAdopt?.(adopted);
+    return adopted;
+  }
+  const attempt = new Attempt(opened, plan, claim, shared, keepPeer);
   beforeAdopt?.(attempt);
   attempt.adopt();
   return attempt;

@@ -6,7 +6,7 @@
  * connection completed from Bun's events (`connect-attempt.ts`): the rest of
  * the payload written in order after the handshake, no polling.
  */
-import type { Socket } from "bun";
+import type { Socket, SocketHandler } from "bun";
 import { type ConnectAttempt, type SharedFlight, startAttempt } from "./attempt.ts";
 import { abortError, bounded, limited, limitOf, type StopError, watch } from "./deadline.ts";
 import { type CheckedConnect, type ConnectOptions, checkConnectOptions } from "./options.ts";
@@ -140,11 +140,24 @@ function race<Data>(addresses: ResolvedAddress[], start: Starter<Data>, delayMs:
  * RangeError. No fd is left open on any failure. See `fastOpenStatus(socket)`
  * for what TFO did.
  */
-export async function connect<Data = undefined>(options: ConnectOptions<Data>): Promise<Socket<Data>> {
-  const checked = checkConnectOptions(options);
+export function connect<Data = undefined>(options: ConnectOptions<Data>): Promise<Socket<Data>> {
+  let checked: CheckedConnect<Data>;
+  try {
+    checked = checkConnectOptions(options);
+  } catch (error) {
+    return Promise.reject(error);
+  }
   const onError = checked.handlers.connectError;
-  // Without a connectError handler there is nothing to call on failure: no extra promise step.
+  // Without a connectError handler there is nothing to call on failure: the attempt's own promise.
   if (onError === undefined) return connectChecked(checked);
+  return reportingFailure(checked, onError);
+}
+
+/** `connectChecked`, calling the user's `connectError` before rejecting. */
+async function reportingFailure<Data>(
+  checked: CheckedConnect<Data>,
+  onError: NonNullable<SocketHandler<Data>["connectError"]>,
+): Promise<Socket<Data>> {
   try {
     return await connectChecked(checked);
   } catch (error) {
@@ -165,17 +178,34 @@ function newFlight(): SharedFlight {
   return { opened: false, flight: null, ended: false };
 }
 
-async function connectChecked<Data>(checked: CheckedConnect<Data>): Promise<Socket<Data>> {
+/**
+ * The common case (a known IP literal, no deadline, no signal) starts its one attempt at once and returns its
+ * promise, with no async step; the rest goes through `connectResolving`.
+ */
+function connectChecked<Data>(checked: CheckedConnect<Data>): Promise<Socket<Data>> {
+  const known = literals.get(checked.hostname);
+  if (known === undefined || known.length !== 1 || checked.signal !== undefined || checked.connectTimeout > 0) {
+    return connectResolving(checked, known);
+  }
+  try {
+    // The caller gave the address: its peer address is read when asked, as with Bun.connect.
+    return startAttempt(checked, known[0]!, CLAIM_ALWAYS, newFlight(), undefined, false).promise;
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+async function connectResolving<Data>(
+  given: CheckedConnect<Data>,
+  known: ResolvedAddress[] | undefined,
+): Promise<Socket<Data>> {
+  // Used after this call has returned (the caller may reuse its buffer by then): a private copy.
+  const checked = given.payload.byteLength === 0 ? given : { ...given, payload: given.payload.slice() };
   const { signal, port } = checked;
   if (signal?.aborted === true) throw abortError(checked.hostname, port, signal.reason);
   const limit = limitOf(signal, checked.connectTimeout);
   // Whether a deadline or a signal may have to stop the attempts.
   const watched = limited(limit);
-  const known = literals.get(checked.hostname);
-  // The common case (a known literal, no deadline, no signal): one attempt, nothing to watch or race.
-  if (known !== undefined && known.length === 1 && !watched) {
-    return startAttempt(checked, known[0]!, CLAIM_ALWAYS, newFlight()).promise;
-  }
   const addresses = known ?? (await bounded(resolve(checked.hostname, checked.lookup), limit, checked.hostname, port));
   const live = new Set<ConnectAttempt<Data>>();
   const shared = newFlight();

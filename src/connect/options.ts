@@ -63,8 +63,10 @@ export const DEFAULT_ATTEMPT_DELAY_MS = 250;
 
 /**
  * A `connect()` call's options, checked: what its attempts share (each
- * attempt references it). The payload is a private copy; `lazy` is set with
- * `tls`; `tls` has its `serverName`.
+ * attempt references it). The payload is a checked view of the caller's
+ * bytes, used during the call (`connect()` copies it, or what is left of
+ * it, when it must outlive the call); `lazy` is set with `tls`; `tls` has
+ * its `serverName`.
  */
 export interface CheckedConnect<Data> {
   readonly hostname: string;
@@ -223,15 +225,13 @@ function tlsOption(tls: unknown, hostname: string): TLSOptions | boolean | undef
 }
 
 /**
- * The payload as a private copy (the caller may reuse its buffer), on an
- * ArrayBuffer of its own: views of it are then cheap to make and check.
+ * The payload, checked (a string encoded), as a view of the caller's bytes:
+ * most connects hand it all to the kernel in the connect call, so no copy
+ * is made here (see `CheckedConnect`).
  */
 function payloadOption(value: unknown): Uint8Array {
   if (value === undefined) return EMPTY_BYTES;
-  const view = bytes(value, "payload");
-  const copy = new Uint8Array(new ArrayBuffer(view.byteLength));
-  copy.set(view);
-  return copy;
+  return bytes(value, "payload");
 }
 
 /** Checks `connect` options; throws TypeError/RangeError naming the bad one. */

@@ -52,8 +52,9 @@ export function currentContext(): LocateContext {
 /** The error for no usable library: platform, arch, every path tried, and what to do. */
 function notFound(context: LocateContext, tried: string[], why: string): Error {
   const { platform, arch } = context;
+  const paths = tried.length > 0 ? tried.join(", ") : "no file";
   return new Error(
-    `fastopen: no native library for ${platform}-${arch}: ${why} (tried: ${tried.join(", ")}). ` +
+    `fastopen: no native library for ${platform}-${arch}: ${why} (tried: ${paths}). ` +
       `Prebuilt libraries ship for ${PREBUILT_TARGETS.join(", ")}. Elsewhere, build libfastopen from a ` +
       "git checkout (`npm run setup`, or `zig build -Doptimize=ReleaseSafe`) and set FASTOPEN_LIB to " +
       `zig-out/lib/${libraryFileName(platform)}.`,
@@ -77,9 +78,14 @@ export function locateLibrary(context: LocateContext = currentContext()): Librar
   let path: string;
   try {
     path = context.prebuilt(target);
-  } catch {
+  } catch (error) {
     tried.push(packagedPath(target, libraryFileName(context.platform)));
-    throw notFound(context, tried, "the prebuilt library is missing (a git checkout has none before `npm pack`)");
+    const reason = error instanceof Error ? error.message : String(error);
+    throw notFound(
+      context,
+      tried,
+      `the prebuilt library is missing (${reason}; a git checkout has none before \`npm pack\`)`,
+    );
   }
   return { path, source: "prebuilt" };
 }

@@ -21,7 +21,7 @@ suite("exceptions thrown in user handlers", () => {
     ]).runs;
   }, 60_000);
 
-  test("a throw in connectError is reported (printed, exit 1) and connect() still rejects with the connect error", () => {
+  test("a throw in connectError is reported (printed, exit 1); connect() still rejects with the connect error", () => {
     expect(runs.connectError).toEqual({
       exitCode: 1,
       printed: true,

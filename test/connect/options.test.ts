@@ -144,11 +144,12 @@ describe("checkConnectOptions", () => {
     expect(() => checkConnect({ hostname: "" })).toThrow(/hostname must not be empty/);
   });
 
-  test("the payload is a private copy; no payload is the shared empty view", () => {
+  test("the payload is a view of the caller's bytes (connect() copies what outlives the call); none: empty", () => {
     const mine = new Uint8Array([1, 2, 3]);
     const checked = checkConnect({ payload: mine });
     mine[0] = 9;
-    expect(Array.from(checked.payload)).toEqual([1, 2, 3]);
+    expect(Array.from(checked.payload)).toEqual([9, 2, 3]);
+    expect(Array.from(checkConnect({ payload: "hi" }).payload)).toEqual([104, 105]);
     expect(checkConnect({}).payload.byteLength).toBe(0);
     expect(checkConnect({}).payload).toBe(checkConnect({}).payload);
   });

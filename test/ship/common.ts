@@ -48,9 +48,20 @@ export function must(command: string[], options: { cwd?: string; env?: Record<st
   return outcome.stdout;
 }
 
+/** Where the shipping tests keep what outlives one test file: the tarball, the consumer's PATH and HOME. */
+const KEPT = join(process.env.FASTOPEN_SHIP_CACHE || join(ROOT, ".cache", "ship"), "run");
+
 /** A fresh temporary folder outside the repository. */
 export function scratch(name: string): string {
   return mkdtempSync(join(tmpdir(), `fastopen-ship-${name}-`));
+}
+
+/** An empty folder `name` under KEPT (made anew by each test process; bun test runs no exit handler to remove it). */
+function processFolder(name: string): string {
+  const dir = join(KEPT, name);
+  rmSync(dir, { force: true, recursive: true });
+  mkdirSync(dir, { recursive: true });
+  return dir;
 }
 
 let tarball: string | undefined;
@@ -58,7 +69,7 @@ let tarball: string | undefined;
 /** The package as `npm pack` makes it (prepack: cross builds, checks, declarations); built once per process. */
 export function packedTarball(): string {
   if (tarball !== undefined) return tarball;
-  const out = scratch("pack");
+  const out = processFolder("pack");
   must(["npm", "pack", "--silent", "--pack-destination", out], { cwd: ROOT });
   const file = readdirSync(out).find((f) => f.endsWith(".tgz"));
   if (file === undefined) throw new Error(`npm pack left no tarball in ${out}`);
@@ -68,7 +79,7 @@ export function packedTarball(): string {
 
 /** The folder of a private `bun` link: the only program a consumer's PATH adds to the system's. */
 function bunOnlyBin(): string {
-  const dir = scratch("bin");
+  const dir = processFolder("bin");
   symlinkSync(process.execPath, join(dir, "bun"));
   return dir;
 }
@@ -79,7 +90,7 @@ let consumerEnv: Record<string, string> | undefined;
 export function consumerEnvironment(): Record<string, string> {
   consumerEnv ??= {
     PATH: `${bunOnlyBin()}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
-    HOME: scratch("home"),
+    HOME: processFolder("home"),
     TMPDIR: tmpdir(),
   };
   return consumerEnv;
