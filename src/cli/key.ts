@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { deriveKeys, parseInterval, parseSecret, randomKey } from "../keys.ts";
 import { keyHex, keySysctl } from "../lowlevel/key.ts";
-import { type Command, takeFlag, takeOption, UsageError } from "./args.ts";
+import { type Command, takeFlag, takeOption, UsageError, unknownOption } from "./args.ts";
 
 /** What `fastopen key --json` prints. */
 export interface KeyReport {
@@ -19,15 +19,18 @@ export interface KeyReport {
   changesAt?: number;
 }
 
-/** Reads a number option (an integer in min..max) or undefined. */
+/** Reads a number option (an integer in min..max, in decimal digits: no `1e3`, `0x10`, spaces) or undefined. */
 function numberOption(args: string[], name: string, min: number, max: number): number | undefined {
   const text = takeOption(args, name);
   if (text === undefined) return undefined;
-  const value = Number(text);
+  const value = DIGITS.test(text) ? Number(text) : Number.NaN;
   if (!Number.isInteger(value) || value < min || value > max)
     throw new UsageError(`${name} must be an integer from ${min} to ${max}, got ${text}`);
   return value;
 }
+
+/** A whole number in decimal digits (at most 16: past Number.MAX_SAFE_INTEGER the range checks refuse it). */
+const DIGITS = /^\d{1,16}$/;
 
 /** The secret in `path`, without one trailing newline (as `echo` and editors leave it). */
 function readSecret(path: string): Uint8Array {
@@ -55,6 +58,8 @@ function keyReport(args: string[]): { report: KeyReport; json: boolean; sysctl: 
   const intervalText = takeOption(args, "--interval");
   const now = numberOption(args, "--now", 0, Number.MAX_SAFE_INTEGER) ?? Date.now();
   const count = numberOption(args, "--count", 1, 100);
+  const unknown = unknownOption(args);
+  if (unknown !== undefined) throw new UsageError(`unknown option ${unknown}`);
   if (args.length > 0) throw new UsageError(`unexpected argument ${args[0]}`);
   const form = sysctl ? keySysctl : keyHex;
   if (secretFile === undefined) {
@@ -64,6 +69,8 @@ function keyReport(args: string[]): { report: KeyReport; json: boolean; sysctl: 
   }
   if (intervalText === undefined) throw new UsageError("--secret-file needs --interval MS");
   if (count !== undefined) throw new UsageError("--count is for random keys, not with --secret-file");
+  if (!DIGITS.test(intervalText))
+    throw new UsageError(`--interval must be an integer in decimal digits, got ${JSON.stringify(intervalText)}`);
   let interval: number;
   try {
     interval = parseInterval(Number(intervalText), "--interval");

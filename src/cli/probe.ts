@@ -8,7 +8,6 @@
  * but no SYN data was acknowledged (the report says why).
  */
 
-import type { Socket, SocketHandler } from "bun";
 import { connect } from "../connect/connect.ts";
 import { type FastOpenOutcome, fastOpenStatus } from "../connect/status.ts";
 import { isIp6, parseIp6 } from "../lowlevel/address.ts";
@@ -194,37 +193,6 @@ function errorInfo(error: unknown): { code: string; message: string } {
   };
 }
 
-/** The TLS handshake's outcome, as Bun's `handshake` handler reports it (null: not seen). */
-interface Handshake {
-  success: boolean;
-  error: Error | null;
-}
-
-/** Per-connection state of a probe connection. */
-interface ProbeData {
-  handshake: Handshake | null;
-}
-
-/** The probe's socket handlers: incoming data is ignored, the first TLS handshake outcome kept. */
-const PROBE_HANDLERS: SocketHandler<ProbeData> = {
-  data() {},
-  handshake(socket, success, error) {
-    socket.data.handshake ??= { success, error };
-  },
-};
-
-/** A failed TLS handshake as the connect error: Bun's code (EPROTO, a verification code) and message. */
-function handshakeError(handshake: Handshake | null, options: ProbeOptions): Error {
-  const where = formatTarget(options);
-  if (handshake === null) return Object.assign(new Error(`no TLS handshake with ${where}`), { code: "EPROTO" });
-  const cause = handshake.error;
-  const code = (cause as { code?: unknown } | null)?.code;
-  return Object.assign(new Error(`TLS handshake with ${where} failed: ${cause?.message ?? "unknown error"}`), {
-    code: typeof code === "string" ? code : "EPROTO",
-    cause,
-  });
-}
-
 async function probeOnce(options: ProbeOptions, attempt: 1 | 2): Promise<ProbeConnection> {
   const linux = process.platform === "linux";
   const before = linux ? fastOpenCounters() : null;
@@ -242,23 +210,19 @@ async function probeOnce(options: ProbeOptions, attempt: 1 | 2): Promise<ProbeCo
     counters: before === null ? null : counterDelta(before, fastOpenCounters()),
     error: errorInfo(error),
   });
-  let socket: Socket<ProbeData>;
+  let socket: Awaited<ReturnType<typeof connect>>;
   try {
-    socket = await connect<ProbeData>({
+    // With TLS, connect() resolves only once the handshake has succeeded (certificates unchecked here):
+    // a server that does not speak TLS rejects it (EPROTO).
+    socket = await connect({
       hostname: options.host,
       port: options.port,
       connectTimeout: options.timeoutMs,
-      socket: PROBE_HANDLERS,
-      data: { handshake: null },
+      socket: { data() {} },
       ...(options.tls ? { tls: { rejectUnauthorized: false } } : { payload: options.payload }),
     });
   } catch (error) {
     return failed(error);
-  }
-  // A TLS success needs a completed handshake (certificates unchecked): a server that does not speak TLS fails it.
-  if (options.tls && socket.data.handshake?.success !== true) {
-    socket.terminate();
-    return failed(handshakeError(socket.data.handshake, options));
   }
   const ms = performance.now() - t0;
   const status = fastOpenStatus(socket);

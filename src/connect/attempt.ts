@@ -23,13 +23,15 @@ import { closeRecord, refreshRecord, registerConnection } from "./status.ts";
 
 /**
  * What the attempts of one connect() call share: whether the user's `open`
- * has run (on a deferred lazy attempt), and what it wrote while the SYN
- * waited (the first flight), which a later attempt of a race sends instead
- * of running `open` again.
+ * has run (on a deferred lazy attempt), what it wrote while the SYN waited
+ * (the first flight) and whether it then ended the socket, which a later
+ * attempt of a race replays instead of running `open` again.
  */
 export interface SharedFlight {
   opened: boolean;
   flight: Uint8Array | null;
+  /** The user's `open` called `end()` after its writes: a replaying attempt ends its socket too. */
+  ended: boolean;
 }
 
 /** The bytes of a `socket.write(data, byteOffset?, byteLength?)` argument. */
@@ -85,16 +87,91 @@ function fillPeer<Data>(socket: Socket<Data>, opened: FastOpenFd): void {
   }
 }
 
-/** The rejection of a connection Bun closed before it was established. */
-function closedEarly(error: Error | undefined, opened: FastOpenFd, secure: boolean): SystemError {
+/** What is known of why a connection closed before it was established (Bun gives no error for these). */
+interface EarlyClose {
+  /** The application ended or terminated the socket (a lazy `open` may, before the handshake). */
+  byApplication: boolean;
+  /** The peer's FIN arrived (and, allowHalfOpen being false, Bun closed the socket). */
+  peerEnded: boolean;
+  /** Payload bytes not yet written. */
+  unsent: number;
+}
+
+/**
+ * The rejection of a connection Bun closed before it was established: the
+ * error Bun reported, else what is known of the cause (the application's
+ * own end()/terminate(), the peer's FIN with payload bytes left unsent),
+ * else ECONNRESET.
+ */
+function closedEarly(error: Error | undefined, opened: FastOpenFd, secure: boolean, cause: EarlyClose): SystemError {
   const { address } = opened.address;
+  const where = `${address}:${opened.port}`;
   const code = (error as { code?: unknown } | undefined)?.code;
+  if (typeof code !== "string" && cause.byApplication) {
+    const syn = opened.bytesInSyn > 0 ? `; ${opened.bytesInSyn} B had left in the SYN and may have arrived` : "";
+    return systemError("ECONNABORTED", "connect", {
+      address,
+      port: opened.port,
+      message: `connection to ${where} closed by the application before the handshake completed${syn}`,
+    });
+  }
+  if (typeof code !== "string" && cause.peerEnded && !secure) {
+    return systemError("EPIPE", "connect", {
+      address,
+      port: opened.port,
+      message:
+        `connection to ${where} ended by the peer (FIN, no reset) with ${cause.unsent} B of the payload unsent; ` +
+        "closed as allowHalfOpen is false",
+    });
+  }
   const what = secure ? "before the TLS handshake completed" : "before it was established";
   return systemError(typeof code === "string" ? code : "ECONNRESET", "connect", {
     address,
     port: opened.port,
-    message: `connection to ${address}:${opened.port} closed ${what}${error === undefined ? "" : `: ${error.message}`}`,
+    message: `connection to ${where} closed ${what}${error === undefined ? "" : `: ${error.message}`}`,
   });
+}
+
+/** The rejection of a failed TLS handshake: Bun's code and message, as a SystemError of the connect. */
+function handshakeFailed(error: Error | null, opened: FastOpenFd): SystemError {
+  const code = (error as { code?: unknown } | null)?.code;
+  const failure = systemError(typeof code === "string" ? code : "EPROTO", "connect", {
+    address: opened.address.address,
+    port: opened.port,
+    message: error?.message ?? `TLS handshake with ${opened.address.address}:${opened.port} failed`,
+  });
+  if (error !== null) (failure as { cause?: unknown }).cause = error;
+  return failure;
+}
+
+/** A user handler as `invoke` calls it (the arguments after the socket are the event's). */
+type UserHandler<Data> = (this: Socket<Data>, socket: Socket<Data>, a: never, b: never) => unknown;
+
+/** The socket methods by which the application closes it. */
+const CLOSERS = ["end", "terminate"] as const;
+
+/** Gives `socket` an own method `name` (shadowing Bun's); false when Bun forbids it. */
+function ownMethod(socket: object, name: string, value: (...args: never[]) => unknown): boolean {
+  try {
+    Object.defineProperty(socket, name, { configurable: true, writable: true, value });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Removes an own method set by `ownMethod` (Bun's shows again). */
+function dropOwn(socket: object, name: string): void {
+  try {
+    delete (socket as Record<string, unknown>)[name];
+  } catch {
+    // Not an own property: nothing to undo.
+  }
+}
+
+/** Removes the `end`/`terminate` wrappers of a deferred lazy connect. */
+function dropClosers(socket: object): void {
+  for (const name of CLOSERS) dropOwn(socket, name);
 }
 
 /** The bytes of `parts`, one after another, on an ArrayBuffer of their own. */
@@ -124,6 +201,10 @@ class Attempt<Data> implements ConnectAttempt<Data> {
   private readonly held: unknown[] = [];
   private endHeld = false;
   private reported: Error | undefined;
+  /** The application ended or terminated the socket while the connect was pending (a lazy `open` may). */
+  private closedByApplication = false;
+  /** The peer's FIN arrived. */
+  private peerEnded = false;
   /** Another attempt of this connect ran the user's `open`: this one sends its first flight instead. */
   private readonly replay: boolean;
 
@@ -191,10 +272,11 @@ class Attempt<Data> implements ConnectAttempt<Data> {
     };
     if (user.binaryType !== undefined) handlers.binaryType = user.binaryType;
     const userData = user.data;
-    if (userData !== undefined) handlers.data = (socket, chunk) => this.onData(socket, chunk, userData);
-    const userTimeout = user.timeout;
+    if (userData !== undefined)
+      handlers.data = (socket, chunk) => this.onData(socket, chunk, userData as UserHandler<Data>);
+    const userTimeout = user.timeout as UserHandler<Data> | undefined;
     if (userTimeout !== undefined) {
-      handlers.timeout = (socket) => (this.forwarding ? userTimeout.call(socket, socket) : undefined);
+      handlers.timeout = (socket) => (this.forwarding ? this.invoke(socket, userTimeout) : undefined);
     }
     // Always given with TLS: Bun then calls `open` at once and `handshake` when done.
     if (this.secure) handlers.handshake = (socket, success, error) => this.onHandshake(socket, success, error);
@@ -230,39 +312,54 @@ class Attempt<Data> implements ConnectAttempt<Data> {
   /**
    * Runs the user's `open` on a deferred lazy attempt, recording what it
    * wrote (what the kernel took) as the connect's first flight, for a later
-   * attempt of a race to send instead of running `open` again.
+   * attempt of a race to send instead of running `open` again. Until the
+   * connect settles, the socket's `end` and `terminate` first note that the
+   * application closes it (see `closing`).
    */
   private openCapturing(socket: Socket<Data>): void {
     const shared = this.shared;
     shared.opened = true;
     const parts: Uint8Array[] = [];
-    const write = socket.write;
-    let captured = true;
-    try {
-      Object.defineProperty(socket, "write", {
-        configurable: true,
-        writable: true,
-        value: (data: unknown, offset?: unknown, length?: unknown): number => {
-          const n = (write as (...args: unknown[]) => number).call(socket, data, offset, length);
-          const bytes = n > 0 ? writtenBytes(data, offset, length) : null;
-          if (bytes !== null) parts.push(bytes.slice(0, n));
-          else if (n > 0) captured = false;
-          return n;
-        },
+    const write = socket.write as (...args: unknown[]) => number;
+    let captured = ownMethod(socket, "write", (data: unknown, offset?: unknown, length?: unknown): number => {
+      const n = write.call(socket, data, offset, length);
+      const bytes = n > 0 ? writtenBytes(data, offset, length) : null;
+      if (bytes !== null) parts.push(bytes.slice(0, n));
+      else if (n > 0) captured = false;
+      return n;
+    });
+    for (const name of CLOSERS) {
+      const close = socket[name] as (...args: unknown[]) => unknown;
+      ownMethod(socket, name, (...args: unknown[]): unknown => {
+        if (name === "end") {
+          shared.ended = true;
+          const bytes = args[0] === undefined ? EMPTY_BYTES : writtenBytes(args[0], args[1], args[2]);
+          if (bytes === null) captured = false;
+          else if (bytes.byteLength > 0) parts.push(bytes.slice());
+        }
+        this.closing(socket);
+        return close.apply(socket, args);
       });
-    } catch {
-      captured = false;
     }
     try {
-      this.user.open?.call(socket, socket);
+      this.invoke(socket, this.user.open as UserHandler<Data> | undefined);
     } finally {
-      try {
-        delete (socket as unknown as { write?: unknown }).write;
-      } catch {
-        // Not an own property: nothing to undo.
-      }
+      dropOwn(socket, "write");
       shared.flight = captured ? concat(...parts) : null;
     }
+  }
+
+  /**
+   * The application ends or terminates the socket of a deferred lazy
+   * connect that has not settled: when the handshake is done by now, the
+   * connect is established first (it resolves: its first flight was
+   * delivered); otherwise the close is the application's (the rejection
+   * says so, not "reset").
+   */
+  private closing(socket: Socket<Data>): void {
+    if (this.phase !== "connecting") return;
+    if (this.alive(socket) && this.remainder.byteLength === 0 && this.connectedNow()) this.establish(socket);
+    else this.closedByApplication = true;
   }
 
   /**
@@ -332,26 +429,48 @@ class Attempt<Data> implements ConnectAttempt<Data> {
       return;
     }
     this.phase = "established";
+    if (this.early) dropClosers(socket);
     // Bun keeps the first peer address it reads: read while it is known, it stays after close (the caller gave a
     // name, not the address; otherwise it is read when asked, as with Bun.connect).
     if (this.keepPeer) void socket.remoteAddress;
     this.outcome.resolve(socket);
     if (this.forwarding) return;
     this.forwarding = true;
-    if (!this.replay) this.user.open?.call(socket, socket);
-    const userData = this.user.data;
+    if (!this.replay) this.invoke(socket, this.user.open as UserHandler<Data> | undefined);
+    const userData = this.user.data as UserHandler<Data> | undefined;
     if (this.held.length > 0) {
       for (const chunk of this.held.splice(0)) {
         if (!this.alive(socket) || userData === undefined) break;
-        userData.call(socket, socket, chunk as never);
+        this.invoke(socket, userData, chunk);
       }
     }
-    if (this.endHeld && this.alive(socket)) this.user.end?.call(socket, socket);
+    if (this.endHeld && this.alive(socket)) this.invoke(socket, this.user.end as UserHandler<Data> | undefined);
+    // The user's `open` (run by another attempt) ended its socket after the first flight: so does this one.
+    if (this.replay && this.shared.ended && this.alive(socket)) socket.end();
+  }
+
+  /**
+   * Calls a user handler with the event's arguments and the socket as
+   * `this`, as Bun.connect does. A throw goes to the user's `error`
+   * handler, as with Bun.connect; with none (or when that throws too) it is
+   * reported as an uncaught exception: printed, exit code 1,
+   * `'uncaughtException'` listeners called (`reportError`), never lost.
+   */
+  private invoke(socket: Socket<Data>, handler: UserHandler<Data> | undefined, a?: unknown, b?: unknown): void {
+    if (handler === undefined) return;
+    try {
+      handler.call(socket, socket, a as never, b as never);
+    } catch (thrown) {
+      const onError = this.user.error as UserHandler<Data> | undefined;
+      if (onError === undefined || handler === onError) reportError(thrown);
+      else this.invoke(socket, onError, thrown);
+    }
   }
 
   private fail(error: Error): void {
     if (this.phase !== "connecting") return;
     this.phase = "failed";
+    if (this.early && this.socket !== null) dropClosers(this.socket);
     this.outcome.reject(error);
     if (this.socket !== null && this.alive(this.socket)) {
       refreshRecord(this.opened);
@@ -367,45 +486,73 @@ class Attempt<Data> implements ConnectAttempt<Data> {
   private onDrain(socket: Socket<Data>): void {
     const forwarded = this.forwarding;
     if (this.connecting()) this.progress(socket);
-    if (forwarded) this.user.drain?.call(socket, socket);
+    if (forwarded) this.invoke(socket, this.user.drain as UserHandler<Data> | undefined);
   }
 
-  private onData(socket: Socket<Data>, chunk: unknown, userData: NonNullable<SocketHandler<Data>["data"]>): void {
+  private onData(socket: Socket<Data>, chunk: unknown, userData: UserHandler<Data>): void {
     const forwarded = this.forwarding;
     // Readable may be reported before writable: the handshake may be done already.
     if (this.connecting()) this.progress(socket);
     if (this.early && this.opened.last?.established !== true) refreshRecord(this.opened);
-    if (forwarded || (this.forwarding && this.alive(socket))) userData.call(socket, socket, chunk as never);
+    if (forwarded || (this.forwarding && this.alive(socket))) this.invoke(socket, userData, chunk);
     else if (this.phase === "connecting") this.held.push(copyChunk(chunk));
   }
 
   private onEnd(socket: Socket<Data>): void {
     const forwarded = this.forwarding;
     if (this.connecting()) this.progress(socket);
+    if (this.phase === "connecting") this.endedWhileConnecting();
     // The report is final once the handshake is over: read again only if it was not (a failing connect).
     if (this.opened.last?.established !== true) refreshRecord(this.opened);
-    if (forwarded || (this.forwarding && this.alive(socket))) this.user.end?.call(socket, socket);
+    if (forwarded || (this.forwarding && this.alive(socket)))
+      this.invoke(socket, this.user.end as UserHandler<Data> | undefined);
     else if (this.phase === "connecting") this.endHeld = true;
+  }
+
+  /**
+   * Bun reports `end` both for the peer's FIN and for a connect that failed
+   * (a refused lazy SYN): the kernel tells which. Still a peer: a FIN,
+   * remembered for the rejection if Bun now closes. Else the connect's own
+   * error (ECONNREFUSED, ECONNRESET, ...) fails the attempt.
+   */
+  private endedWhileConnecting(): void {
+    if (this.opened.closed) return;
+    if (fo.socketConnected(this.opened.fd) === 1) this.peerEnded = true;
+    else if (lastError()?.code !== "EINPROGRESS")
+      this.fail(nativeError("connect", this.address.address, this.opened.port));
   }
 
   private onError(socket: Socket<Data>, error: Error): void {
     this.reported = error;
-    if (this.forwarding) this.user.error?.call(socket, socket, error);
+    if (this.forwarding) this.invoke(socket, this.user.error as UserHandler<Data> | undefined, error);
   }
 
+  /** A failed handshake rejects the connect with Bun's TLS error (`rejectUnauthorized: false` makes it succeed). */
   private onHandshake(socket: Socket<Data>, success: boolean, error: Error | null): void {
     refreshRecord(this.opened);
-    if (this.phase === "connecting") this.establish(socket);
-    if (this.forwarding) this.user.handshake?.call(socket, socket, success, error);
+    if (this.phase === "connecting") {
+      if (!success) {
+        this.fail(handshakeFailed(error, this.opened));
+        return;
+      }
+      this.establish(socket);
+    }
+    if (this.forwarding) this.invoke(socket, this.user.handshake as UserHandler<Data> | undefined, success, error);
   }
 
   private onClose(socket: Socket<Data>, error: Error | undefined): void {
     closeRecord(this.opened, false);
     if (this.phase === "connecting") {
       this.phase = "failed";
-      this.outcome.reject(closedEarly(error ?? this.reported, this.opened, this.secure));
+      if (this.early) dropClosers(socket);
+      const cause = {
+        byApplication: this.closedByApplication,
+        peerEnded: this.peerEnded,
+        unsent: this.remainder.byteLength,
+      };
+      this.outcome.reject(closedEarly(error ?? this.reported, this.opened, this.secure, cause));
     }
-    if (this.forwarding) this.user.close?.call(socket, socket, error);
+    if (this.forwarding) this.invoke(socket, this.user.close as UserHandler<Data> | undefined, error);
   }
 }
 

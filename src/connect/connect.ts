@@ -163,8 +163,9 @@ async function reportingFailure<Data>(
   } catch (error) {
     try {
       await onError.call(checked.handlers, null as unknown as Socket<Data>, error as Error);
-    } catch {
-      // A throwing connectError handler must not hide the connect error.
+    } catch (thrown) {
+      // Reported as uncaught (printed, exit code 1), as a throw in any handler; the connect error stays the rejection.
+      reportError(thrown);
     }
     throw error;
   }
@@ -174,7 +175,7 @@ const CLAIM_ALWAYS = (): boolean => true;
 
 /** What the attempts of one connect() call share: nothing yet. */
 function newFlight(): SharedFlight {
-  return { opened: false, flight: null };
+  return { opened: false, flight: null, ended: false };
 }
 
 /**

@@ -76,6 +76,16 @@ describe("fastopen key", () => {
     ],
     ["interval 999", ["--secret-file", "/dev/null", "--interval", "999"], "--interval must be an integer from 1000"],
     ["a stray argument", ["now"], "unexpected argument now"],
+    // Issue 11.7: as for probe, an unknown short flag and numbers other than plain decimal digits.
+    ["an unknown flag", ["-x"], "unknown option -x"],
+    ["--count 1e1", ["--count", "1e1"], "--count must be an integer from 1 to 100, got 1e1"],
+    ["--count 0x10", ["--count", "0x10"], "--count must be an integer from 1 to 100, got 0x10"],
+    ["--now ' 5'", ["--now", " 5"], "--now must be an integer from 0"],
+    [
+      "interval 0x3e8",
+      ["--secret-file", "/dev/null", "--interval", "0x3e8"],
+      '--interval must be an integer in decimal digits, got "0x3e8"',
+    ],
   ];
   test.each(usage)("bad usage, %s: exit 2, the message names it", (_title, args, message) => {
     const run = cli(args);

@@ -65,14 +65,31 @@ async function once(withHandshakeHandler: boolean): Promise<TlsOutcome> {
   };
 }
 
-/** The certificate's identity is checked against `hostname` when no serverName is given (as Bun.connect does). */
-async function identity(hostname: string): Promise<{ hostname: string; authorized: boolean; error: string | null }> {
+/**
+ * The certificate's identity is checked against `hostname` when no
+ * serverName is given (as Bun.connect does): a mismatch rejects the connect
+ * with the TLS error.
+ */
+async function identity(
+  hostname: string,
+): Promise<{ hostname: string; authorized: boolean; error: string | null; code: string | null }> {
   const any4 = recordingServer({ hostname: "0.0.0.0", tls: { cert, key } });
-  const socket = await connect({ hostname, port: any4.port, tls: { ca: cert }, socket: { data() {} } });
-  const result = { hostname, authorized: socket.authorized, error: socket.getAuthorizationError()?.message ?? null };
-  socket.terminate();
-  any4.stop();
-  return result;
+  try {
+    const socket = await connect({ hostname, port: any4.port, tls: { ca: cert }, socket: { data() {} } });
+    const result = {
+      hostname,
+      authorized: socket.authorized,
+      error: socket.getAuthorizationError()?.message ?? null,
+      code: null,
+    };
+    socket.terminate();
+    return result;
+  } catch (error) {
+    const e = error as Error & { code?: string };
+    return { hostname, authorized: false, error: e.message, code: e.code ?? null };
+  } finally {
+    any4.stop();
+  }
 }
 
 const connections = [await once(false), await once(false), await once(true)];

@@ -1,0 +1,62 @@
+/**
+ * Issue 11.3 and 11.7: what `connect()` reports is what happened. A lazy
+ * connect whose `open` writes and ends is not "reset" when its request was
+ * delivered; a lazy `open` runs once per connect() call, not once per
+ * address; a peer's half-close during a large payload is not a reset.
+ * Private network namespaces.
+ */
+import { expect, test } from "bun:test";
+import type { FastOpenStatus } from "../../src/connect/status.ts";
+import { namespaceSuite } from "../support/netns-suite.ts";
+import { runScenarioCase } from "../support/run.ts";
+import type { Settled } from "./outcomes.scenario.ts";
+
+const suite = namespaceSuite("connect.outcomes");
+const SCENARIO = `${import.meta.dir}/outcomes.scenario.ts`;
+
+suite("outcomes that match what happened", () => {
+  test("lazy connect with a cookie, open writes then ends: resolves (the request rode in the SYN, acked), once", () => {
+    const r = runScenarioCase<{
+      tries: Array<Settled & { status: FastOpenStatus | null; received: string; opens: number }>;
+      extra: boolean;
+      fdsBefore: number;
+      fdsAfter: number;
+    }>(SCENARIO, ["lazyEnd"]);
+    expect(r.tries).toHaveLength(20);
+    for (const t of r.tries) {
+      expect({ resolved: t.resolved, code: t.code, received: t.received, opens: t.opens }).toEqual({
+        resolved: true,
+        code: null,
+        received: "request",
+        opens: 1,
+      });
+      expect(t.status).toMatchObject({ sent: true, acked: true, reason: "none", mode: "lazy" });
+    }
+    expect(r.extra).toBe(false);
+    expect(r.fdsAfter).toBe(r.fdsBefore);
+  }, 30_000);
+
+  for (const then of ["stay", "end"]) {
+    test(`lazy connect, the first address refuses: open (${then}) runs once, the request reaches the next once`, () => {
+      const r = runScenarioCase<{ opens: number; remoteAddress: string; received: string }>(SCENARIO, [
+        "lazyOpens",
+        then,
+      ]);
+      // With "end", the server's record completes only on the client's FIN: the end was replayed.
+      expect(r).toMatchObject({ opens: 1, remoteAddress: "127.0.0.1", received: "request" });
+    }, 30_000);
+  }
+
+  test("a peer's half-close during an 8 MiB payload: not ECONNRESET; with allowHalfOpen every byte arrives", () => {
+    const r = runScenarioCase<{
+      results: Record<string, Settled & { delivered: boolean; receivedBytes: number }>;
+      payloadBytes: number;
+    }>(SCENARIO, ["halfClose"]);
+    const closed = r.results.false!;
+    expect(closed.resolved).toBe(false);
+    expect(closed.code).toBe("EPIPE");
+    expect(closed.message).toContain("ended by the peer");
+    expect(closed.receivedBytes).toBeLessThan(r.payloadBytes);
+    expect(r.results.true).toMatchObject({ resolved: true, delivered: true, receivedBytes: r.payloadBytes });
+  }, 30_000);
+});
