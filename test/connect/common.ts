@@ -108,3 +108,18 @@ export function counters(): FastOpenCounters {
 export function delta(before: FastOpenCounters): FastOpenCounters {
   return counterDelta(before, fastOpenCounters());
 }
+
+/** Answers ::1 first, then 127.0.0.1, as a dual-stack name does: the Happy Eyeballs cases' lookup. */
+export async function dualStackLookup(): Promise<Array<{ address: string; family: number }>> {
+  return [
+    { address: "::1", family: 6 },
+    { address: "127.0.0.1", family: 4 },
+  ];
+}
+
+/** Drops every SYN to `port` over IPv6 (ip6tables): the broken IPv6 path that Happy Eyeballs must race past. */
+export function dropIpv6Syns(port: number): void {
+  const rule = ["ip6tables", "-A", "INPUT", "-p", "tcp", "--dport", String(port), "--syn", "-j", "DROP"];
+  const drop = Bun.spawnSync(rule);
+  if (drop.exitCode !== 0) throw new Error(`ip6tables: ${drop.stderr.toString()}`);
+}

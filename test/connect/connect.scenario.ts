@@ -12,6 +12,8 @@ import {
   assertPrivateNetns,
   counters,
   delta,
+  dropIpv6Syns,
+  dualStackLookup,
   fdCountBackTo,
   pattern,
   type RecordingServer,
@@ -120,10 +122,7 @@ const cases: Record<string, (args: string[]) => Promise<object>> = {
    */
   async happyEyeballs() {
     const server = recordingServer({ hostname: "127.0.0.1", port: EYEBALLS_PORT });
-    const lookup = async (): Promise<Array<{ address: string; family: number }>> => [
-      { address: "::1", family: 6 },
-      { address: "127.0.0.1", family: 4 },
-    ];
+    const lookup = dualStackLookup;
     // Counted while the server listens, before and after: only the client's fds differ.
     const before = await settledFdCount();
     const t0 = performance.now();
@@ -159,23 +158,8 @@ const cases: Record<string, (args: string[]) => Promise<object>> = {
     six.stop();
     const server = recordingServer({ hostname: "127.0.0.1", port });
     await sendPayload(server, "127.0.0.1", request);
-    const drop = Bun.spawnSync([
-      "ip6tables",
-      "-A",
-      "INPUT",
-      "-p",
-      "tcp",
-      "--dport",
-      String(port),
-      "--syn",
-      "-j",
-      "DROP",
-    ]);
-    if (drop.exitCode !== 0) throw new Error(`ip6tables: ${drop.stderr.toString()}`);
-    const lookup = async (): Promise<Array<{ address: string; family: number }>> => [
-      { address: "::1", family: 6 },
-      { address: "127.0.0.1", family: 4 },
-    ];
+    dropIpv6Syns(port);
+    const lookup = dualStackLookup;
     const before = await settledFdCount();
     const counted = counters();
     let opens = 0;

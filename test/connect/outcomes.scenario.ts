@@ -9,7 +9,15 @@ import { connect } from "../../src/connect/connect.ts";
 import { type FastOpenStatus, fastOpenStatus } from "../../src/connect/status.ts";
 import { listen } from "../../src/listen.ts";
 import { runCase } from "../support/scenario-main.ts";
-import { assertPrivateNetns, fdCountBackTo, pattern, recordingServer, settledFdCount, sha256 } from "./common.ts";
+import {
+  assertPrivateNetns,
+  dualStackLookup,
+  fdCountBackTo,
+  pattern,
+  recordingServer,
+  settledFdCount,
+  sha256,
+} from "./common.ts";
 
 /** A settled connect: resolved, or rejected with the error's code and message. */
 export interface Settled {
@@ -86,10 +94,7 @@ const cases: Record<string, (args: string[]) => Promise<object>> = {
     six.stop();
     const four = recordingServer({ hostname: "127.0.0.1", port });
     await warm("127.0.0.1", four);
-    const lookup = async (): Promise<Array<{ address: string; family: number }>> => [
-      { address: "::1", family: 6 },
-      { address: "127.0.0.1", family: 4 },
-    ];
+    const lookup = dualStackLookup;
     const request = "GET / HTTP/1.1\r\n\r\n";
     let opens = 0;
     const socket = await connect({

@@ -10,7 +10,16 @@ import { type FastOpenStatus, fastOpenStatus } from "../../src/connect/status.ts
 import type { FastOpenCounters } from "../../src/lowlevel/netstat.ts";
 import { EYEBALLS_PORT } from "../support/run.ts";
 import { runCase } from "../support/scenario-main.ts";
-import { assertPrivateNetns, counters, delta, fdCountBackTo, recordingServer, settledFdCount } from "./common.ts";
+import {
+  assertPrivateNetns,
+  counters,
+  delta,
+  dropIpv6Syns,
+  dualStackLookup,
+  fdCountBackTo,
+  recordingServer,
+  settledFdCount,
+} from "./common.ts";
 
 /** What a connect did: resolved (with its TLS state) or rejected (with the error's code and message). */
 export interface TlsResult {
@@ -113,23 +122,8 @@ const cases: Record<string, (args: string[]) => Promise<object>> = {
     six.stop();
     const server = recordingServer({ hostname: "127.0.0.1", port, tls: { cert, key } });
     await once("127.0.0.1", port, tls, server);
-    const drop = Bun.spawnSync([
-      "ip6tables",
-      "-A",
-      "INPUT",
-      "-p",
-      "tcp",
-      "--dport",
-      String(port),
-      "--syn",
-      "-j",
-      "DROP",
-    ]);
-    if (drop.exitCode !== 0) throw new Error(`ip6tables: ${drop.stderr.toString()}`);
-    const lookup = async (): Promise<Array<{ address: string; family: number }>> => [
-      { address: "::1", family: 6 },
-      { address: "127.0.0.1", family: 4 },
-    ];
+    dropIpv6Syns(port);
+    const lookup = dualStackLookup;
     const before = await settledFdCount();
     const counted = counters();
     let opens = 0;
