@@ -8,6 +8,8 @@
  *
  *   bun bench/memory/client.ts \
  *     '{"kind":"connect","host":"::1","port":7000,"total":100000,"conc":16,"warm":2000,"checkpoints":5}'
+ *
+ * `"marks":true` prints a `@@mark` line on stderr after each sample's GC, for bench/memory/compare.ts.
  */
 
 import { heapStats } from "bun:jsc";
@@ -23,6 +25,8 @@ interface Config {
   conc: number;
   warm: number;
   checkpoints: number;
+  /** Print a `@@mark` line on stderr after each sample's GC (bench/memory/compare.ts counts JSC's GCs between). */
+  marks?: boolean;
 }
 
 /** One sample of the process's footprint. */
@@ -33,6 +37,9 @@ export interface Footprint {
   heapBytes: number;
   objects: number;
 }
+
+/** The stderr line printed after each sample's collection when `marks` is set. */
+const MARK = "@@mark";
 
 const config = JSON.parse(process.argv[2] ?? "{}") as Config;
 const once = exchangeOnce(config.kind, config.host, config.port);
@@ -45,6 +52,7 @@ async function footprint(connections: number): Promise<Footprint> {
   await Bun.sleep(20);
   Bun.gc(true);
   const heap = heapStats();
+  if (config.marks === true) console.error(MARK);
   return {
     connections,
     rssBytes: process.memoryUsage().rss,

@@ -291,6 +291,9 @@ class Attempt<Data> implements ConnectAttempt<Data> {
       return;
     }
     registerConnection(socket, this.opened);
+    // The caller's hook (node:net layer) may terminate the socket here: Bun then calls `close` at once.
+    this.plan.onAdopted?.(socket);
+    if (this.phase !== "connecting") return;
     if (this.secure) return; // The TLS handshake tells when the connection is up.
     // A replayed empty first flight on a deferred fd: send the SYN now.
     if (this.replay && this.opened.deferred && this.remainder.byteLength === 0)

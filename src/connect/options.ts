@@ -8,7 +8,7 @@
  * `lowlevel/validate.ts`; the payload is read through them.
  */
 import type { LookupFunction as NodeLookup } from "node:net";
-import type { SocketHandler, TLSOptions } from "bun";
+import type { Socket, SocketHandler, TLSOptions } from "bun";
 import { unbracket } from "../lowlevel/address.ts";
 import { bytes, EMPTY_BYTES } from "../lowlevel/validate.ts";
 import type { LookupFunction } from "./resolve.ts";
@@ -58,6 +58,15 @@ export interface ConnectOptions<Data = undefined> {
   lookup?: LookupFunction;
 }
 
+/**
+ * An internal option of `connect()` (not part of its public options): a
+ * function called with the Bun socket as soon as Bun has adopted an
+ * attempt's fd, before the connection is established (not on the lean path,
+ * where the socket is established at once and `open` runs). The node:net
+ * layer uses it to unref a connecting socket and to close it on `destroy()`.
+ */
+export const ON_ADOPTED: unique symbol = Symbol("fastopen.onAdopted");
+
 /** Default Happy Eyeballs connection attempt delay (RFC 8305 recommends 250 ms). */
 export const DEFAULT_ATTEMPT_DELAY_MS = 250;
 
@@ -82,6 +91,8 @@ export interface CheckedConnect<Data> {
   readonly signal: AbortSignal | undefined;
   readonly attemptDelay: number;
   readonly lookup: LookupFunction | undefined;
+  /** See `ON_ADOPTED`. */
+  readonly onAdopted?: ((socket: Socket<Data>) => void) | undefined;
 }
 
 /**
@@ -266,30 +277,49 @@ export function checkConnectOptions<Data>(options: ConnectOptions<Data>): Checke
     signal,
     attemptDelay: msOption("attemptDelay", given.attemptDelay, DEFAULT_ATTEMPT_DELAY_MS),
     lookup: options.lookup,
+    onAdopted: (options as { [ON_ADOPTED]?: (socket: Socket<Data>) => void })[ON_ADOPTED],
   };
+}
+
+/** Option `name` of node:net options (`null` is absent: undefined). */
+function nodeOption(given: Options, name: string): unknown {
+  return given[name] ?? undefined;
+}
+
+/** A node:net boolean option, undefined when absent. */
+function nodeBoolean(given: Options, name: string): boolean | undefined {
+  const value = nodeOption(given, name);
+  return value === undefined ? undefined : booleanOption(name, value, false);
+}
+
+/** A node:net duration option in ms, undefined when absent. */
+function nodeMs(given: Options, name: string): number | undefined {
+  const value = nodeOption(given, name);
+  return value === undefined ? undefined : msOption(name, value, 0);
+}
+
+/** node:net's `family` option: 0, 4 or 6, undefined when absent. */
+function familyOption(given: Options): 0 | 4 | 6 | undefined {
+  const family = nodeOption(given, "family");
+  if (family !== undefined && typeof family !== "number")
+    throw new TypeError(`family must be a number, got ${typeof family}`);
+  if (family !== undefined && family !== 0 && family !== 4 && family !== 6)
+    throw new RangeError(`family must be 0, 4 or 6, got ${family}`);
+  return family;
 }
 
 /** Checks a node:net socket's own options (`null` is absent); throws TypeError/RangeError naming the bad one. */
 export function checkSocketOptions(options: unknown, what = "new FastOpenSocket()"): CheckedSocketOptions {
   const given = optionsObject(options, what);
-  const get = (name: string): unknown => given[name] ?? undefined;
-  const family = get("family");
-  if (family !== undefined && typeof family !== "number")
-    throw new TypeError(`family must be a number, got ${typeof family}`);
-  if (family !== undefined && family !== 0 && family !== 4 && family !== 6)
-    throw new RangeError(`family must be 0, 4 or 6, got ${family}`);
-  const boolean = (name: string): boolean | undefined =>
-    get(name) === undefined ? undefined : booleanOption(name, get(name), false);
-  const ms = (name: string): number | undefined => (get(name) === undefined ? undefined : msOption(name, get(name), 0));
   return {
-    family,
-    timeout: ms("timeout"),
-    connectTimeout: ms("connectTimeout"),
-    fastOpen: boolean("fastOpen"),
-    noDelay: boolean("noDelay"),
-    keepAlive: boolean("keepAlive"),
-    keepAliveInitialDelay: ms("keepAliveInitialDelay"),
-    allowHalfOpen: boolean("allowHalfOpen"),
+    family: familyOption(given),
+    timeout: nodeMs(given, "timeout"),
+    connectTimeout: nodeMs(given, "connectTimeout"),
+    fastOpen: nodeBoolean(given, "fastOpen"),
+    noDelay: nodeBoolean(given, "noDelay"),
+    keepAlive: nodeBoolean(given, "keepAlive"),
+    keepAliveInitialDelay: nodeMs(given, "keepAliveInitialDelay"),
+    allowHalfOpen: nodeBoolean(given, "allowHalfOpen"),
   };
 }
 
@@ -305,36 +335,43 @@ export function checkCreateConnectionOptions(
   defaults: ConnectDefaults = NO_DEFAULTS,
 ): CheckedCreateConnection {
   const given = optionsObject(options, "createConnection()");
-  const get = (name: string): unknown => given[name] ?? undefined;
-  if (get("socketPath") !== undefined) {
+  if (nodeOption(given, "socketPath") !== undefined) {
     throw new TypeError(
       "socketPath: Unix domain sockets are not supported by fastopen's createConnection (use node:net)",
     );
   }
-  if (get("localAddress") !== undefined) {
+  if (nodeOption(given, "localAddress") !== undefined) {
     throw new TypeError("localAddress is not supported by fastopen's createConnection");
   }
-  const localPort = get("localPort");
+  const localPort = nodeOption(given, "localPort");
   if (localPort !== undefined && localPort !== 0) {
     throw new TypeError("localPort is not supported by fastopen's createConnection");
   }
-  const host = hostOption("host", get("host") ?? get("hostname") ?? "localhost");
-  const socket = checkSocketOptions(given, "createConnection()");
-  const lookup = get("lookup");
+  const host = hostOption("host", nodeOption(given, "host") ?? nodeOption(given, "hostname") ?? "localhost");
+  // In checkSocketOptions' order, so that the first bad option is the one named.
+  const family = familyOption(given);
+  const timeout = nodeMs(given, "timeout");
+  const connectTimeout = nodeMs(given, "connectTimeout");
+  const fastOpen = nodeBoolean(given, "fastOpen");
+  const noDelay = nodeBoolean(given, "noDelay");
+  const keepAlive = nodeBoolean(given, "keepAlive");
+  const keepAliveInitialDelay = nodeMs(given, "keepAliveInitialDelay");
+  const allowHalfOpen = nodeBoolean(given, "allowHalfOpen");
+  const lookup = nodeOption(given, "lookup");
   if (lookup !== undefined && typeof lookup !== "function")
     throw new TypeError(`lookup must be a function, got ${typeof lookup}`);
   return {
     host,
     port: portOption(given.port, true),
-    family: socket.family ?? defaults.family ?? 0,
-    timeout: socket.timeout,
-    connectTimeout: socket.connectTimeout ?? defaults.connectTimeout ?? 0,
-    signal: signalOption(get("signal")),
-    fastOpen: socket.fastOpen ?? defaults.fastOpen ?? true,
-    noDelay: socket.noDelay,
-    keepAlive: socket.keepAlive,
-    keepAliveInitialDelay: socket.keepAliveInitialDelay ?? 0,
-    allowHalfOpen: socket.allowHalfOpen ?? false,
+    family: family ?? defaults.family ?? 0,
+    timeout,
+    connectTimeout: connectTimeout ?? defaults.connectTimeout ?? 0,
+    signal: signalOption(nodeOption(given, "signal")),
+    fastOpen: fastOpen ?? defaults.fastOpen ?? true,
+    noDelay,
+    keepAlive,
+    keepAliveInitialDelay: keepAliveInitialDelay ?? 0,
+    allowHalfOpen: allowHalfOpen ?? false,
     lookup: lookup as NodeLookup | undefined,
   };
 }

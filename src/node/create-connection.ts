@@ -5,7 +5,7 @@
  */
 import { checkCreateConnectionOptions } from "../connect/options.ts";
 import { type ConnectListener, type CreateConnectionOptions, connectArguments } from "./arguments.ts";
-import { FastOpenSocket } from "./socket.ts";
+import { type FastOpenSocket, startSocket } from "./socket.ts";
 
 /**
  * Opens a TCP connection with TFO and returns a `net.Socket`-compatible
@@ -35,9 +35,9 @@ export function createConnection(
   second?: string | ConnectListener,
   third?: ConnectListener,
 ): FastOpenSocket {
-  const { options, listener } = connectArguments(first, second, third);
   // Checked before the socket exists: a bad option throws with nothing made.
-  checkCreateConnectionOptions(options);
-  const socket = new FastOpenSocket(options);
-  return socket.connect(options, listener);
+  if (typeof first === "object" && first !== null && (second === undefined || typeof second === "function"))
+    return startSocket(checkCreateConnectionOptions(first), second);
+  const { options, listener } = connectArguments(first, second, third);
+  return startSocket(checkCreateConnectionOptions(options), listener);
 }

@@ -18,11 +18,13 @@ import { connect } from "../connect/connect.ts";
 import {
   type CheckedCreateConnection,
   type CheckedSocketOptions,
+  type ConnectDefaults,
   checkCreateConnectionOptions,
   checkSocketOptions,
   msOption,
+  ON_ADOPTED,
 } from "../connect/options.ts";
-import type { LookupFunction } from "../connect/resolve.ts";
+import { isIpLiteral, type LookupFunction } from "../connect/resolve.ts";
 import { type FastOpenStatus, fastOpenStatus } from "../connect/status.ts";
 import { systemError } from "../lowlevel/errors.ts";
 import {
@@ -67,6 +69,8 @@ function toBuffer(chunk: unknown, encoding: BufferEncoding): Buffer {
   throw new TypeError("chunk must be a string, Buffer or ArrayBufferView");
 }
 
+const EMPTY = Buffer.alloc(0);
+
 function concat(chunks: Buffer[]): Buffer {
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
 }
@@ -110,6 +114,30 @@ function emitLookup(
   }
 }
 
+/** The Duplex options of every socket, shared (one object per connection less). */
+const DUPLEX_OPTIONS = { allowHalfOpen: false, emitClose: false, decodeStrings: true } as const;
+const HALF_OPEN_DUPLEX_OPTIONS = { ...DUPLEX_OPTIONS, allowHalfOpen: true } as const;
+
+/** `createConnection`'s checked options and listener for the socket being constructed (see `startSocket`). */
+let presetTarget: CheckedCreateConnection | null = null;
+let presetListener: ConnectListener | undefined;
+
+/**
+ * A connecting socket from options already checked (`createConnection`):
+ * `new FastOpenSocket(options).connect(options, listener)` with one check of
+ * the options and no argument parsing.
+ */
+export function startSocket(target: CheckedCreateConnection, listener: ConnectListener | undefined): FastOpenSocket {
+  presetTarget = target;
+  presetListener = listener;
+  try {
+    return new FastOpenSocket();
+  } finally {
+    presetTarget = null;
+    presetListener = undefined;
+  }
+}
+
 /**
  * A `net.Socket`-compatible Duplex over a TFO connection: `new
  * FastOpenSocket(options?)` then `socket.connect(port, host?, listener?)` or
@@ -126,13 +154,18 @@ export class FastOpenSocket extends Duplex {
   timeout: number | undefined = undefined;
 
   /** The TFO defaults given to the constructor, for `connect()`. */
-  readonly #defaults: CheckedSocketOptions;
+  readonly #defaults: ConnectDefaults;
   /** The checked options of `connect()`: where to, and how. */
   #target: CheckedCreateConnection | null = null;
   #state: Lifecycle = "idle";
   /** The Bun socket, from `open` on (kept after close, for the addresses and the TFO report). */
   #socket: Socket<FastOpenSocket> | null = null;
-  readonly #abort = new AbortController();
+  /** The Bun socket of the connect in progress, once Bun has adopted its fd (not established yet). */
+  #adopted: Socket<FastOpenSocket> | null = null;
+  /** The gathering turn's immediate (unref'd with the socket). */
+  #gathering: ReturnType<typeof setImmediate> | null = null;
+  /** Stops a connect that `destroy()` cannot reach through its socket (a host name's lookup, a race). */
+  #abort: AbortController | null = null;
   /** Written before the connection exists: the next payload, then the data flushed once connected. */
   #queue: Buffer[] = [];
   #queued = 0;
@@ -202,10 +235,15 @@ export class FastOpenSocket extends Duplex {
    * connect (`fastOpen`, `connectTimeout`, `family`). Throws TypeError/RangeError for bad options.
    */
   constructor(options: FastOpenSocketOptions = {}) {
-    const checked = checkSocketOptions(options);
-    super({ allowHalfOpen: checked.allowHalfOpen ?? false, emitClose: false, decodeStrings: true });
+    const target = presetTarget;
+    const listener = presetListener;
+    presetTarget = null;
+    presetListener = undefined;
+    const checked = target ?? checkSocketOptions(options);
+    super(checked.allowHalfOpen === true ? HALF_OPEN_DUPLEX_OPTIONS : DUPLEX_OPTIONS);
     this.#defaults = checked;
-    this.#apply(checked);
+    if (target === null) this.#apply(checked);
+    else this.#begin(target, listener);
   }
 
   /**
@@ -231,12 +269,18 @@ export class FastOpenSocket extends Duplex {
       this.destroy(systemError("EALREADY", "connect", { address: where.host, port: where.port, message }));
       return this;
     }
+    this.#begin(target, listener);
+    return this;
+  }
+
+  /** Starts gathering the payload of the connect to `target` (an idle socket's). */
+  #begin(target: CheckedCreateConnection, listener: ConnectListener | undefined): void {
     this.#target = target;
     this.#apply(target);
     if (listener !== undefined) this.once("connect", listener as () => void);
     this.#state = "gathering";
-    setImmediate(FastOpenSocket.#startSoon, this);
-    return this;
+    this.#gathering = setImmediate(FastOpenSocket.#startSoon, this);
+    if (!this.#ref) this.#gathering.unref();
   }
 
   /** True from `connect()` until the connection is established (as `net.Socket.connecting`). */
@@ -341,17 +385,24 @@ export class FastOpenSocket extends Duplex {
     return this;
   }
 
-  /** Keeps the event loop alive for this socket once connected (the default). */
+  /** Keeps the event loop alive for this socket (the default), connecting or connected. */
   ref(): this {
     this.#ref = true;
-    this.#socket?.ref();
+    this.#gathering?.ref();
+    (this.#socket ?? this.#adopted)?.ref();
     return this;
   }
 
-  /** Lets the process exit while this connected socket is open (the connect itself keeps it alive). */
+  /**
+   * Lets the process exit while this socket is open or connecting to an IP
+   * address, as a `net.Socket` (before `connect()` too). A host name's
+   * lookup and a `connectTimeout` still keep the process alive until the
+   * connect has started or failed.
+   */
   unref(): this {
     this.#ref = false;
-    this.#socket?.unref();
+    this.#gathering?.unref();
+    (this.#socket ?? this.#adopted)?.unref();
     return this;
   }
 
@@ -413,7 +464,19 @@ export class FastOpenSocket extends Duplex {
   }
 
   static #startSoon(socket: FastOpenSocket): void {
+    socket.#gathering = null;
     socket.#start();
+  }
+
+  /** Bun adopted the fd of the connect in progress (`ON_ADOPTED`): ours to unref, or to close on `destroy()`. */
+  static #onAdopted(socket: Socket<FastOpenSocket>): void {
+    const self = socket.data;
+    if (self.#state !== "connecting") {
+      socket.terminate();
+      return;
+    }
+    self.#adopted = socket;
+    if (!self.#ref) socket.unref();
   }
 
   /**
@@ -445,30 +508,44 @@ export class FastOpenSocket extends Duplex {
     this.#state = "connecting";
     const options = this.#target!;
     // At most MAX_PAYLOAD bytes go through connect() (the SYN takes one MSS at most); the rest once connected.
-    const all = concat(this.#queue.length > 0 ? this.#queue : [Buffer.alloc(0)]);
-    const payload = all.subarray(0, Math.min(all.byteLength, MAX_PAYLOAD));
-    const rest = all.subarray(payload.byteLength);
-    this.#queue = rest.byteLength > 0 ? [rest] : [];
-    this.#queued = rest.byteLength;
-    if (rest.byteLength === 0) {
+    const all = this.#queue.length > 0 ? concat(this.#queue) : EMPTY;
+    const payload = all.byteLength > MAX_PAYLOAD ? all.subarray(0, MAX_PAYLOAD) : all;
+    if (payload === all) {
+      this.#queue.length = 0;
+      this.#queued = 0;
       this.#payloadDone = this.#held;
       this.#held = null;
+    } else {
+      this.#queue = [all.subarray(MAX_PAYLOAD)];
+      this.#queued = all.byteLength - MAX_PAYLOAD;
     }
-    const signal =
-      options.signal === undefined ? this.#abort.signal : AbortSignal.any([options.signal, this.#abort.signal]);
-    const lookup = this.#lookup(options);
     connect<FastOpenSocket>({
       hostname: options.host,
       port: options.port,
       payload,
       fastOpen: options.fastOpen,
       connectTimeout: options.connectTimeout,
-      signal,
+      signal: this.#signal(options),
       allowHalfOpen: true,
-      ...(lookup === undefined ? {} : { lookup }),
+      lookup: this.#lookup(options),
       socket: FastOpenSocket.#handlers,
       data: this,
-    }).then(FastOpenSocket.#established, (error: unknown) => this.#failed(error));
+      [ON_ADOPTED]: FastOpenSocket.#onAdopted,
+    } as Parameters<typeof connect<FastOpenSocket>>[0]).then(FastOpenSocket.#established, (error: unknown) =>
+      this.#failed(error),
+    );
+  }
+
+  /**
+   * The signal of the connect: the caller's, and for a host name our own,
+   * that `destroy()` aborts. A connect to an IP address needs none: Bun
+   * adopts its fd at once, and `destroy()` closes that socket.
+   */
+  #signal(options: CheckedCreateConnection): AbortSignal | undefined {
+    if (isIpLiteral(options.host)) return options.signal;
+    this.#abort = new AbortController();
+    const own = this.#abort.signal;
+    return options.signal === undefined ? own : AbortSignal.any([options.signal, own]);
   }
 
   /**
@@ -483,6 +560,7 @@ export class FastOpenSocket extends Duplex {
     }
     this.#state = "open";
     this.#socket = socket;
+    this.#adopted = null;
     if (this.#noDelay !== undefined) socket.setNoDelay(this.#noDelay);
     if (this.#keepAlive !== undefined)
       socket.setKeepAlive(this.#keepAlive.enable, Math.floor(this.#keepAlive.delay / 1000));
@@ -578,7 +656,13 @@ export class FastOpenSocket extends Duplex {
   }
 
   override _write(chunk: unknown, encoding: BufferEncoding, callback: Callback): void {
-    this.#accept([toBuffer(chunk, encoding)], callback);
+    const buffer = toBuffer(chunk, encoding);
+    if (this.#before()) {
+      this.#written += buffer.byteLength;
+      this.#queue.push(buffer);
+      this.#queued += buffer.byteLength;
+      this.#acceptedEarly(callback);
+    } else this.#accept([buffer], callback);
   }
 
   override _writev(chunks: Array<{ chunk: unknown; encoding: BufferEncoding }>, callback: Callback): void {
@@ -596,6 +680,11 @@ export class FastOpenSocket extends Duplex {
     }
     this.#queue.push(...buffers);
     for (const b of buffers) this.#queued += b.byteLength;
+    this.#acceptedEarly(callback);
+  }
+
+  /** A write queued before the connection exists. */
+  #acceptedEarly(callback: Callback): void {
     // Accepted at once up to the high-water mark: node:http writes the head and body as separate chunks, and all of
     // it may ride in the SYN.
     if (this.#queued <= this.writableHighWaterMark) callback();
@@ -625,12 +714,22 @@ export class FastOpenSocket extends Duplex {
     this.#idle = undefined;
     const live = this.#live();
     this.#state = "closed";
-    this.#abort.abort();
+    if (this.#gathering !== null) clearImmediate(this.#gathering);
+    this.#gathering = null;
+    this.#abort?.abort();
     if (live) this.#socket!.close();
-    const held = [this.#held, this.#payloadDone, this.#rest?.done];
+    const adopted = this.#adopted;
+    this.#adopted = null;
+    // A connect in progress: its attempt sees the close and rejects (ignored: destroyed).
+    adopted?.terminate();
+    const held = this.#held;
+    const payloadDone = this.#payloadDone;
+    const rest = this.#rest;
     this.#held = this.#payloadDone = null;
     this.#rest = null;
-    for (const done of held) done?.(error ?? undefined);
+    held?.(error ?? undefined);
+    payloadDone?.(error ?? undefined);
+    rest?.done(error ?? undefined);
     callback(error);
     process.nextTick(FastOpenSocket.#closeSoon, this, error !== null);
   }
