@@ -4,7 +4,10 @@
  * prints one JSON line and exits; a socket left alive shows as a hang.
  * - `pg-factory`: pg with `stream: () => new FastOpenSocket()` (pg calls `connect(port, host)`);
  * - `pg-connecting`: pg given a socket `createConnection` already started (pg's `connect()` is the second);
- * - `ref` / `unref`: a connection to a server that never closes, `unref()` called before it is established.
+ * - `ref` / `unref`: a connection to a server that never closes, `unref()` called before it is established;
+ * - `connecting-ref`, `connecting-unref`, `connecting-unref-ref` (`ref()`, `unref()`, both, before `connect()`)
+ *   and `connecting-started-unref` (`unref()` right after `createConnection()`): a connect to a port whose SYNs
+ *   are dropped, that never completes.
  */
 import pg from "pg";
 import { createConnection } from "../../src/node/create-connection.ts";
@@ -42,6 +45,26 @@ switch (where) {
         process.exit(0);
       }, 200).unref();
     });
+    break;
+  }
+  case "connecting-ref":
+  case "connecting-unref":
+  case "connecting-unref-ref":
+  case "connecting-started-unref": {
+    let socket: FastOpenSocket;
+    if (where === "connecting-started-unref") socket = createConnection({ host: "127.0.0.1", port }).unref();
+    else {
+      socket = new FastOpenSocket();
+      if (where !== "connecting-ref") socket.unref();
+      if (where === "connecting-unref-ref") socket.ref();
+      socket.connect(port, "127.0.0.1");
+    }
+    socket.on("error", (error) => console.log(JSON.stringify({ error: error.message })));
+    // Fires only while something keeps the process alive: the ref'd connecting socket.
+    setTimeout(() => {
+      console.log(JSON.stringify({ alive: true, connecting: socket.connecting }));
+      process.exit(0);
+    }, 300).unref();
     break;
   }
   default:

@@ -434,6 +434,15 @@ const cases: Record<string, (args: string[]) => Promise<object>> = {
     return { delivered: Buffer.from(received.bytes).equals(pattern(5000, 7)), hadError, destroyed: socket.destroyed };
   },
 
+  /** Child processes whose connect never completes (SYNs dropped): `ref()`/`unref()` before and after `connect()`. */
+  async connectingChildren() {
+    const port = String(NET_DROP_PORT);
+    const cases = ["connecting-ref", "connecting-unref", "connecting-unref-ref", "connecting-started-unref"];
+    const outcomes: Record<string, ChildOutcome> = {};
+    for (const where of cases) outcomes[where] = await child([where, port]);
+    return outcomes;
+  },
+
   /** Child processes: pg's `stream` option both ways, and `unref()` before the connection exists. */
   async children() {
     const postgres = fakePostgres();

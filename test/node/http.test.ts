@@ -338,6 +338,19 @@ suite("new FastOpenSocket() then connect(), as net.Socket", () => {
     expect(r.ref).toEqual({ status: 0, hung: false, stdout: JSON.stringify({ alive: true }) });
     expect(r.unref).toEqual({ status: 0, hung: false, stdout: "" });
   });
+
+  test("ref()/unref() before connect() and while connecting, as net.Socket: unref'd, the process may end", () => {
+    const setup = [`iptables -A INPUT -p tcp --dport ${NET_DROP_PORT} --syn -j DROP`];
+    type Child = { status: number | null; hung: boolean; stdout: string };
+    const r = run<Record<string, Child>>(["connectingChildren"], 3, setup);
+    // The control: a connecting socket keeps the process alive (its unref'd timer fires, still connecting).
+    const alive = { status: 0, hung: false, stdout: JSON.stringify({ alive: true, connecting: true }) };
+    expect(r["connecting-ref"]).toEqual(alive);
+    expect(r["connecting-unref-ref"]).toEqual(alive);
+    // unref() before connect(), or right after createConnection(): nothing keeps the process, it ends at once.
+    expect(r["connecting-unref"]).toEqual({ status: 0, hung: false, stdout: "" });
+    expect(r["connecting-started-unref"]).toEqual({ status: 0, hung: false, stdout: "" });
+  });
 });
 
 suite("a listener that throws", () => {
