@@ -57,7 +57,7 @@ const PLANS: Record<"full" | "quick", Plan> = {
       linkRounds: 6,
     },
     ffi: { calls: 500_000, runs: 3, callgrind: true, callgrindCalls: 50_000, callgrindRounds: 5, straceMs: 500 },
-    memory: { total: 100_000, conc: 16, warm: 2000, checkpoints: 10, runs: 3 },
+    memory: { total: 100_000, conc: 16, warm: 2000, checkpoints: 10, runs: 5 },
     instructions: { concurrencies: [1, 64], warm: 20_000, n: 1000, rounds: 5, step: 1000, steps: 20 },
   },
   quick: {

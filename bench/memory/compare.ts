@@ -3,21 +3,18 @@
  * kind once (in a rotating order) in a fresh process (bench/memory/client.ts,
  * `total` connections after a warm-up), loopback in a private namespace
  * against the native server. Per run: the RSS growth first to last sample,
- * and the JS heap bytes allocated per connection (JSC's own GC log,
- * `BUN_JSC_logGC`: what each collection found allocated since the previous
- * one, summed between the first and the last sample). Ratios are to
+ * and the JS heap bytes allocated per connection (JSC's own GC log, see
+ * bench/sections/memory.ts), and the live objects kept. Ratios are to
  * `Bun.connect`'s run of the same round, with their spread over the rounds.
  *
  *   bun bench/memory/compare.ts '{"total":100000,"rounds":4,"kinds":["bun","createConnection","connect"]}'
  */
-import { join } from "node:path";
-import type { Subprocess } from "bun";
 import { build } from "../lib/build.ts";
 import type { LoopKind } from "../lib/clients.ts";
 import { createNamespace, deleteNamespace, installCleanup, namespaceName, spawnIn, stopChild } from "../lib/ns.ts";
 import { LineReader } from "../lib/proc.ts";
 import { median, type Spread, spread } from "../lib/stats.ts";
-import type { Footprint } from "./client.ts";
+import { memoryRun } from "../sections/memory.ts";
 
 interface Options {
   total: number;
@@ -31,8 +28,7 @@ interface Options {
 /** One fresh process's figures. */
 interface Run {
   rssGrowthMB: number;
-  /** JS heap and live objects, first to last sample (after a full GC): what stays. */
-  heapGrowthKB: number;
+  /** Live objects, first to last sample (after a full GC): what stays. */
   objectGrowth: number;
   allocatedPerConnection: number;
   gcs: number;
@@ -40,62 +36,17 @@ interface Run {
 }
 
 const MB = 1024 * 1024;
-const MARK = "@@mark";
-const START = /START \S+ (\d+)kb =>/;
-const END = /=> (\d+)kb, p=/;
-
-/**
- * JS heap bytes allocated between the first and the last mark of a GC log:
- * each collection's heap size at its start less the size the previous one
- * left.
- */
-export function allocatedBetweenMarks(log: string): { bytes: number; gcs: number } {
-  let marks = 0;
-  let lastMarkBytes = 0;
-  let left: number | null = null;
-  let bytes = 0;
-  let gcs = 0;
-  let gcsAtMark = 0;
-  for (const line of log.split("\n")) {
-    if (line === MARK) {
-      marks++;
-      lastMarkBytes = bytes;
-      gcsAtMark = gcs;
-      continue;
-    }
-    const start = START.exec(line);
-    if (start !== null && marks > 0 && left !== null) {
-      bytes += Math.max(0, Number(start[1]) * 1024 - left);
-      gcs++;
-    }
-    const end = END.exec(line);
-    if (end !== null) left = Number(end[1]) * 1024;
-  }
-  return { bytes: lastMarkBytes, gcs: gcsAtMark };
-}
 
 async function oneRun(bunPath: string, ns: string, kind: LoopKind, options: Options): Promise<Run> {
-  const config = { kind, host: "::1", port: 7000, marks: true, ...options };
-  const script = join(import.meta.dir, "client.ts");
-  const child: Subprocess<"ignore", "pipe", "pipe"> = Bun.spawn(
-    ["ip", "netns", "exec", ns, bunPath, script, JSON.stringify(config)],
-    { stdin: "ignore", stdout: "pipe", stderr: "pipe", env: { ...process.env, BUN_JSC_logGC: "1" } },
-  );
-  const log = new Response(child.stderr).text();
-  const report = await new LineReader(child.stdout).json<{
-    series: Footprint[];
-    topObjectTypes: Record<string, number>;
-  }>(900_000);
-  await child.exited;
-  const { bytes, gcs } = allocatedBetweenMarks(await log);
-  const { series } = report;
+  const run = await memoryRun(bunPath, ns, kind, options);
+  const first = run.series[0]!;
+  const last = run.series[run.series.length - 1]!;
   return {
-    rssGrowthMB: (series[series.length - 1]!.rssBytes - series[0]!.rssBytes) / MB,
-    heapGrowthKB: (series[series.length - 1]!.heapBytes - series[0]!.heapBytes) / 1024,
-    objectGrowth: series[series.length - 1]!.objects - series[0]!.objects,
-    allocatedPerConnection: bytes / options.total,
-    gcs,
-    topObjectTypes: report.topObjectTypes,
+    rssGrowthMB: (last.rssBytes - first.rssBytes) / MB,
+    objectGrowth: last.objects - first.objects,
+    allocatedPerConnection: run.allocatedBytes / options.total,
+    gcs: run.gcs,
+    topObjectTypes: run.topObjectTypes,
   };
 }
 
@@ -150,7 +101,6 @@ async function main(): Promise<void> {
       allocatedPerConnection: spread(alloc),
       allocatedVsBun: spread(alloc.map((v, i) => v / bun[i]!.allocatedPerConnection)),
       gcs: median(mine.map((r) => r.gcs)),
-      heapGrowthKB: spread(mine.map((r) => r.heapGrowthKB)),
       objectGrowth: spread(mine.map((r) => r.objectGrowth)),
       topObjectTypes: mine[0]!.topObjectTypes,
     };

@@ -207,6 +207,8 @@ export function memoryTable(results: BenchResults): string {
       "fds before",
       "fds after",
       "growth vs Bun.connect",
+      "heap B allocated/conn",
+      "allocated vs Bun.connect",
       "heap objects growth",
       "TFO in SYN",
     ],
@@ -223,6 +225,8 @@ export function memoryTable(results: BenchResults): string {
         String(first.fds),
         String(last.fds),
         r.rssVsBun !== undefined ? ratio(r.rssVsBun) : bun === undefined ? "-" : x(r.rssGrowthMB / bun.rssGrowthMB),
+        r.allocatedPerConnection === undefined ? "-" : r.allocatedPerConnection.median.toFixed(0),
+        r.allocatedVsBun === undefined ? "-" : ratio(r.allocatedVsBun),
         String(r.objectGrowth),
         String(r.tfoActive),
       ];

@@ -149,10 +149,16 @@ function memoryTargets(memory: MemoryRow[]): TargetCheck[] {
   const bun = memory.find((r) => r.client === "Bun.connect");
   if (node !== undefined && bun !== undefined) {
     const ratio = node.rssVsBun ?? { median: node.rssGrowthMB / bun.rssGrowthMB, low: Number.NaN, high: Number.NaN };
+    const allocated = node.allocatedVsBun;
+    const heap =
+      allocated === undefined
+        ? ""
+        : `; JS heap allocated ${f(node.allocatedPerConnection!.median, 0)} B/conn, ${spreadText(allocated)}`;
     checks.push({
       target: `#12 createConnection RSS growth over ${node.connections} cycles <= 1.3 x Bun.connect's`,
       measured:
-        `${spreadText(ratio)}; ${f(node.rssGrowthMB, 1)} MB vs ${f(bun.rssGrowthMB, 1)} MB;` + ` fds ${node.fdGrowth}`,
+        `${spreadText(ratio)}; ${f(node.rssGrowthMB, 1)} MB vs ${f(bun.rssGrowthMB, 1)} MB;` +
+        ` fds ${node.fdGrowth}${heap}`,
       met: ratio.median <= 1.3,
     });
   }
