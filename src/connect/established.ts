@@ -75,17 +75,25 @@ const PASSED = [
 /** The user's handlers with `open` wrapped, one per handlers object, rebuilt when the user's have changed. */
 const wrapped = new WeakMap<object, Record<string, unknown>>();
 
+/** Whether `handlers` still has the user's own (each read by name: one inline cache each, no loop). */
+function unchanged(handlers: Record<string, unknown>, given: Record<string, unknown>): boolean {
+  return (
+    handlers.data === given.data &&
+    handlers.drain === given.drain &&
+    handlers.end === given.end &&
+    handlers.close === given.close &&
+    handlers.error === given.error &&
+    handlers.timeout === given.timeout &&
+    handlers.handshake === given.handshake &&
+    handlers.connectError === given.connectError &&
+    handlers.binaryType === given.binaryType
+  );
+}
+
 function withAdoptedOpen<Data>(user: SocketHandler<Data>): SocketHandler<Data> {
   const given = user as unknown as Record<string, unknown>;
   let handlers = wrapped.get(user);
-  if (handlers !== undefined) {
-    for (const name of PASSED) {
-      if (handlers[name] !== given[name]) {
-        handlers = undefined;
-        break;
-      }
-    }
-  }
+  if (handlers !== undefined && !unchanged(handlers, given)) handlers = undefined;
   if (handlers === undefined) {
     handlers = { open: adoptedOpen };
     for (const name of PASSED) handlers[name] = given[name];

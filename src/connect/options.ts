@@ -204,16 +204,29 @@ export function portOption(value: unknown, numericString = false): number {
   return port;
 }
 
+/** A handler slot: absent or a function. */
+const handlerOk = (value: unknown): boolean => value === undefined || typeof value === "function";
+
 /** The socket handlers of `Bun.connect`: functions where given, `data` or `drain` at least. */
 export function handlersOption<Data>(handlers: unknown): SocketHandler<Data> {
   if (typeof handlers !== "object" || handlers === null) throw new TypeError("socket must be an object of handlers");
-  for (const name of HANDLER_NAMES) {
-    const handler = (handlers as Options)[name];
-    if (handler !== undefined && typeof handler !== "function") {
-      throw new TypeError(`socket.${name} must be a function`);
-    }
+  const h = handlers as Options;
+  // Each read by name (one inline cache each: cheaper per connection than a loop over the names).
+  const ok =
+    handlerOk(h.open) &&
+    handlerOk(h.close) &&
+    handlerOk(h.error) &&
+    handlerOk(h.data) &&
+    handlerOk(h.drain) &&
+    handlerOk(h.handshake) &&
+    handlerOk(h.end) &&
+    handlerOk(h.connectError) &&
+    handlerOk(h.timeout);
+  if (!ok) {
+    const name = HANDLER_NAMES.find((n) => !handlerOk(h[n]));
+    throw new TypeError(`socket.${name} must be a function`);
   }
-  const { data, drain } = handlers as Options;
+  const { data, drain } = h;
   if (data === undefined && drain === undefined) throw new TypeError('Expected at least "data" or "drain" callback');
   return handlers as SocketHandler<Data>;
 }

@@ -161,6 +161,16 @@ describe("checkConnectOptions", () => {
     expect(checkConnect({ tls: { servername: "x" } }).tls).toEqual({ servername: "x" });
   });
 
+  test("handlers: each given one a function, the first bad one (in Bun's order) named; data or drain needed", () => {
+    const handlers = (socket: object): unknown => checkConnect({ socket });
+    expect(() => handlers({ data() {}, end: 1 })).toThrow(/^socket\.end must be a function$/);
+    expect(() => handlers({ data() {}, timeout: 1, open: "x" })).toThrow(/^socket\.open must be a function$/);
+    expect(() => handlers({ drain() {}, connectError: {} })).toThrow(/^socket\.connectError must be a function$/);
+    expect(() => handlers({ data: 2 })).toThrow(/^socket\.data must be a function$/);
+    expect(() => handlers({ open() {} })).toThrow(/Expected at least "data" or "drain" callback/);
+    expect(() => handlers({ drain() {}, open: undefined })).not.toThrow();
+  });
+
   test("the defaults", () => {
     const checked = checkConnect({});
     expect(checked).toMatchObject({
