@@ -132,13 +132,24 @@ function closedEarly(error: Error | undefined, opened: FastOpenFd, secure: boole
   });
 }
 
+/**
+ * What a handshake_failure alert means when the user chose the key-exchange
+ * groups (`tls.ecdhCurve`): a server that supports none of them answers so.
+ */
+function groupsHint(message: string, tls: unknown): string {
+  const curve = (tls as { ecdhCurve?: unknown } | null)?.ecdhCurve;
+  if (typeof curve !== "string" || !message.includes("HANDSHAKE_FAILURE")) return "";
+  return ` (tls.ecdhCurve is "${curve}": a server that supports none of these key-exchange groups answers so)`;
+}
+
 /** The rejection of a failed TLS handshake: Bun's code and message, as a SystemError of the connect. */
-function handshakeFailed(error: Error | null, opened: FastOpenFd): SystemError {
+function handshakeFailed(error: Error | null, opened: FastOpenFd, tls: unknown): SystemError {
   const code = (error as { code?: unknown } | null)?.code;
+  const message = error?.message ?? `TLS handshake with ${opened.address.address}:${opened.port} failed`;
   const failure = systemError(typeof code === "string" ? code : "EPROTO", "connect", {
     address: opened.address.address,
     port: opened.port,
-    message: error?.message ?? `TLS handshake with ${opened.address.address}:${opened.port} failed`,
+    message: `${message}${groupsHint(message, tls)}`,
   });
   if (error !== null) (failure as { cause?: unknown }).cause = error;
   return failure;
@@ -587,7 +598,7 @@ class Attempt<Data> implements ConnectAttempt<Data> {
     if (this.phase === "connecting") {
       this.settleFlight();
       if (!success) {
-        this.fail(handshakeFailed(error, this.opened));
+        this.fail(handshakeFailed(error, this.opened, this.plan.tls));
         return;
       }
       this.establish(socket);
