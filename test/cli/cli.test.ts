@@ -158,7 +158,7 @@ suite("fastopen probe --tls", () => {
     if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   });
 
-  test("the second connection's ClientHello rides in the SYN as far as it fits, acked (client and server TCP_INFO)", () => {
+  test("the 2nd connection's ClientHello rides in the SYN as far as it fits, acked (client, server TCP_INFO)", () => {
     dir = mkdtempSync(join(tmpdir(), "fastopen-cli-tls-"));
     const { cert, key } = makeCertificate(dir);
     r = runScenarioCase<typeof r>(`${import.meta.dir}/cli.scenario.ts`, ["probeTls", cert, key], 3);

@@ -72,7 +72,7 @@ suite("connect({ tls }) when the handshake fails", () => {
 });
 
 suite("Happy Eyeballs with TLS", () => {
-  test("::1 drops SYNs: 127.0.0.1 gets the ClientHello in its SYN (what fits), handshake done, one open, no fd left", () => {
+  test("::1 drops SYNs: 127.0.0.1 gets what fits of the ClientHello in its SYN, one open, no fd left", () => {
     const o = runScenarioCase<EyeballsReport>(SCENARIO, ["eyeballs", cert.cert, cert.key]);
     expect(o.remoteAddress).toBe("127.0.0.1");
     expect(o.authorized).toBe(true);

@@ -109,7 +109,7 @@ suite("the ClientHello and the SYN at MTU 1500: what rode, what waited, and why"
       expect(reports[family].synRoom).toBe(room);
     });
 
-    test(`IPv${family}, Bun's default: ${room} B of the ClientHello rode, the rest waited (first-flight-too-large)`, () => {
+    test(`IPv${family}, default: ${room} B of the ClientHello rode, the rest waited: first-flight-too-large`, () => {
       const s = setting(family, "default");
       expect(s.helloBytes).toBeGreaterThan(room);
       expectSynDataAcked(s);
