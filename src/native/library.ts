@@ -55,21 +55,32 @@ let loaded: NativeLibrary | undefined;
 /** Where a compiled executable's embedded files live (Bun extracts them to $TMPDIR for dlopen). */
 const EMBEDDED_PREFIX = "/$bunfs/";
 
-/** The failure of loading `path`, restated with the path (and, for an embedded library, the $TMPDIR rule). */
-function loadError(path: string, error: unknown): Error {
-  const hint = path.startsWith(EMBEDDED_PREFIX)
-    ? " A compiled executable extracts the library into $TMPDIR (default /tmp) before loading it: " +
+/** What to do about a failed dlopen: the $TMPDIR rule for an embedded library, a rebuild for an older one. */
+function loadHint(path: string, reason: string): string {
+  if (path.startsWith(EMBEDDED_PREFIX)) {
+    return (
+      " A compiled executable extracts the library into $TMPDIR (default /tmp) before loading it: " +
       "$TMPDIR must allow exec (not mounted noexec)."
-    : "";
-  const reason = error instanceof Error ? error.message : String(error);
-  return new Error(`fastopen: cannot load ${path}: ${reason}.${hint}`, { cause: error });
+    );
+  }
+  if (/^Symbol ".*" not found/.test(reason)) return ` ${OLDER}.`;
+  return "";
 }
+
+/** The failure of loading `path`, restated with the path and what to do about it. */
+function loadError(path: string, error: unknown): Error {
+  const reason = error instanceof Error ? error.message : String(error);
+  return new Error(`fastopen: cannot load ${path}: ${reason}.${loadHint(path, reason)}`, { cause: error });
+}
+
+const OLDER =
+  "The library is older than this facade: rebuild it (npm run build) or point FASTOPEN_LIB at a current one";
 
 /** The message for a library of another ABI revision (`abi`, or null when it has no `fo_abi_version`). */
 export function abiMismatch(path: string, abi: number | null): string {
-  const has = abi === null ? "has no fo_abi_version" : `has ABI ${abi}`;
-  const fix = abi !== null && abi > ABI_VERSION ? "update fastopen" : "rebuild it (`npm run build`)";
-  return `fastopen: ${path} ${has}, this facade needs ABI ${ABI_VERSION}: ${fix}`;
+  if (abi === null) return `fastopen: ${path} has no fo_abi_version. ${OLDER}.`;
+  const has = `fastopen: ${path} has ABI ${abi}, this facade needs ABI ${ABI_VERSION}.`;
+  return abi > ABI_VERSION ? `${has} The library is newer than this facade: update fastopen.` : `${has} ${OLDER}.`;
 }
 
 /**
@@ -82,7 +93,7 @@ function abiOf(path: string): number | null {
   try {
     probe = dlopen(path, { fo_abi_version: symbols.fo_abi_version });
   } catch (error) {
-    if (error instanceof Error && /symbol/i.test(error.message)) return null;
+    if (error instanceof Error && /^Symbol ".*" not found/.test(error.message)) return null;
     throw loadError(path, error);
   }
   try {
