@@ -6,10 +6,13 @@
  * it split, checked against the ClientHello's size as a plain server reads
  * it and the SYN's room as a payload connect measures it.
  */
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Socket } from "bun";
+import { type ConnectionRecord, fastOpenStatus, registerConnection } from "../../src/connect/status.ts";
+import type { KernelFastOpenStatus } from "../../src/lowlevel/status.ts";
 import { makeCertificate } from "../support/certificate.ts";
 import { namespaceSuite } from "../support/netns-suite.ts";
 import { runScenarioCase, SYN_ROOM_4, SYN_ROOM_6 } from "../support/run.ts";
@@ -146,5 +149,59 @@ suite("the ClientHello and the SYN at MTU 1500: what rode, what waited, and why"
     expect(sizes.x25519).toBeLessThan(300);
     expect(sizes["pq-tls13"]).toBeGreaterThan(1200);
     expect(Object.fromEntries(reports[4].settings.map((s) => [s.setting, s.helloBytes]))).toEqual(sizes);
+  });
+});
+
+/** The reason from a closed connection's record (no fd is read): how the TLS split is judged. */
+describe("fastOpenStatus: the reason of a TLS connection from its record", () => {
+  const kernel = (sent: boolean, acked: boolean, reason: KernelFastOpenStatus["reason"]): KernelFastOpenStatus => ({
+    known: true,
+    sent,
+    acked,
+    established: true,
+    reason,
+    state: 1,
+  });
+  const status = (fields: Partial<ConnectionRecord>, last = kernel(true, true, "none")) => {
+    const socket = { readyState: -1 } as unknown as Socket<undefined>;
+    const record: ConnectionRecord = {
+      fd: -1,
+      mode: "lazy",
+      attempted: true,
+      refused: false,
+      bytesInSyn: 0,
+      bytesAfterHandshake: 0,
+      last,
+      closed: true,
+      ...fields,
+    };
+    registerConnection(socket, record);
+    return fastOpenStatus(socket);
+  };
+
+  test("measured, a part waited for the handshake: first-flight-too-large, with the split", () => {
+    const s = status({ tlsFlight: "measured", bytesInSyn: 1400, bytesAfterHandshake: 72 });
+    expect(s).toMatchObject({ sent: true, acked: true, reason: "first-flight-too-large", bytesInSyn: 1400 });
+    expect(s.bytesAfterHandshake).toBe(72);
+  });
+
+  test("measured, all of it in the SYN: none", () => {
+    expect(status({ tlsFlight: "measured", bytesInSyn: 246 }).reason).toBe("none");
+  });
+
+  test("the split not measured (or still pending): unknown, never a claim that it fitted", () => {
+    expect(status({ tlsFlight: "unmeasured" }).reason).toBe("unknown");
+    expect(status({ tlsFlight: "pending" }).reason).toBe("unknown");
+  });
+
+  test("the kernel's own reasons win: no cookie, data not acknowledged", () => {
+    const noCookie = status({ tlsFlight: "measured", bytesAfterHandshake: 1472 }, kernel(false, false, "no-cookie"));
+    expect(noCookie.reason).toBe("no-cookie");
+    const notAcked = status({ tlsFlight: "measured", bytesInSyn: 1400 }, kernel(true, false, "data-not-acked"));
+    expect(notAcked.reason).toBe("data-not-acked");
+  });
+
+  test("a connection without TLS (no tlsFlight) acknowledged in the SYN: none, as before", () => {
+    expect(status({ mode: "syn-data", bytesInSyn: 1400, bytesAfterHandshake: 600 }).reason).toBe("none");
   });
 });
