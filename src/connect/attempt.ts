@@ -155,6 +155,50 @@ function handshakeFailed(error: Error | null, opened: FastOpenFd, tls: unknown):
   return failure;
 }
 
+/** OpenSSL's certificate verification results (node's `authorizationError` codes), and node's name mismatch. */
+const VERIFY_CODES = new Set([
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_CRL",
+  "UNABLE_TO_DECRYPT_CERT_SIGNATURE",
+  "UNABLE_TO_DECRYPT_CRL_SIGNATURE",
+  "UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY",
+  "CERT_SIGNATURE_FAILURE",
+  "CRL_SIGNATURE_FAILURE",
+  "CERT_NOT_YET_VALID",
+  "CERT_HAS_EXPIRED",
+  "CRL_NOT_YET_VALID",
+  "CRL_HAS_EXPIRED",
+  "ERROR_IN_CERT_NOT_BEFORE_FIELD",
+  "ERROR_IN_CERT_NOT_AFTER_FIELD",
+  "ERROR_IN_CRL_LAST_UPDATE_FIELD",
+  "ERROR_IN_CRL_NEXT_UPDATE_FIELD",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "CERT_CHAIN_TOO_LONG",
+  "CERT_REVOKED",
+  "INVALID_CA",
+  "PATH_LENGTH_EXCEEDED",
+  "INVALID_PURPOSE",
+  "CERT_UNTRUSTED",
+  "CERT_REJECTED",
+  "HOSTNAME_MISMATCH",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+]);
+
+/**
+ * Whether a failed handshake report is only a certificate check that the
+ * TLS options waive (`rejectUnauthorized: false`): the handshake itself
+ * completed.
+ */
+export function verificationOnly(error: Error | null, tls: unknown): boolean {
+  if (typeof tls !== "object" || tls === null || (tls as { rejectUnauthorized?: unknown }).rejectUnauthorized !== false)
+    return false;
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && VERIFY_CODES.has(code);
+}
+
 /** A user handler as `invoke` calls it (the arguments after the socket are the event's). */
 type UserHandler<Data> = (this: Socket<Data>, socket: Socket<Data>, a: never, b: never) => unknown;
 
@@ -595,12 +639,18 @@ class Attempt<Data> implements ConnectAttempt<Data> {
     if (this.forwarding) this.invoke(socket, this.user.error as UserHandler<Data> | undefined, error);
   }
 
-  /** A failed handshake rejects the connect with Bun's TLS error (`rejectUnauthorized: false` makes it succeed). */
+  /**
+   * A failed handshake rejects the connect with Bun's TLS error. With
+   * `rejectUnauthorized: false` Bun may still report a failed verification
+   * (a self-signed certificate over a real link) and keep the socket open:
+   * the connection is then established, `authorized` false, as with
+   * `Bun.connect`.
+   */
   private onHandshake(socket: Socket<Data>, success: boolean, error: Error | null): void {
     refreshRecord(this.opened);
     if (this.phase === "connecting") {
       this.settleFlight();
-      if (!success) {
+      if (!success && !(verificationOnly(error, this.plan.tls) && this.alive(socket))) {
         this.fail(handshakeFailed(error, this.opened, this.plan.tls));
         return;
       }

@@ -7,6 +7,7 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { readdirSync } from "node:fs";
 import type { Socket } from "bun";
+import { verificationOnly } from "../../src/connect/attempt.ts";
 import { interleave, type ResolvedAddress, resolveHost } from "../../src/connect/resolve.ts";
 import { type ConnectOptions, connect, fastOpenStatus, listen, support } from "../../src/index.ts";
 import { linuxSupport, tcpFastopenAdvice } from "../../src/support.ts";
@@ -67,6 +68,24 @@ describe("resolveHost", () => {
   test("interleave keeps a single family in order", () => {
     const v4 = (address: string): ResolvedAddress => ({ address, family: 4, scopeId: 0, ip: new Uint8Array(16) });
     expect(interleave([v4("192.0.2.1"), v4("192.0.2.2")]).map((a) => a.address)).toEqual(["192.0.2.1", "192.0.2.2"]);
+  });
+});
+
+describe("a TLS handshake reported failed with rejectUnauthorized: false", () => {
+  // Over a real link Bun reports a self-signed certificate as a failed handshake and keeps the socket open, as
+  // Bun.connect does with `authorized` false (seen over the bench's relay; an in-namespace loopback reports success).
+  const coded = (code?: string): Error => Object.assign(new Error("x"), code === undefined ? {} : { code });
+  test("a certificate check is waived: established", () => {
+    for (const code of ["DEPTH_ZERO_SELF_SIGNED_CERT", "ERR_TLS_CERT_ALTNAME_INVALID", "CERT_HAS_EXPIRED"])
+      expect(verificationOnly(coded(code), { rejectUnauthorized: false })).toBe(true);
+  });
+  test("anything else, or the check not waived: a failure", () => {
+    expect(verificationOnly(coded(), { rejectUnauthorized: false })).toBe(false);
+    expect(verificationOnly(coded("ECONNRESET"), { rejectUnauthorized: false })).toBe(false);
+    expect(verificationOnly(null, { rejectUnauthorized: false })).toBe(false);
+    expect(verificationOnly(coded("DEPTH_ZERO_SELF_SIGNED_CERT"), {})).toBe(false);
+    expect(verificationOnly(coded("DEPTH_ZERO_SELF_SIGNED_CERT"), { rejectUnauthorized: true })).toBe(false);
+    expect(verificationOnly(coded("DEPTH_ZERO_SELF_SIGNED_CERT"), true)).toBe(false);
   });
 });
 
