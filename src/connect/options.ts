@@ -82,6 +82,13 @@ export interface CheckedConnect<Data> {
   readonly signal: AbortSignal | undefined;
   readonly attemptDelay: number;
   readonly lookup: LookupFunction | undefined;
+  /**
+   * Internal (the node:net layer's optimistic connect, `connectOptimistic`):
+   * lazy only to a host with one address (a race needs the first flight at
+   * once); a deferred `open` that wrote nothing leaves the SYN waiting for
+   * the first write (an empty write sends it empty).
+   */
+  readonly optimistic?: boolean;
 }
 
 /**
@@ -93,6 +100,7 @@ export interface CheckedSocketOptions {
   timeout: number | undefined;
   connectTimeout: number | undefined;
   fastOpen: boolean | undefined;
+  optimistic: boolean | undefined;
   noDelay: boolean | undefined;
   keepAlive: boolean | undefined;
   keepAliveInitialDelay: number | undefined;
@@ -100,7 +108,7 @@ export interface CheckedSocketOptions {
 }
 
 /** The TFO defaults a socket gives its `connect()`: they fill what the connect's options leave out. */
-export type ConnectDefaults = Pick<CheckedSocketOptions, "family" | "connectTimeout" | "fastOpen">;
+export type ConnectDefaults = Pick<CheckedSocketOptions, "family" | "connectTimeout" | "fastOpen" | "optimistic">;
 
 /** `createConnection`'s options, checked (node:net forms normalised). */
 export interface CheckedCreateConnection {
@@ -112,6 +120,8 @@ export interface CheckedCreateConnection {
   connectTimeout: number;
   signal: AbortSignal | undefined;
   fastOpen: boolean;
+  /** Optimistic connect (default true): `'connect'` before the handshake when the SYN waits for data. */
+  optimistic: boolean;
   noDelay: boolean | undefined;
   keepAlive: boolean | undefined;
   keepAliveInitialDelay: number;
@@ -286,6 +296,7 @@ export function checkSocketOptions(options: unknown, what = "new FastOpenSocket(
     timeout: ms("timeout"),
     connectTimeout: ms("connectTimeout"),
     fastOpen: boolean("fastOpen"),
+    optimistic: boolean("optimistic"),
     noDelay: boolean("noDelay"),
     keepAlive: boolean("keepAlive"),
     keepAliveInitialDelay: ms("keepAliveInitialDelay"),
@@ -293,12 +304,17 @@ export function checkSocketOptions(options: unknown, what = "new FastOpenSocket(
   };
 }
 
-const NO_DEFAULTS: ConnectDefaults = { family: undefined, connectTimeout: undefined, fastOpen: undefined };
+const NO_DEFAULTS: ConnectDefaults = {
+  family: undefined,
+  connectTimeout: undefined,
+  fastOpen: undefined,
+  optimistic: undefined,
+};
 
 /**
  * Checks `createConnection` options (node:net's: `null` is absent); throws
  * TypeError/RangeError naming the bad one. `defaults` (a socket's TFO
- * defaults) fill `family`, `connectTimeout` and `fastOpen` where not given.
+ * defaults) fill `family`, `connectTimeout`, `fastOpen` and `optimistic` where not given.
  */
 export function checkCreateConnectionOptions(
   options: unknown,
@@ -331,6 +347,7 @@ export function checkCreateConnectionOptions(
     connectTimeout: socket.connectTimeout ?? defaults.connectTimeout ?? 0,
     signal: signalOption(get("signal")),
     fastOpen: socket.fastOpen ?? defaults.fastOpen ?? true,
+    optimistic: socket.optimistic ?? defaults.optimistic ?? true,
     noDelay: socket.noDelay,
     keepAlive: socket.keepAlive,
     keepAliveInitialDelay: socket.keepAliveInitialDelay ?? 0,

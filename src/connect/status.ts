@@ -65,8 +65,13 @@ export interface ConnectionRecord {
   readonly attempted: boolean;
   /** The platform refused TFO for this connect (fallback to plain connect). */
   readonly refused: boolean;
-  /** Bytes of the payload the kernel took with the connect call (in the SYN when TFO worked). */
-  readonly bytesInSyn: number;
+  /**
+   * Bytes of the payload the kernel took with the connect call (in the SYN when TFO worked); for an optimistic
+   * connect, those of the first write, which sent the deferred SYN.
+   */
+  bytesInSyn: number;
+  /** A lazy connect whose SYN waited for the first write (its `open` ran before the handshake). */
+  readonly deferred?: boolean;
   /** Bytes of the payload written after the connect call (once connected). */
   bytesAfterHandshake: number;
   /** Last kernel report; refreshed while the socket is open. */

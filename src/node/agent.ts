@@ -9,8 +9,8 @@ import type { CreateConnectionOptions, FastOpenSocket } from "./socket.ts";
 
 /** Options of `FastOpenAgent`: those of `http.Agent` plus `fastOpen`, merged into every `createConnection`. */
 export interface FastOpenAgentOptions extends http.AgentOptions {
-  /** TFO options for every connection (`fastOpen`, `connectTimeout`, `family`). */
-  fastOpen?: Pick<CreateConnectionOptions, "fastOpen" | "connectTimeout" | "family">;
+  /** TFO options for every connection (`fastOpen`, `optimistic`, `connectTimeout`, `family`). */
+  fastOpen?: Pick<CreateConnectionOptions, "fastOpen" | "optimistic" | "connectTimeout" | "family">;
 }
 
 /**
