@@ -108,6 +108,7 @@ function outcome(
   attempted: boolean,
   refused: boolean,
   mode: ConnectMode | "unknown",
+  bytesInSyn = 0,
 ): FastOpenOutcome {
   if (!attempted) return "not-attempted";
   if (refused) return "disabled";
@@ -125,7 +126,8 @@ function outcome(
     case "none":
       // Linux SYN_SENT (2) with nothing reported yet: a lazy SYN still waiting for data.
       if (mode === "lazy" && kernel.state === 2) return "pending";
-      if (mode === "lazy" && !kernel.sent) return "no-data";
+      // An optimistic connect's first write that left in the SYN and was never acknowledged (refused, dropped).
+      if (mode === "lazy" && !kernel.sent) return bytesInSyn > 0 ? "data-not-acked" : "no-data";
       return kernel.sent ? "data-not-acked" : "unknown";
     default:
       return "unknown";
@@ -162,7 +164,7 @@ export function fastOpenStatus<Data>(socket: Socket<Data>): FastOpenStatus {
     // Closed without telling the record (its handlers replaced by `reload()`): its fd may be another socket's now.
     if (!record.closed && !isOpen(socket)) closeRecord(record, false);
     const kernel = refreshRecord(record);
-    const reason = outcome(kernel, record.attempted, record.refused, record.mode);
+    const reason = outcome(kernel, record.attempted, record.refused, record.mode, record.bytesInSyn);
     return {
       sent: record.attempted && !record.refused && (kernel?.sent ?? false),
       acked: record.attempted && !record.refused && (kernel?.acked ?? false),
