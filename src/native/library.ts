@@ -54,17 +54,27 @@ let loaded: NativeLibrary | undefined;
 /** Where a compiled executable's embedded files live (Bun extracts them to $TMPDIR for dlopen). */
 const EMBEDDED_PREFIX = "/$bunfs/";
 
-/** dlopen of `path`, its failure restated with the path (and, for an embedded library, the $TMPDIR rule). */
+/** What to do about a failed dlopen: the $TMPDIR rule for an embedded library, a rebuild for an older one. */
+function loadHint(path: string, reason: string): string {
+  if (path.startsWith(EMBEDDED_PREFIX)) {
+    return (
+      " A compiled executable extracts the library into $TMPDIR (default /tmp) before loading it: " +
+      "$TMPDIR must allow exec (not mounted noexec)."
+    );
+  }
+  if (/^Symbol ".*" not found/.test(reason)) {
+    return " The library is older than this facade: rebuild it (npm run build) or point FASTOPEN_LIB at a current one.";
+  }
+  return "";
+}
+
+/** dlopen of `path`, its failure restated with the path and what to do about it. */
 function open(path: string): NativeLibrary {
   try {
     return dlopen(path, symbols).symbols;
   } catch (error) {
-    const hint = path.startsWith(EMBEDDED_PREFIX)
-      ? " A compiled executable extracts the library into $TMPDIR (default /tmp) before loading it: " +
-        "$TMPDIR must allow exec (not mounted noexec)."
-      : "";
     const reason = error instanceof Error ? error.message : String(error);
-    throw new Error(`fastopen: cannot load ${path}: ${reason}.${hint}`, { cause: error });
+    throw new Error(`fastopen: cannot load ${path}: ${reason}.${loadHint(path, reason)}`, { cause: error });
   }
 }
 
@@ -75,7 +85,7 @@ export function native(): NativeLibrary {
   const lib = open(path);
   const abi = lib.fo_abi_version();
   if (abi !== ABI_VERSION) {
-    throw new Error(`fastopen: ${path} has ABI ${abi}, this facade needs ${ABI_VERSION}: rebuild it`);
+    throw new Error(`fastopen: ${path} has ABI ${abi}, this facade needs ${ABI_VERSION}: rebuild it (npm run build)`);
   }
   loaded = lib;
   return lib;

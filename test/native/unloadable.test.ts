@@ -15,6 +15,16 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const garbage = join(dir, "libfastopen.so");
 writeFileSync(garbage, "not a shared library\n");
 
+/** A library older than the facade: it has `fo_abi_version` and none of the symbols added since. */
+function olderLibrary(): string {
+  const source = join(dir, "older.c");
+  const library = join(dir, "libolder.so");
+  writeFileSync(source, "int fo_abi_version(void) { return 1; }\n");
+  const cc = spawnSync("cc", ["-shared", "-fPIC", "-o", library, source], { encoding: "utf8" });
+  if (cc.status !== 0) throw new Error(`cc failed: ${cc.stderr}`);
+  return library;
+}
+
 interface Report {
   error: string;
   rebound: string;
@@ -47,6 +57,15 @@ describe("listen() with a library that cannot be loaded", () => {
     const missing = join(dir, "missing.so");
     const report = run(missing);
     expect(report.error).toContain(missing);
+    expect(report.rebound).toBe("ok");
+    expect(report.after).toBe(report.before);
+  });
+
+  test("a library older than the facade (a symbol missing): the error says to rebuild it, no fd left", () => {
+    const older = olderLibrary();
+    const report = run(older);
+    expect(report.error).toContain(`fastopen: cannot load ${older}: Symbol "`);
+    expect(report.error).toContain("older than this facade: rebuild it (npm run build)");
     expect(report.rebound).toBe("ok");
     expect(report.after).toBe(report.before);
   });
