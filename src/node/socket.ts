@@ -542,7 +542,8 @@ export class FastOpenSocket extends Duplex {
       options.signal === undefined ? this.#abort.signal : AbortSignal.any([options.signal, this.#abort.signal]);
     const lookup = this.#lookup(options);
     const optimistic = options.optimistic && options.fastOpen && payload.byteLength === 0 && !this.writableEnded;
-    // An optimistic connect's deadline is this socket's timer: it may outlive the connect's (see `#connected`).
+    // An optimistic connect's deadline is this socket's timer, which also bounds a handshake that outlives the
+    // optimistic 'connect' (unref'd from then on, see `#connected`).
     this.#optimistic = optimistic;
     if (optimistic && options.connectTimeout > 0) this.#armHandshake(options.connectTimeout);
     (optimistic ? connectOptimistic<FastOpenSocket> : connect<FastOpenSocket>)({
