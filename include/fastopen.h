@@ -4,7 +4,7 @@
  *
  * Built from zig/root.zig, whose `export fn`s this header declares one for
  * one (test/native/exports.test.ts checks that the two, and the Bun
- * loader's symbol table, agree). ABI revision 1 (fo_abi_version).
+ * loader's symbol table, agree). ABI revision 2 (fo_abi_version).
  *
  * Conventions of every function:
  * - the result is an int32_t: >= 0 on success, -errno on failure. errno
@@ -42,7 +42,7 @@ extern "C" {
 
 /* ---- library ---- */
 
-/* The ABI revision, bumped whenever a function changes shape. 1 for this header. */
+/* The ABI revision, bumped whenever a function changes shape. 2 for this header. */
 int32_t fo_abi_version(void);
 
 /* ---- sockets ---- */
@@ -182,6 +182,12 @@ int32_t fo_connect_start(const uint8_t ip[16], uint32_t port, uint32_t scope_id,
  *   bits 16..23 state   the platform's raw TCP state
  */
 int32_t fo_fastopen_status(int32_t fd);
+
+/* What fd has sent, from the platform's TCP report: out[0] payload bytes
+ * (retransmissions included, at most 2^32-1), out[1] data segments (a SYN
+ * with data counts as one). 0, or -errno (-EOPNOTSUPP where the platform
+ * does not say: macOS, FreeBSD, Linux before 4.19), with out zeroed. */
+int32_t fo_fastopen_sent(int32_t fd, uint32_t out[2]);
 
 /* 1 while a refusal of TFO by the platform is remembered (connects take the
  * plain path), else 0. A refusal is remembered for 1000 ms. */

@@ -243,6 +243,13 @@ const tfo_send_blackhole: u32 = 1 << 12;
 const tfo_recv_blackhole: u32 = 1 << 13;
 const tfo_onebyte_proxy: u32 = 1 << 14;
 
+/// What `fd` has sent (bytes, data segments): this platform's report does
+/// not say how many bytes rode in the SYN, so error.OPNOTSUPP.
+pub fn sent_counts(fd: i32) Error![2]u32 {
+    assert(fd >= 0);
+    return error.OPNOTSUPP;
+}
+
 /// Reads the TFO outcome from TCP_CONNECTION_INFO.
 pub fn fastopen_status(fd: i32) Error!status.Status {
     assert(fd >= 0);

@@ -135,6 +135,13 @@ comptime {
     assert(@sizeOf(TcpInfoHead) == 8);
 }
 
+/// What `fd` has sent (bytes, data segments): this platform's report does
+/// not say how many bytes rode in the SYN, so error.OPNOTSUPP.
+pub fn sent_counts(fd: i32) Error![2]u32 {
+    assert(fd >= 0);
+    return error.OPNOTSUPP;
+}
+
 /// TCP_INFO's tcpi_options has TCPI_OPT_TFO while the connection's TF_FASTOPEN
 /// flag is set (FreeBSD 14+; older kernels never set it). That flag only says
 /// TFO is on for the connection: a client that sent a bare cookie request

@@ -126,6 +126,30 @@ pub fn fastopen_status(fd: i32) Error!status.Status {
     return decode_tcp_info(info[0..8]);
 }
 
+/// Offsets in `struct tcp_info` of tcpi_data_segs_out (u32, Linux 4.6) and
+/// tcpi_bytes_sent (u64, Linux 4.19).
+const tcpi_data_segs_out_offset = 156;
+const tcpi_bytes_sent_offset = 200;
+
+/// What `fd` has sent, from `TCP_INFO`: payload bytes (retransmissions
+/// included, clamped to u32) and data segments (a SYN with data counts as
+/// one). error.OPNOTSUPP on kernels before 4.19, whose report lacks them.
+pub fn sent_counts(fd: i32) Error![2]u32 {
+    assert(fd >= 0);
+    var info: [256]u8 = @splat(0);
+    var len: sys.socklen_t = info.len;
+    try sys.check(sys.getsockopt(fd, sys.IPPROTO_TCP, TCP_INFO, &info, &len));
+    if (len < tcpi_bytes_sent_offset + 8) return error.OPNOTSUPP;
+    return decode_sent(info[0 .. tcpi_bytes_sent_offset + 8]);
+}
+
+fn decode_sent(info: []const u8) [2]u32 {
+    assert(info.len >= tcpi_bytes_sent_offset + 8);
+    const bytes = std.mem.readInt(u64, info[tcpi_bytes_sent_offset..][0..8], .little);
+    const segments = std.mem.readInt(u32, info[tcpi_data_segs_out_offset..][0..4], .little);
+    return .{ @intCast(@min(bytes, std.math.maxInt(u32))), segments };
+}
+
 /// Whether a Linux TCP state (include/net/tcp_states.h) comes after a
 /// completed handshake. The numbering is not ordered by progress: TCP_CLOSE
 /// (7, also a refused connect), TCP_LISTEN (10) and TCP_NEW_SYN_RECV (12)
@@ -187,4 +211,13 @@ test "decode_tcp_info: a refused connect (TCP_CLOSE) or a listener is not establ
     try std.testing.expect(!listener.established);
     const closing = decode_tcp_info(&.{ 8, 0, 0, 0, 0, 0, 0, 0 });
     try std.testing.expect(closing.established);
+}
+
+test "decode_sent: bytes and data segments at their offsets, bytes clamped" {
+    var info: [208]u8 = @splat(0);
+    std.mem.writeInt(u64, info[200..208], 1400, .little);
+    std.mem.writeInt(u32, info[156..160], 1, .little);
+    try std.testing.expectEqual([2]u32{ 1400, 1 }, decode_sent(&info));
+    std.mem.writeInt(u64, info[200..208], 1 << 40, .little);
+    try std.testing.expectEqual([2]u32{ std.math.maxInt(u32), 1 }, decode_sent(&info));
 }

@@ -67,7 +67,7 @@ fn result(outcome: anytype) i32 {
 
 /// ABI revision: bumped whenever an export changes shape.
 export fn fo_abi_version() i32 {
-    return 1;
+    return 2;
 }
 
 /// Non-blocking IPv6 TCP socket (accepts v4-mapped peers): fd or -errno.
@@ -341,6 +341,17 @@ export fn fo_fastopen_status(fd: i32) i32 {
     check_fd(fd) catch |err| return code(err);
     const report = platform.fastopen_status(fd) catch |err| return code(err);
     return status.encode(report);
+}
+
+/// What `fd` has sent, from the platform's TCP report: `out[0]` payload
+/// bytes (retransmissions included, at most 2^32-1), `out[1]` data segments
+/// (a SYN with data counts as one). 0, or -errno (-EOPNOTSUPP where the
+/// platform does not say), with `out` zeroed.
+export fn fo_fastopen_sent(fd: i32, out: *[2]u32) i32 {
+    out.* = .{ 0, 0 };
+    check_fd(fd) catch |err| return code(err);
+    out.* = platform.sent_counts(fd) catch |err| return code(err);
+    return 0;
 }
 
 /// 1 while a refusal of TFO by the platform is remembered (connects take the plain path).

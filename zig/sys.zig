@@ -155,6 +155,7 @@ comptime {
         fn (i32, *const anyopaque, u32, [*]const u8, u32) Error!u32);
     assert(@TypeOf(platform.fastopen_lazy) == fn (i32, *const anyopaque, u32) Error!void);
     assert(@TypeOf(platform.fastopen_listen) == fn (i32, u32) Error!void);
+    assert(@TypeOf(platform.sent_counts) == fn (i32) Error![2]u32);
     assert(@TypeOf(platform.fastopen_no_cookie) == fn (i32) Error!void);
     assert(@TypeOf(platform.fastopen_key) == fn (i32, [*]const u8, u32) Error!void);
     assert(@TypeOf(platform.fastopen_key_get) == fn (i32, *[32]u8) Error!u32);

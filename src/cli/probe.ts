@@ -267,13 +267,17 @@ function verdictOf(
       summary: `connection ${failed.attempt} failed: ${failed.error?.message ?? "unknown error"}`,
     };
   }
+  const tooLarge = connections[connections.length - 1]?.reason === "first-flight-too-large";
   if (synDataAcked)
     return {
       cookieReceived,
       synDataAcked,
       verdict: "fastopen",
       exitCode: 0,
-      summary: "TFO works: the server acknowledged data in the SYN",
+      summary: tooLarge
+        ? "TFO works, but the ClientHello is larger than a SYN holds on this path: the server cannot answer before " +
+          "the handshake (a smaller ClientHello: see the TLS section of docs/api.md)"
+        : "TFO works: the server acknowledged data in the SYN",
     };
   const reason = connections[connections.length - 1]?.reason ?? "unknown";
   return {
@@ -298,13 +302,22 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
   };
 }
 
+/** What of the first flight rode in the SYN: the payload's bytes, or (TLS) the ClientHello's share and the rest. */
+function synPart(c: ProbeConnection, tls: boolean): string {
+  const acked = c.acked ? "acknowledged" : "NOT acknowledged";
+  if (!tls) return `${c.bytesInSyn > 0 ? `${c.bytesInSyn} B` : "data"} in the SYN, ${acked}`;
+  const hello = c.bytesInSyn + c.bytesAfterHandshake;
+  if (c.bytesAfterHandshake === 0 || c.bytesInSyn === 0) return `the ClientHello in the SYN, ${acked}`;
+  return (
+    `${c.bytesInSyn} B of the ${hello} B ClientHello in the SYN, ${acked}; ` +
+    `${c.bytesAfterHandshake} B waited for the handshake (${c.reason})`
+  );
+}
+
 function describeConnection(c: ProbeConnection, tls: boolean): string {
   const head = `  connection ${c.attempt}`;
   if (!c.ok) return `${head}  failed: ${c.error?.code ?? "ERROR"} (${c.error?.message ?? ""})`;
-  const what = tls ? "the ClientHello" : c.bytesInSyn > 0 ? `${c.bytesInSyn} B` : "data";
-  const syn = c.sent
-    ? `${what} in the SYN, ${c.acked ? "acknowledged" : "NOT acknowledged"}`
-    : `no data in the SYN (${c.reason})`;
+  const syn = c.sent ? synPart(c, tls) : `no data in the SYN (${c.reason})`;
   const after = !tls && c.bytesAfterHandshake > 0 ? `; ${c.bytesAfterHandshake} B after the handshake` : "";
   return `${head}  ${(c.ms ?? 0).toFixed(2)} ms  ${c.address ?? "?"}  ${syn}${after}`;
 }

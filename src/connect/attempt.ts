@@ -19,7 +19,7 @@ import { adoptEstablished, establishedAtStart, isLoopback } from "./established.
 import { type FastOpenFd, nativeError, startFastOpenFd } from "./fd.ts";
 import type { CheckedConnect } from "./options.ts";
 import type { ResolvedAddress } from "./resolve.ts";
-import { closeRecord, refreshRecord, registerConnection } from "./status.ts";
+import { closeRecord, refreshRecord, registerConnection, sentCounts } from "./status.ts";
 
 /**
  * What the attempts of one connect() call share: whether the user's `open`
@@ -132,13 +132,24 @@ function closedEarly(error: Error | undefined, opened: FastOpenFd, secure: boole
   });
 }
 
+/**
+ * What a handshake_failure alert means when the user chose the key-exchange
+ * groups (`tls.ecdhCurve`): a server that supports none of them answers so.
+ */
+function groupsHint(message: string, tls: unknown): string {
+  const curve = (tls as { ecdhCurve?: unknown } | null)?.ecdhCurve;
+  if (typeof curve !== "string" || !message.includes("HANDSHAKE_FAILURE")) return "";
+  return ` (tls.ecdhCurve is "${curve}": a server that supports none of these key-exchange groups answers so)`;
+}
+
 /** The rejection of a failed TLS handshake: Bun's code and message, as a SystemError of the connect. */
-function handshakeFailed(error: Error | null, opened: FastOpenFd): SystemError {
+function handshakeFailed(error: Error | null, opened: FastOpenFd, tls: unknown): SystemError {
   const code = (error as { code?: unknown } | null)?.code;
+  const message = error?.message ?? `TLS handshake with ${opened.address.address}:${opened.port} failed`;
   const failure = systemError(typeof code === "string" ? code : "EPROTO", "connect", {
     address: opened.address.address,
     port: opened.port,
-    message: error?.message ?? `TLS handshake with ${opened.address.address}:${opened.port} failed`,
+    message: `${message}${groupsHint(message, tls)}`,
   });
   if (error !== null) (failure as { cause?: unknown }).cause = error;
   return failure;
@@ -242,7 +253,61 @@ class Attempt<Data> implements ConnectAttempt<Data> {
       adopted.catch((error: unknown) => this.adoptFailed(error));
     } catch (error) {
       this.adoptFailed(error);
+      return;
     }
+    if (this.secure) this.watchFlight();
+  }
+
+  /**
+   * TLS: measures how much of the ClientHello rode in the SYN. A deferred
+   * lazy SYN leaves with Bun's first write of it, which the kernel cuts to
+   * what the SYN can carry (about the MSS less 40 B); Bun writes the rest on
+   * a later writable event, after the SYN-ACK. Checked once per loop turn
+   * until the first bytes have left: while one data segment (the SYN) has
+   * left, the kernel's count of bytes sent is the SYN's share. Without a
+   * deferred SYN (no cookie yet) none of it rode.
+   */
+  private watchFlight(): void {
+    const record = this.opened;
+    if (!record.deferred) {
+      record.tlsFlight = "measured";
+      return;
+    }
+    record.tlsFlight = "pending";
+    const check = (): void => {
+      if (record.tlsFlight !== "pending") return;
+      if (this.phase !== "connecting" || record.closed) record.tlsFlight = "unmeasured";
+      else if (!this.measureSyn()) setImmediate(check);
+    };
+    setImmediate(check);
+  }
+
+  /** One look at what has left (see `watchFlight`): true once the SYN's share is known, or cannot be. */
+  private measureSyn(): boolean {
+    const record = this.opened;
+    const sent = sentCounts(record.fd);
+    if (sent !== null && sent.bytes === 0) return false;
+    if (sent !== null && sent.segments === 1) {
+      record.bytesInSyn = sent.bytes;
+      record.tlsFlight = "measured";
+    } else record.tlsFlight = "unmeasured";
+    return true;
+  }
+
+  /**
+   * TLS, the handshake over: the ClientHello's bytes that did not ride in the
+   * SYN went after the TCP handshake (Bun reports the TLS handshake before it
+   * writes the client's Finished, so the count of bytes sent is the
+   * ClientHello's, plus any retransmission).
+   */
+  private settleFlight(): void {
+    const record = this.opened;
+    if (record.closed) return;
+    if (record.tlsFlight === "pending") this.measureSyn();
+    if (record.tlsFlight === "pending") record.tlsFlight = "unmeasured";
+    const sent = sentCounts(record.fd);
+    if (sent === null) record.tlsFlight = "unmeasured";
+    else record.bytesAfterHandshake = Math.max(0, sent.bytes - record.bytesInSyn);
   }
 
   cancel(error: Error, quiet = false): void {
@@ -554,8 +619,9 @@ class Attempt<Data> implements ConnectAttempt<Data> {
   private onHandshake(socket: Socket<Data>, success: boolean, error: Error | null): void {
     refreshRecord(this.opened);
     if (this.phase === "connecting") {
+      this.settleFlight();
       if (!success) {
-        this.fail(handshakeFailed(error, this.opened));
+        this.fail(handshakeFailed(error, this.opened, this.plan.tls));
         return;
       }
       this.establish(socket);

@@ -7,6 +7,7 @@
 import type { Socket } from "bun";
 import { fastopenRefused, socketFastopenStatus as nativeStatus } from "../lowlevel/socket.ts";
 import type { KernelFastOpenStatus } from "../lowlevel/status.ts";
+import { native } from "../native/library.ts";
 
 /**
  * Why the data did not ride in the SYN or was not acknowledged:
@@ -20,6 +21,8 @@ import type { KernelFastOpenStatus } from "../lowlevel/status.ts";
  * - `"blackhole"`: the kernel's blackhole detection turned TFO off;
  * - `"pending"`: lazy connection whose SYN has not left yet;
  * - `"no-data"`: lazy connection whose SYN left empty (nothing was written before it had to go);
+ * - `"first-flight-too-large"`: TLS: the ClientHello was larger than the SYN could carry; `bytesInSyn` of it rode
+ *   (acknowledged), `bytesAfterHandshake` waited for the handshake, so the server could not answer any sooner;
  * - `"unknown"`: the platform does not say.
  */
 export type FastOpenOutcome =
@@ -32,6 +35,7 @@ export type FastOpenOutcome =
   | "blackhole"
   | "pending"
   | "no-data"
+  | "first-flight-too-large"
   | "unknown";
 
 /** How `connect()` made a connection: payload in the SYN, lazy TFO, or a plain connect. */
@@ -45,9 +49,12 @@ export interface FastOpenStatus {
   acked: boolean;
   /** Why not, or `"none"` when it rode and was acknowledged. */
   reason: FastOpenOutcome;
-  /** Bytes of the payload the kernel took with the SYN (`connect()` sockets; 0 otherwise). */
+  /**
+   * Bytes of the payload the kernel took with the SYN (`connect()` sockets; 0 otherwise); with `tls`, bytes of
+   * the ClientHello that rode in the SYN (Linux `TCP_INFO`).
+   */
   bytesInSyn: number;
-  /** Bytes of the payload written after the handshake. */
+  /** Bytes of the payload written after the handshake; with `tls`, bytes of the ClientHello that waited for it. */
   bytesAfterHandshake: number;
   /** The connect mode used: `"syn-data"`, `"lazy"`, `"plain"`, or `"accepted"`/`"unknown"` for other sockets. */
   mode: ConnectMode | "accepted" | "unknown";
@@ -66,14 +73,20 @@ export interface ConnectionRecord {
   /** The platform refused TFO for this connect (fallback to plain connect). */
   readonly refused: boolean;
   /**
-   * Bytes of the payload the kernel took with the connect call (in the SYN when TFO worked); for an optimistic
-   * connect, those of the first write, which sent the deferred SYN.
+   * Bytes of the payload the kernel took with the connect call (in the SYN when TFO worked); TLS: see `tlsFlight`;
+   * for an optimistic connect, those of the first write, which sent the deferred SYN.
    */
   bytesInSyn: number;
   /** A lazy connect whose SYN waited for the first write (its `open` ran before the handshake). */
   readonly deferred?: boolean;
   /** Bytes of the payload written after the connect call (once connected). */
   bytesAfterHandshake: number;
+  /**
+   * TLS only: how far the split of the ClientHello between the SYN (`bytesInSyn`) and the handshake
+   * (`bytesAfterHandshake`) is known: `"pending"` until its first bytes have left, `"measured"` from the kernel's
+   * count of bytes sent, `"unmeasured"` when the platform does not say or the moment was missed.
+   */
+  tlsFlight?: "pending" | "measured" | "unmeasured";
   /** Last kernel report; refreshed while the socket is open. */
   last: KernelFastOpenStatus | null;
   closed: boolean;
@@ -103,17 +116,36 @@ export function closeRecord(record: ConnectionRecord, readFirst: boolean): void 
   record.closed = true;
 }
 
+// Filled by each `sentCounts` call and read right after it.
+const sentOut = new Uint32Array(2);
+
+/**
+ * What the kernel has sent on `fd` (Linux `TCP_INFO`: tcpi_bytes_sent, retransmissions included, and
+ * tcpi_data_segs_out, a SYN with data counting as one), or null where the platform does not say.
+ */
+export function sentCounts(fd: number): { bytes: number; segments: number } | null {
+  if (native().fo_fastopen_sent(fd, sentOut) < 0) return null;
+  return { bytes: sentOut[0]!, segments: sentOut[1]! };
+}
+
+/** Why a record's data rode in the SYN and was acknowledged: in whole, or (TLS) only a part of the ClientHello. */
+function ackedOutcome(record: ConnectionRecord | null): FastOpenOutcome {
+  if (record?.tlsFlight === undefined) return "none";
+  if (record.tlsFlight !== "measured") return "unknown";
+  return record.bytesAfterHandshake > 0 ? "first-flight-too-large" : "none";
+}
+
 function outcome(
   kernel: KernelFastOpenStatus | null,
   attempted: boolean,
   refused: boolean,
   mode: ConnectMode | "unknown",
-  bytesInSyn = 0,
+  record: ConnectionRecord | null = null,
 ): FastOpenOutcome {
   if (!attempted) return "not-attempted";
   if (refused) return "disabled";
   if (kernel === null || !kernel.known) return "unknown";
-  if (kernel.sent && kernel.acked) return "none";
+  if (kernel.sent && kernel.acked) return ackedOutcome(record);
   switch (kernel.reason) {
     case "no-cookie":
       return "no-cookie";
@@ -127,7 +159,7 @@ function outcome(
       // Linux SYN_SENT (2) with nothing reported yet: a lazy SYN still waiting for data.
       if (mode === "lazy" && kernel.state === 2) return "pending";
       // An optimistic connect's first write that left in the SYN and was never acknowledged (refused, dropped).
-      if (mode === "lazy" && !kernel.sent) return bytesInSyn > 0 ? "data-not-acked" : "no-data";
+      if (mode === "lazy" && !kernel.sent) return (record?.bytesInSyn ?? 0) > 0 ? "data-not-acked" : "no-data";
       return kernel.sent ? "data-not-acked" : "unknown";
     default:
       return "unknown";
@@ -164,7 +196,7 @@ export function fastOpenStatus<Data>(socket: Socket<Data>): FastOpenStatus {
     // Closed without telling the record (its handlers replaced by `reload()`): its fd may be another socket's now.
     if (!record.closed && !isOpen(socket)) closeRecord(record, false);
     const kernel = refreshRecord(record);
-    const reason = outcome(kernel, record.attempted, record.refused, record.mode, record.bytesInSyn);
+    const reason = outcome(kernel, record.attempted, record.refused, record.mode, record);
     return {
       sent: record.attempted && !record.refused && (kernel?.sent ?? false),
       acked: record.attempted && !record.refused && (kernel?.acked ?? false),

@@ -37,6 +37,7 @@ export const symbols = {
   fo_socket_shutdown_write: { args: [i32], returns: i32 },
   fo_socket_close: { args: [i32], returns: i32 },
   fo_fastopen_status: { args: [i32], returns: i32 },
+  fo_fastopen_sent: { args: [i32, ptr], returns: i32 },
   fo_connect_start: { args: [ptr, u32, u32, u32, u32, ptr, u32, ptr], returns: i32 },
   fo_fastopen_refused: { args: [], returns: i32 },
   fo_fastopen_refused_ms: { args: [], returns: i32 },
@@ -47,7 +48,7 @@ export const symbols = {
 export type NativeLibrary = ReturnType<typeof dlopen<typeof symbols>>["symbols"];
 
 /** The ABI revision this facade was written against (`fo_abi_version`). */
-export const ABI_VERSION = 1;
+export const ABI_VERSION = 2;
 
 let loaded: NativeLibrary | undefined;
 
@@ -62,19 +63,54 @@ function loadHint(path: string, reason: string): string {
       "$TMPDIR must allow exec (not mounted noexec)."
     );
   }
-  if (/^Symbol ".*" not found/.test(reason)) {
-    return " The library is older than this facade: rebuild it (npm run build) or point FASTOPEN_LIB at a current one.";
-  }
+  if (/^Symbol ".*" not found/.test(reason)) return ` ${OLDER}.`;
   return "";
 }
 
-/** dlopen of `path`, its failure restated with the path and what to do about it. */
+/** The failure of loading `path`, restated with the path and what to do about it. */
+function loadError(path: string, error: unknown): Error {
+  const reason = error instanceof Error ? error.message : String(error);
+  return new Error(`fastopen: cannot load ${path}: ${reason}.${loadHint(path, reason)}`, { cause: error });
+}
+
+const OLDER =
+  "The library is older than this facade: rebuild it (npm run build) or point FASTOPEN_LIB at a current one";
+
+/** The message for a library of another ABI revision (`abi`, or null when it has no `fo_abi_version`). */
+export function abiMismatch(path: string, abi: number | null): string {
+  if (abi === null) return `fastopen: ${path} has no fo_abi_version. ${OLDER}.`;
+  const has = `fastopen: ${path} has ABI ${abi}, this facade needs ABI ${ABI_VERSION}.`;
+  return abi > ABI_VERSION ? `${has} The library is newer than this facade: update fastopen.` : `${has} ${OLDER}.`;
+}
+
+/**
+ * The ABI revision of the library at `path`, read before the full symbol
+ * table is bound: an older library lacks newer symbols, and binding them
+ * would fail with a bare "Symbol not found".
+ */
+function abiOf(path: string): number | null {
+  let probe: ReturnType<typeof dlopen<{ fo_abi_version: { args: []; returns: typeof i32 } }>>;
+  try {
+    probe = dlopen(path, { fo_abi_version: symbols.fo_abi_version });
+  } catch (error) {
+    if (error instanceof Error && /^Symbol ".*" not found/.test(error.message)) return null;
+    throw loadError(path, error);
+  }
+  try {
+    return probe.symbols.fo_abi_version();
+  } finally {
+    probe.close();
+  }
+}
+
+/** dlopen of `path` with the whole ABI, once its revision is known to match. */
 function open(path: string): NativeLibrary {
+  const abi = abiOf(path);
+  if (abi !== ABI_VERSION) throw new Error(abiMismatch(path, abi));
   try {
     return dlopen(path, symbols).symbols;
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new Error(`fastopen: cannot load ${path}: ${reason}.${loadHint(path, reason)}`, { cause: error });
+    throw loadError(path, error);
   }
 }
 
@@ -83,10 +119,6 @@ export function native(): NativeLibrary {
   if (loaded !== undefined) return loaded;
   const { path } = locateLibrary();
   const lib = open(path);
-  const abi = lib.fo_abi_version();
-  if (abi !== ABI_VERSION) {
-    throw new Error(`fastopen: ${path} has ABI ${abi}, this facade needs ${ABI_VERSION}: rebuild it (npm run build)`);
-  }
   loaded = lib;
   return lib;
 }

@@ -11,6 +11,14 @@ export const EYEBALLS_PORT = 8099;
 /** One MSS of the scenarios' loopback (MTU 1500, IPv6 with timestamps: 1428; IPv4: 1448). */
 export const ONE_MSS = 1428;
 
+/**
+ * What one SYN carries there: the MSS without options (MTU less the IP and
+ * TCP headers) less the 40 B Linux keeps for options (tcp_send_syn_data).
+ */
+export const SYN_ROOM_6 = 1400;
+/** See `SYN_ROOM_6`: IPv4. */
+export const SYN_ROOM_4 = 1420;
+
 /** Runs `script` (a path) with `args` where `net.ipv4.tcp_fastopen` is `tcpFastopen`; returns its report. */
 export function runScenarioCase<T>(
   script: string,
