@@ -4,6 +4,7 @@
  * the SYN once the server's cookie is known.
  */
 import http from "node:http";
+import { checkSocketOptions } from "../connect/options.ts";
 import { createConnection } from "./create-connection.ts";
 import type { CreateConnectionOptions, FastOpenSocket } from "./socket.ts";
 
@@ -22,9 +23,13 @@ export class FastOpenAgent extends http.Agent {
   /** The TFO options merged into every connection. */
   readonly fastOpenOptions: Readonly<NonNullable<FastOpenAgentOptions["fastOpen"]>>;
 
-  /** As `new http.Agent(options)`, plus `fastOpen` (options for every connection). */
+  /**
+   * As `new http.Agent(options)`, plus `fastOpen` (options for every connection), checked here: a TypeError or
+   * RangeError names a bad one (`optimistic: "no"`, `connectTimeout: -1`, ...).
+   */
   constructor(options: FastOpenAgentOptions = {}) {
     const { fastOpen = {}, ...agentOptions } = options;
+    checkSocketOptions(fastOpen, "FastOpenAgent's fastOpen");
     super(agentOptions);
     this.fastOpenOptions = { ...fastOpen };
   }
