@@ -123,6 +123,33 @@ await runCase(
       return { warm, optimistic, received: Buffer.from(received.bytes).equals(REQUEST), plain };
     },
 
+    /**
+     * `end(data)` in the optimistic 'connect' listener, 300 B (all in the SYN: the FIN waits for the handshake),
+     * 100 kB (one MSS in the SYN, the rest after the handshake, then the FIN) and nothing (`end()` sends the SYN
+     * empty, then the FIN): the server reads every byte once, and an end.
+     */
+    async ending() {
+      const { server } = await warmServer();
+      const results = [];
+      for (const body of [REQUEST, pattern(100_000, 9), new Uint8Array(0)]) {
+        const socket = createConnection({ host: "127.0.0.1", port: server.port });
+        let atConnect: FastOpenStatus | null = null;
+        socket.on("connect", () => {
+          atConnect = socket.fastOpenStatus();
+          socket.end(body);
+        });
+        socket.resume();
+        const closed = new Promise<boolean>((resolve) => socket.once("close", resolve));
+        const received = await server.next();
+        const hadError = await closed;
+        const delivered = Buffer.from(received.bytes).equals(body);
+        const final = socket.fastOpenStatus();
+        results.push({ atConnect, final, delivered, length: received.bytes.byteLength, hadError });
+      }
+      server.stop();
+      return { small: results[0], large: results[1], empty: results[2] };
+    },
+
     /** A closed port after an optimistic 'connect': ECONNREFUSED, then 'close'; without optimism no 'connect'. */
     async refused() {
       const { server } = await warmServer();

@@ -9,9 +9,10 @@
  * optimism off (see the report of the change that added them).
  */
 import { expect, test } from "bun:test";
+import type { FastOpenStatus } from "../../src/connect/status.ts";
 import { HANDSHAKE_TIMEOUT_MS } from "../../src/node/socket.ts";
 import { namespaceSuite } from "../support/netns-suite.ts";
-import { runScenarioCase } from "../support/run.ts";
+import { ONE_MSS, runScenarioCase } from "../support/run.ts";
 import type { Observed } from "./optimistic.scenario.ts";
 
 const suite = namespaceSuite("node.optimistic");
@@ -49,6 +50,23 @@ suite("optimistic connect (createConnection's default)", () => {
     expectEstablishedAtConnect(r.plain);
     expect(r.plain.final).toMatchObject({ sent: false, reason: "not-attempted", mode: "plain", bytesInSyn: 0 });
     expect(r.plain.counters).toMatchObject({ TCPFastOpenActive: 0, TCPFastOpenPassive: 0 });
+  });
+
+  test("end(data) and end() on an optimistic 'connect': the data rides in the SYN, the FIN after the handshake", () => {
+    type Ended = { atConnect: FastOpenStatus; final: FastOpenStatus; delivered: boolean; length: number };
+    type Run = Record<"small" | "large" | "empty", Ended & { hadError: boolean }>;
+    const r = run<Run>("ending");
+    expect(r.empty).toMatchObject({ delivered: true, length: 0, hadError: false });
+    for (const e of [r.small, r.large]) {
+      expect(e.atConnect).toMatchObject({ reason: "pending", kernel: { established: false } });
+      expect(e.final).toMatchObject({ sent: true, acked: true, reason: "none" });
+      expect(e).toMatchObject({ delivered: true, hadError: false });
+    }
+    expect(r.small).toMatchObject({ length: 300, final: { bytesInSyn: 300 } });
+    // 100 kB: one MSS rides in the SYN, the rest follows the handshake.
+    expect(r.large.length).toBe(100_000);
+    expect(r.large.final.bytesInSyn).toBeGreaterThan(1000);
+    expect(r.large.final.bytesInSyn).toBeLessThanOrEqual(ONE_MSS + 20);
   });
 
   test("a refused connect after an optimistic 'connect': ECONNREFUSED (code, errno, syscall), then 'close'", () => {
