@@ -17,6 +17,7 @@ import net from "node:net";
 import { join } from "node:path";
 import { createConnection } from "../src/node/create-connection.ts";
 import { MESSAGE_BYTES, type ServerPorts } from "./latency/protocol.ts";
+import { flag } from "./lib/args.ts";
 import { type Built, build, makeCertificate } from "./lib/build.ts";
 import { installCleanup, makeWire, spawnIn, stopChild } from "./lib/ns.ts";
 import { LineReader, reply } from "./lib/proc.ts";
@@ -101,11 +102,6 @@ function summarize(rttMs: number, report: ClientReport): DelayResult {
   const medianMs = Object.fromEntries(CLIENTS.map((c) => [c, median(all(c))])) as Record<ClientName, number>;
   const ratio = Object.fromEntries(CLIENTS.map((c) => [c, spread(perRound(c))])) as Record<ClientName, Spread>;
   return { rttMs, medianMs, ratio, inSyn: report.inSyn, optimisticTotal: report.optimisticTotal };
-}
-
-function flag(name: string, fallback: number): number {
-  const at = process.argv.indexOf(name);
-  return at < 0 ? fallback : Number(process.argv[at + 1]);
 }
 
 async function oneDelay(built: Built, delayMs: number, rounds: number, samples: number): Promise<DelayResult> {
