@@ -20,6 +20,7 @@ import { rerunInNamespace } from "../src/cli/netns.ts";
 import { connect } from "../src/connect/connect.ts";
 import { listen } from "../src/listen.ts";
 import { counterDelta, fastOpenCounters } from "../src/lowlevel/netstat.ts";
+import { flag } from "./lib/args.ts";
 
 const MESSAGE_BYTES = 64;
 const REQUEST = new Uint8Array(MESSAGE_BYTES).fill(0x71);
@@ -35,14 +36,6 @@ interface Client {
   once(port: number): Promise<number>;
   /** Proves TFO from the counters (connect() clients). */
   tfo: boolean;
-}
-
-function flag(name: string, fallback: number): number {
-  const at = process.argv.indexOf(name);
-  if (at < 0) return fallback;
-  const value = Number(process.argv[at + 1]);
-  if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${name} needs a positive number`);
-  return value;
 }
 
 /** Re-runs this script in a fresh network namespace with TFO (client and server) on. */

@@ -26,6 +26,7 @@ import type { SocketHandler, TLSOptions } from "bun";
 import { connect } from "../src/connect/connect.ts";
 import { fastOpenStatus } from "../src/connect/status.ts";
 import type { ServerPorts } from "./latency/protocol.ts";
+import { flag } from "./lib/args.ts";
 import { build, makeCertificate } from "./lib/build.ts";
 import { installCleanup, makeWire, spawnIn, stopChild, tcpExtIn, tfoDelta } from "./lib/ns.ts";
 import { LineReader, reply } from "./lib/proc.ts";
@@ -63,14 +64,6 @@ interface ClientResult {
 interface Sample {
   ms: number;
   status: { reason: string; bytesInSyn: number; bytesAfterHandshake: number } | null;
-}
-
-function flag(name: string, fallback: number): number {
-  const at = process.argv.indexOf(name);
-  if (at < 0) return fallback;
-  const value = Number(process.argv[at + 1]);
-  if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${name} needs a positive number`);
-  return value;
 }
 
 /** Handlers that write the request once the connection is up and resolve at the first answer byte. */

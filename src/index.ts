@@ -30,7 +30,7 @@ export type { FastOpenAgentOptions } from "./node/agent.ts";
 export { FastOpenAgent } from "./node/agent.ts";
 export { createConnection } from "./node/create-connection.ts";
 export type { CreateConnectionOptions, FastOpenSocketOptions, SocketReadyState } from "./node/socket.ts";
-export { FastOpenSocket, MAX_PAYLOAD } from "./node/socket.ts";
+export { FastOpenSocket, HANDSHAKE_TIMEOUT_MS, MAX_PAYLOAD } from "./node/socket.ts";
 export type { FastOpenConnectorOptions, UndiciConnector } from "./node/undici.ts";
 export { fastOpenConnector } from "./node/undici.ts";
 export type { SupportReport } from "./support.ts";

@@ -411,6 +411,10 @@ class Attempt<Data> implements ConnectAttempt<Data> {
       fillPeer(socket, this.opened);
       this.forwarding = true;
       this.openCapturing(socket);
+      if (this.plan.optimistic === true && this.phase === "connecting" && this.alive(socket)) {
+        this.holdSyn(socket);
+        return;
+      }
       // Nothing written in `open`: send the SYN empty, so a server that speaks first is reached.
       if (this.phase === "connecting" && this.alive(socket)) fo.socketSend(this.opened.fd, EMPTY_BYTES);
       this.progress(socket);
@@ -459,6 +463,25 @@ class Attempt<Data> implements ConnectAttempt<Data> {
       dropOwn(socket, "write");
       shared.flight = captured ? concat(...parts) : null;
     }
+  }
+
+  /**
+   * An optimistic connect (see `connectOptimistic`): the SYN waits for the
+   * socket's first write, which it carries (the bytes the kernel took are
+   * the record's `bytesInSyn`); an empty write sends it empty. From then on
+   * the connect moves on as any other.
+   */
+  private holdSyn(socket: Socket<Data>): void {
+    const write = socket.write as (...args: unknown[]) => number;
+    ownMethod(socket, "write", (data: unknown, offset?: unknown, length?: unknown): number => {
+      dropOwn(socket, "write");
+      const n = write.call(socket, data, offset, length);
+      if (n > 0) this.opened.bytesInSyn = n;
+      // Bun may not make a system call for nothing: the SYN leaves empty here.
+      else if (this.phase === "connecting" && this.alive(socket)) fo.socketSend(this.opened.fd, EMPTY_BYTES);
+      this.progress(socket);
+      return n;
+    });
   }
 
   /**

@@ -8,7 +8,7 @@
  */
 import type { Socket, SocketHandler } from "bun";
 import { type ConnectAttempt, type SharedFlight, startAttempt } from "./attempt.ts";
-import { abortError, bounded, limited, limitOf, type StopError, watch } from "./deadline.ts";
+import { abortError, bounded, type Limit, limited, limitOf, type StopError, watch } from "./deadline.ts";
 import { type CheckedConnect, type ConnectOptions, checkConnectOptions } from "./options.ts";
 import { isIpLiteral, type LookupFunction, type ResolvedAddress, resolveHost } from "./resolve.ts";
 
@@ -153,6 +153,22 @@ export function connect<Data = undefined>(options: ConnectOptions<Data>): Promis
   return reportingFailure(checked, onError);
 }
 
+/**
+ * Internal: the node:net layer's optimistic connect (`FastOpenSocket`):
+ * `connect()` in lazy mode without a payload where, when the kernel defers
+ * the SYN (a cookie is known), `open` runs at once and the SYN waits for the
+ * socket's first write, however late (an empty write sends it empty). A host
+ * with several addresses gets a plain connect instead (Happy Eyeballs needs
+ * the first flight before the race). No `connectError` handler is called.
+ */
+export function connectOptimistic<Data>(options: ConnectOptions<Data>): Promise<Socket<Data>> {
+  try {
+    return connectChecked({ ...checkConnectOptions(options), lazy: true, optimistic: true });
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
 /** `connectChecked`, calling the user's `connectError` before rejecting. */
 async function reportingFailure<Data>(
   checked: CheckedConnect<Data>,
@@ -229,9 +245,23 @@ async function connectResolving<Data>(
   const { signal, port } = checked;
   if (signal?.aborted === true) throw abortError(checked.hostname, port, signal.reason);
   const limit = limitOf(signal, checked.connectTimeout);
-  // Whether a deadline or a signal may have to stop the attempts.
+  const resolved = known ?? (await bounded(resolve(checked.hostname, checked.lookup), limit, checked.hostname, port));
+  return attemptAll(resolved.length > 1 && checked.optimistic === true ? plainOf(checked) : checked, resolved, limit);
+}
+
+/** An optimistic plan made plain: for a host with several addresses (see `connectOptimistic`). */
+function plainOf<Data>(checked: CheckedConnect<Data>): CheckedConnect<Data> {
+  return { ...checked, lazy: false, optimistic: false };
+}
+
+/** The attempts to `addresses` (one, or a Happy Eyeballs race), all stopped by `limit`. */
+async function attemptAll<Data>(
+  checked: CheckedConnect<Data>,
+  addresses: ResolvedAddress[],
+  limit: Limit,
+): Promise<Socket<Data>> {
+  const { port } = checked;
   const watched = limited(limit);
-  const addresses = known ?? (await bounded(resolve(checked.hostname, checked.lookup), limit, checked.hostname, port));
   const live = new Set<ConnectAttempt<Data>>();
   const shared = newFlight();
   let stopped: StopError | null = null;

@@ -93,6 +93,13 @@ export interface CheckedConnect<Data> {
   readonly lookup: LookupFunction | undefined;
   /** See `ON_ADOPTED`. */
   readonly onAdopted?: ((socket: Socket<Data>) => void) | undefined;
+  /**
+   * Internal (the node:net layer's optimistic connect, `connectOptimistic`):
+   * lazy only to a host with one address (a race needs the first flight at
+   * once); a deferred `open` that wrote nothing leaves the SYN waiting for
+   * the first write (an empty write sends it empty).
+   */
+  readonly optimistic?: boolean;
 }
 
 /**
@@ -104,6 +111,7 @@ export interface CheckedSocketOptions {
   timeout: number | undefined;
   connectTimeout: number | undefined;
   fastOpen: boolean | undefined;
+  optimistic: boolean | undefined;
   noDelay: boolean | undefined;
   keepAlive: boolean | undefined;
   keepAliveInitialDelay: number | undefined;
@@ -111,7 +119,7 @@ export interface CheckedSocketOptions {
 }
 
 /** The TFO defaults a socket gives its `connect()`: they fill what the connect's options leave out. */
-export type ConnectDefaults = Pick<CheckedSocketOptions, "family" | "connectTimeout" | "fastOpen">;
+export type ConnectDefaults = Pick<CheckedSocketOptions, "family" | "connectTimeout" | "fastOpen" | "optimistic">;
 
 /** `createConnection`'s options, checked (node:net forms normalised). */
 export interface CheckedCreateConnection {
@@ -123,6 +131,8 @@ export interface CheckedCreateConnection {
   connectTimeout: number;
   signal: AbortSignal | undefined;
   fastOpen: boolean;
+  /** Optimistic connect (default true): `'connect'` before the handshake when the SYN waits for data. */
+  optimistic: boolean;
   noDelay: boolean | undefined;
   keepAlive: boolean | undefined;
   keepAliveInitialDelay: number;
@@ -329,6 +339,7 @@ export function checkSocketOptions(options: unknown, what = "new FastOpenSocket(
     timeout: nodeMs(given, "timeout"),
     connectTimeout: nodeMs(given, "connectTimeout"),
     fastOpen: nodeBoolean(given, "fastOpen"),
+    optimistic: nodeBoolean(given, "optimistic"),
     noDelay: nodeBoolean(given, "noDelay"),
     keepAlive: nodeBoolean(given, "keepAlive"),
     keepAliveInitialDelay: nodeMs(given, "keepAliveInitialDelay"),
@@ -336,12 +347,17 @@ export function checkSocketOptions(options: unknown, what = "new FastOpenSocket(
   };
 }
 
-const NO_DEFAULTS: ConnectDefaults = { family: undefined, connectTimeout: undefined, fastOpen: undefined };
+const NO_DEFAULTS: ConnectDefaults = {
+  family: undefined,
+  connectTimeout: undefined,
+  fastOpen: undefined,
+  optimistic: undefined,
+};
 
 /**
  * Checks `createConnection` options (node:net's: `null` is absent); throws
  * TypeError/RangeError naming the bad one. `defaults` (a socket's TFO
- * defaults) fill `family`, `connectTimeout` and `fastOpen` where not given.
+ * defaults) fill `family`, `connectTimeout`, `fastOpen` and `optimistic` where not given.
  */
 export function checkCreateConnectionOptions(
   options: unknown,
@@ -366,6 +382,7 @@ export function checkCreateConnectionOptions(
   const timeout = nodeMs(given, "timeout");
   const connectTimeout = nodeMs(given, "connectTimeout");
   const fastOpen = nodeBoolean(given, "fastOpen");
+  const optimistic = nodeBoolean(given, "optimistic");
   const noDelay = nodeBoolean(given, "noDelay");
   const keepAlive = nodeBoolean(given, "keepAlive");
   const keepAliveInitialDelay = nodeMs(given, "keepAliveInitialDelay");
@@ -381,6 +398,7 @@ export function checkCreateConnectionOptions(
     connectTimeout: connectTimeout ?? defaults.connectTimeout ?? 0,
     signal: signalOption(nodeOption(given, "signal")),
     fastOpen: fastOpen ?? defaults.fastOpen ?? true,
+    optimistic: optimistic ?? defaults.optimistic ?? true,
     noDelay,
     keepAlive,
     keepAliveInitialDelay: keepAliveInitialDelay ?? 0,

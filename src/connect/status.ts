@@ -72,8 +72,13 @@ export interface ConnectionRecord {
   readonly attempted: boolean;
   /** The platform refused TFO for this connect (fallback to plain connect). */
   readonly refused: boolean;
-  /** Bytes of the payload the kernel took with the connect call (in the SYN when TFO worked); TLS: see `tlsFlight`. */
+  /**
+   * Bytes of the payload the kernel took with the connect call (in the SYN when TFO worked); TLS: see `tlsFlight`;
+   * for an optimistic connect, those of the first write, which sent the deferred SYN.
+   */
   bytesInSyn: number;
+  /** A lazy connect whose SYN waited for the first write (its `open` ran before the handshake). */
+  readonly deferred?: boolean;
   /** Bytes of the payload written after the connect call (once connected). */
   bytesAfterHandshake: number;
   /**
@@ -153,7 +158,8 @@ function outcome(
     case "none":
       // Linux SYN_SENT (2) with nothing reported yet: a lazy SYN still waiting for data.
       if (mode === "lazy" && kernel.state === 2) return "pending";
-      if (mode === "lazy" && !kernel.sent) return "no-data";
+      // An optimistic connect's first write that left in the SYN and was never acknowledged (refused, dropped).
+      if (mode === "lazy" && !kernel.sent) return (record?.bytesInSyn ?? 0) > 0 ? "data-not-acked" : "no-data";
       return kernel.sent ? "data-not-acked" : "unknown";
     default:
       return "unknown";

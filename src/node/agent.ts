@@ -4,13 +4,14 @@
  * the SYN once the server's cookie is known.
  */
 import http from "node:http";
+import { checkSocketOptions } from "../connect/options.ts";
 import { createConnection } from "./create-connection.ts";
 import type { CreateConnectionOptions, FastOpenSocket } from "./socket.ts";
 
 /** Options of `FastOpenAgent`: those of `http.Agent` plus `fastOpen`, merged into every `createConnection`. */
 export interface FastOpenAgentOptions extends http.AgentOptions {
-  /** TFO options for every connection (`fastOpen`, `connectTimeout`, `family`). */
-  fastOpen?: Pick<CreateConnectionOptions, "fastOpen" | "connectTimeout" | "family">;
+  /** TFO options for every connection (`fastOpen`, `optimistic`, `connectTimeout`, `family`). */
+  fastOpen?: Pick<CreateConnectionOptions, "fastOpen" | "optimistic" | "connectTimeout" | "family">;
 }
 
 /**
@@ -22,9 +23,13 @@ export class FastOpenAgent extends http.Agent {
   /** The TFO options merged into every connection. */
   readonly fastOpenOptions: Readonly<NonNullable<FastOpenAgentOptions["fastOpen"]>>;
 
-  /** As `new http.Agent(options)`, plus `fastOpen` (options for every connection). */
+  /**
+   * As `new http.Agent(options)`, plus `fastOpen` (options for every connection), checked here: a TypeError or
+   * RangeError names a bad one (`optimistic: "no"`, `connectTimeout: -1`, ...).
+   */
   constructor(options: FastOpenAgentOptions = {}) {
     const { fastOpen = {}, ...agentOptions } = options;
+    checkSocketOptions(fastOpen, "FastOpenAgent's fastOpen");
     super(agentOptions);
     this.fastOpenOptions = { ...fastOpen };
   }

@@ -17,6 +17,14 @@ export interface FastOpenSocketOptions {
   connectTimeout?: number;
   /** Use TFO (default true). False: a plain connect through the same code. */
   fastOpen?: boolean;
+  /**
+   * Optimistic connect (default true): when nothing was written by the time the connect starts and the kernel
+   * defers the SYN (a cookie is known, the host has one address), the socket reports connected at once
+   * (`connecting` false, `'connect'` on the next tick) and its first write rides in the SYN. A failed handshake is
+   * then an `'error'` (ECONNREFUSED, ETIMEDOUT after `connectTimeout` or `HANDSHAKE_TIMEOUT_MS`) and `'close'`.
+   * False: `'connect'` only once the handshake is done.
+   */
+  optimistic?: boolean;
   /** TCP_NODELAY once connected (as `setNoDelay`). */
   noDelay?: boolean;
   /** SO_KEEPALIVE once connected (as `setKeepAlive`). */

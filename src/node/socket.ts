@@ -14,7 +14,8 @@
 
 import { Duplex } from "node:stream";
 import type { Socket, SocketHandler } from "bun";
-import { connect } from "../connect/connect.ts";
+import { connect, connectOptimistic } from "../connect/connect.ts";
+import { timeoutError } from "../connect/deadline.ts";
 import {
   type CheckedCreateConnection,
   type CheckedSocketOptions,
@@ -25,8 +26,9 @@ import {
   ON_ADOPTED,
 } from "../connect/options.ts";
 import { isIpLiteral, type LookupFunction } from "../connect/resolve.ts";
-import { type FastOpenStatus, fastOpenStatus } from "../connect/status.ts";
+import { connectionRecord, type FastOpenStatus, fastOpenStatus } from "../connect/status.ts";
 import { systemError } from "../lowlevel/errors.ts";
+import { EMPTY_BYTES } from "../lowlevel/validate.ts";
 import {
   type ConnectListener,
   type CreateConnectionOptions,
@@ -44,6 +46,18 @@ type Callback = (error?: Error | null) => void;
 
 /** Most bytes written before the connection exists that are given to `connect()` as its payload. */
 export const MAX_PAYLOAD = 64 * 1024;
+
+/**
+ * The handshake timeout (ms) of an optimistic connect without a
+ * `connectTimeout`: a socket that reported `'connect'` before the SYN-ACK is
+ * destroyed with an ETIMEDOUT SystemError if the handshake is not done by
+ * then (clients such as ioredis arm their own connect timeout only while
+ * `connecting`, which an optimistic socket no longer is).
+ */
+export const HANDSHAKE_TIMEOUT_MS = 10_000;
+
+/** Turns of the event loop after an optimistic `'connect'` before a SYN still waiting for data is sent empty. */
+const SYN_WAIT_TURNS = 2;
 
 /** Bun's DNS, addresses of `family` only (0: both). */
 function bunLookup(family: 0 | 4 | 6): LookupFunction {
@@ -80,12 +94,15 @@ function concat(chunks: Buffer[]): Buffer {
  * of `#state`:
  *
  *     idle --connect()--> gathering --next turn--> connecting --established--> open --peer's FIN--> ended
+ *     connecting --SYN deferred (optimistic)--> open (unconfirmed until the handshake is done)
  *     open, ended --Bun socket closed--> closed;   any --destroy()--> closed
  *
  * - `idle`: constructed, `connect()` not called yet; writes are queued;
- * - `gathering`: writes are queued, to be `connect()`'s payload at the end of the turn;
+ * - `gathering`: writes are queued, to be `connect()`'s payload at the end of the turn (one more turn when
+ *   nothing was written in the first);
  * - `connecting`: `connect()` is in flight (no Bun socket yet; writes still queue);
- * - `open`: the Bun socket is ours, both ways;
+ * - `open`: the Bun socket is ours, both ways (after an optimistic connect, before the handshake too: the first
+ *   write rides in the SYN);
  * - `ended`: the peer's FIN arrived (the readable side has ended); writing may go on;
  * - `closed`: the Bun socket is closed, or never will exist (destroyed before it did).
  */
@@ -182,6 +199,16 @@ export class FastOpenSocket extends Duplex {
   #noDelay: boolean | undefined;
   #keepAlive: { enable: boolean; delay: number } | undefined;
   #ref = true;
+  /** The start already waited one more turn for a first write. */
+  #waited = false;
+  /** This connect is optimistic (lazy, no payload): `'connect'` may come before the handshake. */
+  #optimistic = false;
+  /** Reported connected before the handshake (optimistic): confirmed once it is done, else an error. */
+  #unconfirmed = false;
+  /** The optimistic connect's timer: `connectTimeout`, then (once `'connect'` was reported) the handshake's. */
+  #handshake: ReturnType<typeof setTimeout> | undefined;
+  /** A close of the Bun socket before the handshake was confirmed: replayed once it is (else the error wins). */
+  #heldClose: { error: Error | undefined; was: Lifecycle } | null = null;
 
   /**
    * The Bun socket handlers, shared by every FastOpenSocket: the Bun socket's
@@ -191,7 +218,7 @@ export class FastOpenSocket extends Duplex {
   static readonly #handlers: SocketHandler<FastOpenSocket> = {
     open(socket) {
       try {
-        socket.data.#connected(socket);
+        socket.data.#connected(socket, true);
       } catch (error) {
         surface(error);
       }
@@ -248,7 +275,10 @@ export class FastOpenSocket extends Duplex {
 
   /**
    * Starts the connection (as `net.Socket.connect`): what is written until
-   * the end of this turn is its payload, in the SYN when a cookie is known.
+   * the end of this turn (the next one when nothing was) is its payload, in
+   * the SYN when a cookie is known. With nothing written and `optimistic`
+   * (the default), a deferred SYN (cookie known) makes the socket report
+   * `'connect'` at once, its first write riding in the SYN.
    * `listener` is added as a `'connect'` listener. Bad arguments throw a
    * TypeError/RangeError; on a socket already connecting or connected, the
    * socket is destroyed with an EALREADY error, as in node:net; on a
@@ -279,6 +309,11 @@ export class FastOpenSocket extends Duplex {
     this.#apply(target);
     if (listener !== undefined) this.once("connect", listener as () => void);
     this.#state = "gathering";
+    this.#gatherSoon();
+  }
+
+  /** The end of this turn's gathering: an immediate, unref'd with the socket. */
+  #gatherSoon(): void {
     this.#gathering = setImmediate(FastOpenSocket.#startSoon, this);
     if (!this.#ref) this.#gathering.unref();
   }
@@ -390,19 +425,22 @@ export class FastOpenSocket extends Duplex {
     this.#ref = true;
     this.#gathering?.ref();
     (this.#socket ?? this.#adopted)?.ref();
+    if (this.#before()) this.#handshake?.ref();
     return this;
   }
 
   /**
    * Lets the process exit while this socket is open or connecting to an IP
-   * address, as a `net.Socket` (before `connect()` too). A host name's
-   * lookup and a `connectTimeout` still keep the process alive until the
-   * connect has started or failed.
+   * address, as a `net.Socket` (before `connect()` too; an optimistic
+   * connect's handshake timer too). A host name's lookup and a
+   * `connectTimeout` of a connect that is not optimistic still keep the
+   * process alive until the connect has started or failed.
    */
   unref(): this {
     this.#ref = false;
     this.#gathering?.unref();
     (this.#socket ?? this.#adopted)?.unref();
+    this.#handshake?.unref();
     return this;
   }
 
@@ -460,7 +498,50 @@ export class FastOpenSocket extends Duplex {
   }
 
   static #established(socket: Socket<FastOpenSocket>): void {
-    socket.data.#connected(socket);
+    socket.data.#connected(socket, false);
+  }
+
+  /** The optimistic `'connect'`, then a wait for the first write (which sends the SYN). */
+  static #emitConnect(socket: FastOpenSocket): void {
+    if (socket.destroyed || !socket.#live()) return;
+    socket.emit("connect");
+    socket.emit("ready");
+    setImmediate(FastOpenSocket.#kick, socket, SYN_WAIT_TURNS);
+  }
+
+  /** Nothing written `turns` turns after an optimistic `'connect'`: the SYN leaves empty (the server speaks first). */
+  static #kick(socket: FastOpenSocket, turns: number): void {
+    if (!socket.#unconfirmed || !socket.#live() || socket.#written > 0 || socket.writableLength > 0) return;
+    if (turns > 1) setImmediate(FastOpenSocket.#kick, socket, turns - 1);
+    else socket.#socket!.write(EMPTY_BYTES);
+  }
+
+  static #handshakeTimedOut(socket: FastOpenSocket): void {
+    socket.#handshake = undefined;
+    if (socket.destroyed) return;
+    socket.destroy(timeoutError(socket.#target!.host, socket.#target!.port));
+  }
+
+  /** Arms the optimistic connect's timer: kept referenced only while connecting with the socket ref()'d. */
+  #armHandshake(ms: number): void {
+    clearTimeout(this.#handshake);
+    this.#handshake = setTimeout(FastOpenSocket.#handshakeTimedOut, ms, this);
+    if (!this.#ref || !this.#before()) this.#handshake.unref();
+  }
+
+  /** The optimistic connect's handshake is done: no timer; a close that came meanwhile is handled now. */
+  #confirm(): void {
+    clearTimeout(this.#handshake);
+    this.#handshake = undefined;
+    this.#unconfirmed = false;
+    const held = this.#heldClose;
+    if (held === null) {
+      this.#maybeFinish();
+      return;
+    }
+    this.#heldClose = null;
+    this.#state = held.was;
+    this.#onClose(held.error);
   }
 
   static #startSoon(socket: FastOpenSocket): void {
@@ -505,6 +586,12 @@ export class FastOpenSocket extends Duplex {
   /** Connects with what was written so far as the payload. */
   #start(): void {
     if (this.#state !== "gathering") return;
+    if (this.#queue.length === 0 && !this.#waited) {
+      // Nothing written yet: one more turn, for clients that write a `setImmediate` later (Postgres.js).
+      this.#waited = true;
+      this.#gatherSoon();
+      return;
+    }
     this.#state = "connecting";
     const options = this.#target!;
     // At most MAX_PAYLOAD bytes go through connect() (the SYN takes one MSS at most); the rest once connected.
@@ -519,12 +606,17 @@ export class FastOpenSocket extends Duplex {
       this.#queue = [all.subarray(MAX_PAYLOAD)];
       this.#queued = all.byteLength - MAX_PAYLOAD;
     }
-    connect<FastOpenSocket>({
+    const optimistic = options.optimistic && options.fastOpen && payload.byteLength === 0 && !this.writableEnded;
+    // An optimistic connect's deadline is this socket's timer, which also bounds a handshake that outlives the
+    // optimistic 'connect' (unref'd from then on, see `#connected`).
+    this.#optimistic = optimistic;
+    if (optimistic && options.connectTimeout > 0) this.#armHandshake(options.connectTimeout);
+    (optimistic ? connectOptimistic<FastOpenSocket> : connect<FastOpenSocket>)({
       hostname: options.host,
       port: options.port,
       payload,
       fastOpen: options.fastOpen,
-      connectTimeout: options.connectTimeout,
+      connectTimeout: optimistic ? 0 : options.connectTimeout,
       signal: this.#signal(options),
       allowHalfOpen: true,
       lookup: this.#lookup(options),
@@ -550,12 +642,16 @@ export class FastOpenSocket extends Duplex {
 
   /**
    * The connection is up (from `open`, or from `connect()`'s promise should
-   * `open` not have run): `'connect'`, then what was queued meanwhile.
+   * `open` not have run): `'connect'`, then what was queued meanwhile. An
+   * optimistic connect's `open` with the SYN deferred (`fromOpen`, the
+   * record says so): `'connect'` on the next tick, the handshake confirmed
+   * by the promise (or its timer's ETIMEDOUT, or the connect's error).
    */
-  #connected(socket: Socket<FastOpenSocket>): void {
+  #connected(socket: Socket<FastOpenSocket>, fromOpen: boolean): void {
     if (this.#state !== "connecting") {
-      // Destroyed while connecting: the connection is not wanted.
-      if (this.#socket !== socket) socket.close();
+      if (this.#socket === socket) {
+        if (this.#unconfirmed) this.#confirm();
+      } else socket.close(); // Destroyed while connecting: the connection is not wanted.
       return;
     }
     this.#state = "open";
@@ -566,6 +662,15 @@ export class FastOpenSocket extends Duplex {
       socket.setKeepAlive(this.#keepAlive.enable, Math.floor(this.#keepAlive.delay / 1000));
     if (!this.#ref) socket.unref();
     this.#touch();
+    if (fromOpen && this.#optimistic && connectionRecord(socket)?.deferred === true) {
+      this.#unconfirmed = true;
+      if (this.#handshake === undefined) this.#armHandshake(HANDSHAKE_TIMEOUT_MS);
+      this.#handshake!.unref();
+      process.nextTick(FastOpenSocket.#emitConnect, this);
+      return;
+    }
+    clearTimeout(this.#handshake);
+    this.#handshake = undefined;
     const payloadDone = this.#payloadDone;
     this.#payloadDone = null;
     payloadDone?.();
@@ -613,6 +718,11 @@ export class FastOpenSocket extends Duplex {
     const was = this.#state;
     if (was !== "open" && was !== "ended") return;
     this.#state = "closed";
+    if (this.#unconfirmed) {
+      // Before the handshake was confirmed: the connect's rejection (ECONNREFUSED...) or its success decides.
+      this.#heldClose = { error, was };
+      return;
+    }
     const failure = error ?? this.#lastError;
     const rest = this.#rest;
     this.#rest = null;
@@ -637,6 +747,11 @@ export class FastOpenSocket extends Duplex {
 
   /** Writes `data` through the Bun socket; `done` runs once all of it went to the kernel. */
   #send(data: Buffer, done: Callback): void {
+    if (this.#heldClose !== null && this.#rest === null) {
+      // Closed before the handshake was confirmed: the connect's outcome (its error, or the close) settles this.
+      this.#rest = { data, done };
+      return;
+    }
     if (!this.#live()) {
       done(this.#closedError());
       return;
@@ -704,6 +819,12 @@ export class FastOpenSocket extends Duplex {
   #maybeFinish(): void {
     const final = this.#final;
     if (final === null || this.#before() || this.#rest !== null || this.#queue.length > 0) return;
+    if (this.#unconfirmed) {
+      // A FIN before the SYN-ACK would abort the connect (SYN_SENT to CLOSE): the SYN leaves (empty if nothing was
+      // written), the FIN once the handshake is done (`#confirm`).
+      if (this.#written === 0) this.#socket!.write(EMPTY_BYTES);
+      return;
+    }
     this.#final = null;
     if (this.#live()) this.#socket!.shutdown();
     final();
@@ -712,6 +833,8 @@ export class FastOpenSocket extends Duplex {
   override _destroy(error: Error | null, callback: Callback): void {
     clearTimeout(this.#idle);
     this.#idle = undefined;
+    clearTimeout(this.#handshake);
+    this.#handshake = undefined;
     const live = this.#live();
     this.#state = "closed";
     if (this.#gathering !== null) clearImmediate(this.#gathering);

@@ -11,8 +11,8 @@
 import { spawnSync } from "node:child_process";
 import type { FastOpenStatus } from "../../src/connect/status.ts";
 import type { FastOpenCounters } from "../../src/lowlevel/netstat.ts";
-import { createConnection } from "../../src/node/create-connection.ts";
-import type { CreateConnectionOptions, FastOpenSocket } from "../../src/node/socket.ts";
+import { connectArguments } from "../../src/node/arguments.ts";
+import { type CreateConnectionOptions, FastOpenSocket } from "../../src/node/socket.ts";
 import { assertPrivateNetns, counters, delta, fdCountBackTo, settledFdCount } from "../connect/common.ts";
 import { type ErrorFields, errorFields } from "../support/error-fields.ts";
 import { runCase } from "../support/scenario-main.ts";
@@ -27,32 +27,36 @@ export const CLIENT_TIMEOUT_MS = 1500;
 /** The sockets fastopen made for a client's hook, in order (to read their TCP_INFO reports). */
 export class SocketLog {
   readonly sockets: FastOpenSocket[] = [];
-  /** Extra `createConnection` options of every socket (e.g. a `connectTimeout`). */
+  /** Extra `connect()` options of every socket from now on (e.g. a `connectTimeout`). */
   extra: CreateConnectionOptions = {};
   /** The errors the client emitted (its `'error'` events), for the failure cases. */
   readonly clientErrors: unknown[] = [];
+}
 
-  /** `createConnection(options)` with the extra options, recorded. */
-  readonly connect = (options: CreateConnectionOptions): FastOpenSocket =>
-    this.track(createConnection(this.options(options)));
+/** The log the `FastOpenSocket.connect` hook records into. */
+let current: SocketLog | null = null;
 
-  /** Records `socket` (made by the hook some other way, e.g. `new FastOpenSocket()`). */
-  track(socket: FastOpenSocket): FastOpenSocket {
-    this.sockets.push(socket);
-    return socket;
-  }
-
-  /** The options to give `createConnection`: `options` with the extra ones. */
-  options(options: CreateConnectionOptions): CreateConnectionOptions {
-    return { ...options, ...this.extra };
-  }
+/**
+ * Records every `FastOpenSocket` that connects (whoever made it: the
+ * recipes of test/clients/recipes, as docs/clients.md shows them, are used
+ * unchanged) in the current log, with the log's extra options merged in.
+ */
+function hookConnect(): void {
+  const connect = FastOpenSocket.prototype.connect as (...args: unknown[]) => FastOpenSocket;
+  FastOpenSocket.prototype.connect = function (this: FastOpenSocket, ...args: unknown[]): FastOpenSocket {
+    const log = current;
+    if (log === null) return connect.apply(this, args);
+    log.sockets.push(this);
+    const { options, listener } = connectArguments(args[0], args[1], args[2]);
+    return connect.call(this, { ...options, ...log.extra }, listener);
+  } as typeof FastOpenSocket.prototype.connect;
 }
 
 /** How one client is driven by the scenarios. */
 export interface ClientAdapter<Client> {
   /** The server this client talks to (its port is the one `open` gets). */
   server(): Promise<TestServer>;
-  /** A client through its fastopen hook (`log.connect` or `log.track`) to 127.0.0.1:`port`; fails fast. */
+  /** A client through its fastopen hook (a recipe) to 127.0.0.1:`port`; fails fast. */
   open(port: number, log: SocketLog): Client | Promise<Client>;
   /** One real request; resolves with the reply as text. */
   request(client: Client): Promise<string>;
@@ -217,6 +221,7 @@ export function clientCases<C>(adapter: ClientAdapter<C>): Record<string, () => 
       spawnSync("iptables", ["-L", "-n"]); // Bun opens its child-process fds at the first spawn: before any count.
       const server = await adapter.server();
       const log = new SocketLog();
+      current = log;
       try {
         const step = (name: string): void => console.error(`client scenario: ${name}`);
         step("rounds");
@@ -251,5 +256,6 @@ export function clientCases<C>(adapter: ClientAdapter<C>): Record<string, () => 
 
 /** Runs the client scenario named on the command line (`all`) in the private namespace. */
 export function runClientScenario<C>(adapter: ClientAdapter<C>): Promise<void> {
+  hookConnect();
   return runCase(clientCases(adapter), assertPrivateNetns);
 }

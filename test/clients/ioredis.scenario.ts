@@ -1,28 +1,11 @@
 /**
- * ioredis through its `Connector` option: a connector whose stream is
- * fastopen's `createConnection`, against redis-server. `bun ioredis.scenario.ts all`.
+ * ioredis through its `Connector` option (recipes/ioredis.ts, as docs/clients.md shows it), against
+ * redis-server. `bun ioredis.scenario.ts all`.
  */
-import type { Socket } from "node:net";
-import { AbstractConnector, Redis, type RedisOptions } from "ioredis";
-import { CLIENT_TIMEOUT_MS, runClientScenario, type SocketLog } from "./common.ts";
+import { Redis } from "ioredis";
+import { CLIENT_TIMEOUT_MS, runClientScenario } from "./common.ts";
+import { FastOpenConnector } from "./recipes/ioredis.ts";
 import { startRedis } from "./servers.ts";
-
-/** The hook as docs/node.md shows it, with the sockets recorded (`log.connect` is `createConnection`). */
-function fastOpenConnector(log: SocketLog) {
-  return class FastOpenConnector extends AbstractConnector {
-    readonly #options: RedisOptions;
-    constructor(options: unknown) {
-      super((options as RedisOptions).disconnectTimeout ?? 2000);
-      this.#options = options as RedisOptions;
-    }
-    override connect(): Promise<Socket> {
-      this.connecting = true;
-      const { host = "localhost", port = 6379 } = this.#options;
-      this.stream = log.connect({ host, port }) as unknown as Socket;
-      return Promise.resolve(this.stream);
-    }
-  };
-}
 
 await runClientScenario<Redis>({
   server: () => startRedis(),
@@ -30,7 +13,7 @@ await runClientScenario<Redis>({
     const client = new Redis({
       host: "127.0.0.1",
       port,
-      Connector: fastOpenConnector(log),
+      Connector: FastOpenConnector,
       connectTimeout: CLIENT_TIMEOUT_MS,
       commandTimeout: CLIENT_TIMEOUT_MS * 2,
       maxRetriesPerRequest: 1,

@@ -1,25 +1,18 @@
 /**
- * pg (node-postgres) through its `stream` option: a function returning an
- * unconnected `FastOpenSocket`, which pg then connects with
- * `stream.connect(port, host)`, against PostgreSQL. `bun pg.scenario.ts all`.
+ * pg (node-postgres) through its `stream` option (recipes/pg.ts, as docs/clients.md shows it): an unconnected
+ * `FastOpenSocket`, which pg connects with `stream.connect(port, host)`, against PostgreSQL.
+ * `bun pg.scenario.ts all`.
  */
-import pg from "pg";
-import { FastOpenSocket } from "../../src/node/socket.ts";
+import type pg from "pg";
 import { CLIENT_TIMEOUT_MS, runClientScenario } from "./common.ts";
+import { pgClient } from "./recipes/pg.ts";
 import { startPostgres } from "./servers.ts";
 
 await runClientScenario<pg.Client>({
   server: () => startPostgres(),
   async open(port, log) {
-    const client = new pg.Client({
-      host: "127.0.0.1",
-      port,
-      user: "postgres",
-      database: "postgres",
-      connectionTimeoutMillis: CLIENT_TIMEOUT_MS,
-      // The hook as docs/node.md shows it: `stream: () => new FastOpenSocket()`.
-      stream: () => log.track(new FastOpenSocket(log.extra)) as never,
-    });
+    const config = { host: "127.0.0.1", port, user: "postgres", database: "postgres" };
+    const client = pgClient({ ...config, connectionTimeoutMillis: CLIENT_TIMEOUT_MS });
     client.on("error", (e) => log.clientErrors.push(e));
     await client.connect();
     return client;

@@ -1,11 +1,11 @@
 /**
- * undici (the npm package, not Bun's built-in `undici` stub) through
- * `new Agent({ connect: fastOpenConnector() })` against nginx, over HTTP, or
- * HTTPS with `https` as the argument. `bun undici.scenario.ts all [https]`.
+ * undici (the npm package, not Bun's built-in `undici` stub) through `new Agent({ connect: fastOpenConnector() })`
+ * (recipes/undici.ts, as docs/clients.md shows it) against nginx, over HTTP, or HTTPS with `https` as the
+ * argument. `bun undici.scenario.ts all [https]`.
  */
-import { Agent, request } from "undici/index.js";
-import { fastOpenConnector } from "../../src/node/undici.ts";
+import { type Agent, request } from "undici/index.js";
 import { CLIENT_TIMEOUT_MS, runClientScenario } from "./common.ts";
+import { fastOpenDispatcher } from "./recipes/undici.ts";
 import { type NginxServer, startNginx } from "./servers.ts";
 
 const secure = process.argv[3] === "https";
@@ -23,12 +23,8 @@ await runClientScenario<UndiciClient>({
     return secure ? { ...nginx, port: nginx.tlsPort } : nginx;
   },
   open(port, log) {
-    const connect = fastOpenConnector({
-      timeout: log.extra.connectTimeout ?? CLIENT_TIMEOUT_MS,
-      onSocket: (socket) => log.track(socket),
-      ...(secure ? { ca: nginx!.cert, servername: "localhost", ecdhCurve: "X25519" } : {}),
-    });
-    const agent = new Agent({ connect, connectTimeout: CLIENT_TIMEOUT_MS });
+    const tls = { ca: nginx!.cert, servername: "localhost", ecdhCurve: "X25519" };
+    const agent = fastOpenDispatcher({ timeout: CLIENT_TIMEOUT_MS, ...(secure ? tls : {}) });
     agent.on("connectionError", (_origin, _targets, error) => log.clientErrors.push(error));
     return { agent, origin: `${secure ? "https" : "http"}://127.0.0.1:${port}` };
   },

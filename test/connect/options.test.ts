@@ -81,6 +81,15 @@ describe("node:net's forms only for createConnection", () => {
     expect(() => checkNode({ keepAliveInitialDelay: 2 ** 31 })).toThrow(RangeError);
   });
 
+  test("optimistic: a boolean, true when absent", () => {
+    expect(checkNode({})).toMatchObject({ optimistic: true });
+    expect(checkNode({ optimistic: false })).toMatchObject({ optimistic: false });
+    expect(checkNode({ optimistic: null })).toMatchObject({ optimistic: true });
+    expect(() => checkNode({ optimistic: "no" })).toThrow(/optimistic must be a boolean, got string/);
+    expect(() => checkNode({ optimistic: 0 })).toThrow(TypeError);
+    expect(() => checkSocketOptions({ optimistic: 1 })).toThrow(TypeError);
+  });
+
   test("family 0, 4 or 6", () => {
     expect(checkNode({ family: 6 })).toMatchObject({ family: 6 });
     expect(() => checkNode({ family: 5 })).toThrow(/family must be 0, 4 or 6, got 5/);
@@ -96,6 +105,7 @@ describe("node:net's forms only for createConnection", () => {
       connectTimeout: 0,
       signal: undefined,
       fastOpen: true,
+      optimistic: true,
       noDelay: undefined,
       keepAlive: undefined,
       keepAliveInitialDelay: 0,
@@ -112,6 +122,7 @@ describe("a node:net socket's own options (new FastOpenSocket)", () => {
       timeout: undefined,
       connectTimeout: undefined,
       fastOpen: undefined,
+      optimistic: undefined,
       noDelay: undefined,
       keepAlive: undefined,
       keepAliveInitialDelay: undefined,
@@ -123,7 +134,7 @@ describe("a node:net socket's own options (new FastOpenSocket)", () => {
   });
 
   test("a socket's TFO defaults fill what createConnection's options leave out, and only that", () => {
-    const defaults = { family: 6 as const, connectTimeout: 500, fastOpen: false };
+    const defaults = { family: 6 as const, connectTimeout: 500, fastOpen: false, optimistic: false };
     expect(checkCreateConnectionOptions({ port: 1 }, defaults)).toMatchObject(defaults);
     expect(checkCreateConnectionOptions({ port: 1, fastOpen: true, family: null }, defaults)).toMatchObject({
       family: 6,

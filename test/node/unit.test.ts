@@ -9,7 +9,7 @@ import http from "node:http";
 import { Duplex } from "node:stream";
 import { FastOpenAgent } from "../../src/node/agent.ts";
 import { createConnection } from "../../src/node/create-connection.ts";
-import { type CreateConnectionOptions, FastOpenSocket } from "../../src/node/socket.ts";
+import { type CreateConnectionOptions, FastOpenSocket, HANDSHAKE_TIMEOUT_MS } from "../../src/node/socket.ts";
 import { openFdCount, settledFdCount } from "../support/netns.ts";
 
 // Type-level: usable wherever node:http takes a socket factory.
@@ -220,5 +220,24 @@ describe("FastOpenAgent", () => {
     expect(typeof asRequestOption).toBe("function");
     expect(asAgent).toBeInstanceOf(FastOpenAgent);
     agent.destroy();
+  });
+
+  test("its TFO options are checked at construction: optimistic must be a boolean", () => {
+    const agent = new FastOpenAgent({ fastOpen: { optimistic: false } });
+    expect(agent.fastOpenOptions).toEqual({ optimistic: false });
+    agent.destroy();
+    expect(() => new FastOpenAgent({ fastOpen: { optimistic: "no" as never } })).toThrow(
+      /optimistic must be a boolean, got string/,
+    );
+    expect(() => new FastOpenAgent({ fastOpen: { connectTimeout: -1 } })).toThrow(RangeError);
+    expect(() => new FastOpenAgent({ fastOpen: null as never })).toThrow(TypeError);
+  });
+});
+
+describe("optimistic connect's option and constant", () => {
+  test("createConnection and new FastOpenSocket refuse a non-boolean optimistic, before any socket exists", () => {
+    expect(() => createConnection({ port: 1, optimistic: 1 as never })).toThrow(TypeError);
+    expect(() => new FastOpenSocket({ optimistic: "yes" as never })).toThrow(/optimistic must be a boolean/);
+    expect(HANDSHAKE_TIMEOUT_MS).toBe(10_000);
   });
 });
