@@ -179,8 +179,6 @@ export class FastOpenSocket extends Duplex {
   #socket: Socket<FastOpenSocket> | null = null;
   /** The Bun socket of the connect in progress, once Bun has adopted its fd (not established yet). */
   #adopted: Socket<FastOpenSocket> | null = null;
-  /** The gathering turn's immediate (unref'd with the socket). */
-  #gathering: ReturnType<typeof setImmediate> | null = null;
   /** Stops a connect that `destroy()` cannot reach through its socket (a host name's lookup, a race). */
   #abort: AbortController | null = null;
   /** Written before the connection exists: the next payload, then the data flushed once connected. */
@@ -312,10 +310,9 @@ export class FastOpenSocket extends Duplex {
     this.#gatherSoon();
   }
 
-  /** The end of this turn's gathering: an immediate, unref'd with the socket. */
+  /** The end of this turn's gathering (kept referenced: the connect starts even on an unref'd socket). */
   #gatherSoon(): void {
-    this.#gathering = setImmediate(FastOpenSocket.#startSoon, this);
-    if (!this.#ref) this.#gathering.unref();
+    setImmediate(FastOpenSocket.#startSoon, this);
   }
 
   /** True from `connect()` until the connection is established (as `net.Socket.connecting`). */
@@ -423,22 +420,23 @@ export class FastOpenSocket extends Duplex {
   /** Keeps the event loop alive for this socket (the default), connecting or connected. */
   ref(): this {
     this.#ref = true;
-    this.#gathering?.ref();
     (this.#socket ?? this.#adopted)?.ref();
     if (this.#before()) this.#handshake?.ref();
     return this;
   }
 
   /**
-   * Lets the process exit while this socket is open or connecting to an IP
-   * address, as a `net.Socket` (before `connect()` too; an optimistic
-   * connect's handshake timer too). A host name's lookup and a
+   * Lets the process exit while this socket is open, and (unlike a
+   * `net.Socket`, whose pending connect keeps the process alive) while its
+   * connect to an IP address is in progress, once Bun holds the connecting
+   * socket; also before `connect()` (it then applies from the connect's
+   * start). The gathering turn, a host name's lookup and the
    * `connectTimeout` of a connect that is not optimistic still keep the
-   * process alive until the connect has started or failed.
+   * process alive until the connect has started or failed; an optimistic
+   * connect's handshake timer does not.
    */
   unref(): this {
     this.#ref = false;
-    this.#gathering?.unref();
     (this.#socket ?? this.#adopted)?.unref();
     this.#handshake?.unref();
     return this;
@@ -545,7 +543,6 @@ export class FastOpenSocket extends Duplex {
   }
 
   static #startSoon(socket: FastOpenSocket): void {
-    socket.#gathering = null;
     socket.#start();
   }
 
@@ -837,8 +834,6 @@ export class FastOpenSocket extends Duplex {
     this.#handshake = undefined;
     const live = this.#live();
     this.#state = "closed";
-    if (this.#gathering !== null) clearImmediate(this.#gathering);
-    this.#gathering = null;
     this.#abort?.abort();
     if (live) this.#socket!.close();
     const adopted = this.#adopted;

@@ -345,7 +345,7 @@ suite("new FastOpenSocket() then connect(), as net.Socket", () => {
     expect(r.unref).toEqual({ status: 0, hung: false, stdout: "" });
   });
 
-  test("ref()/unref() before connect() and while connecting, as net.Socket: unref'd, the process may end", () => {
+  test("ref()/unref() before connect() and while connecting: an unref'd pending connect lets the process end", () => {
     const setup = [`iptables -A INPUT -p tcp --dport ${NET_DROP_PORT} --syn -j DROP`];
     type Child = { status: number | null; hung: boolean; stdout: string };
     const r = run<Record<string, Child>>(["connectingChildren"], 3, setup);
