@@ -135,23 +135,28 @@ function emitLookup(
 const DUPLEX_OPTIONS = { allowHalfOpen: false, emitClose: false, decodeStrings: true } as const;
 const HALF_OPEN_DUPLEX_OPTIONS = { ...DUPLEX_OPTIONS, allowHalfOpen: true } as const;
 
-/** `createConnection`'s checked options and listener for the socket being constructed (see `startSocket`). */
+/** `createConnection`'s checked options, for the socket being constructed and its `connect()` (see `startSocket`). */
 let presetTarget: CheckedCreateConnection | null = null;
-let presetListener: ConnectListener | undefined;
+let checkedTarget: CheckedCreateConnection | null = null;
 
 /**
  * A connecting socket from options already checked (`createConnection`):
- * `new FastOpenSocket(options).connect(options, listener)` with one check of
- * the options and no argument parsing.
+ * `new FastOpenSocket(options).connect(options, listener)`, the options
+ * checked once (the constructor and `connect()` take them as they are).
  */
 export function startSocket(target: CheckedCreateConnection, listener: ConnectListener | undefined): FastOpenSocket {
   presetTarget = target;
-  presetListener = listener;
+  let socket: FastOpenSocket;
   try {
-    return new FastOpenSocket();
+    socket = new FastOpenSocket();
   } finally {
     presetTarget = null;
-    presetListener = undefined;
+  }
+  checkedTarget = target;
+  try {
+    return socket.connect(target as CreateConnectionOptions, listener);
+  } finally {
+    checkedTarget = null;
   }
 }
 
@@ -260,15 +265,13 @@ export class FastOpenSocket extends Duplex {
    * connect (`fastOpen`, `connectTimeout`, `family`). Throws TypeError/RangeError for bad options.
    */
   constructor(options: FastOpenSocketOptions = {}) {
-    const target = presetTarget;
-    const listener = presetListener;
+    const preset = presetTarget;
     presetTarget = null;
-    presetListener = undefined;
-    const checked = target ?? checkSocketOptions(options);
+    const checked = preset ?? checkSocketOptions(options);
     super(checked.allowHalfOpen === true ? HALF_OPEN_DUPLEX_OPTIONS : DUPLEX_OPTIONS);
     this.#defaults = checked;
-    if (target === null) this.#apply(checked);
-    else this.#begin(target, listener);
+    // createConnection's socket: its connect() applies them.
+    if (preset === null) this.#apply(checked);
   }
 
   /**
@@ -285,8 +288,18 @@ export class FastOpenSocket extends Duplex {
   connect(options: CreateConnectionOptions, listener?: ConnectListener): this;
   connect(port: number | string, host?: string, listener?: ConnectListener): this;
   connect(first: CreateConnectionOptions | number | string, second?: unknown, third?: unknown): this {
-    const { options, listener } = connectArguments(first, second, third);
-    const target = checkCreateConnectionOptions(options, this.#defaults);
+    let target: CheckedCreateConnection;
+    let listener: ConnectListener | undefined;
+    if (first === checkedTarget && checkedTarget !== null) {
+      // From createConnection, checked already.
+      checkedTarget = null;
+      target = first as CheckedCreateConnection;
+      listener = second as ConnectListener | undefined;
+    } else {
+      const given = connectArguments(first, second, third);
+      target = checkCreateConnectionOptions(given.options, this.#defaults);
+      listener = given.listener;
+    }
     if (this.#state === "closed" || this.destroyed) {
       const error = new Error("connect() on a destroyed FastOpenSocket: make a new socket");
       throw Object.assign(error, { code: "ERR_SOCKET_CLOSED" });
