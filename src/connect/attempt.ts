@@ -428,7 +428,9 @@ class Attempt<Data> implements ConnectAttempt<Data> {
   /**
    * Runs the user's `open` on a deferred lazy attempt, recording what it
    * wrote (what the kernel took) as the connect's first flight, for a later
-   * attempt of a race to send instead of running `open` again. Until the
+   * attempt of a race to send instead of running `open` again. The first
+   * write sends the SYN: what the kernel took of it rode in the SYN (the
+   * record's `bytesInSyn`; later writes wait for the handshake). Until the
    * connect settles, the socket's `end` and `terminate` first note that the
    * application closes it (see `closing`).
    */
@@ -437,8 +439,13 @@ class Attempt<Data> implements ConnectAttempt<Data> {
     shared.opened = true;
     const parts: Uint8Array[] = [];
     const write = socket.write as (...args: unknown[]) => number;
+    let synSent = false;
     let captured = ownMethod(socket, "write", (data: unknown, offset?: unknown, length?: unknown): number => {
       const n = write.call(socket, data, offset, length);
+      if (n > 0 && !synSent) {
+        synSent = true;
+        this.opened.bytesInSyn = n;
+      }
       const bytes = n > 0 ? writtenBytes(data, offset, length) : null;
       if (bytes !== null) parts.push(bytes.slice(0, n));
       else if (n > 0) captured = false;

@@ -50,8 +50,8 @@ export interface FastOpenStatus {
   /** Why not, or `"none"` when it rode and was acknowledged. */
   reason: FastOpenOutcome;
   /**
-   * Bytes of the payload the kernel took with the SYN (`connect()` sockets; 0 otherwise); with `tls`, bytes of
-   * the ClientHello that rode in the SYN (Linux `TCP_INFO`).
+   * Bytes of the payload the kernel took with the SYN (`connect()` sockets; 0 otherwise); `lazy`: of the first
+   * write, which sends the SYN; with `tls`, bytes of the ClientHello that rode in the SYN (Linux `TCP_INFO`).
    */
   bytesInSyn: number;
   /** Bytes of the payload written after the handshake; with `tls`, bytes of the ClientHello that waited for it. */

@@ -45,7 +45,9 @@ const cases: Record<string, (args: string[]) => Promise<object>> = {
     const server = recordingServer();
     await warm("::1", server);
     const before = await settledFdCount();
-    const tries: Array<Settled & { status: FastOpenStatus | null; received: string; opens: number }> = [];
+    const tries: Array<
+      Settled & { status: FastOpenStatus | null; received: string; opens: number; requestLength: number }
+    > = [];
     for (let i = 0; i < 20; i++) {
       const request = `GET /${i} HTTP/1.1\r\n\r\n`;
       let opens = 0;
@@ -71,7 +73,8 @@ const cases: Record<string, (args: string[]) => Promise<object>> = {
         settled = settledError(error);
       }
       const received = new TextDecoder().decode((await server.next()).bytes);
-      tries.push({ ...settled, status, received: received === request ? "request" : received, opens });
+      const heard = received === request ? "request" : received;
+      tries.push({ ...settled, status, received: heard, opens, requestLength: request.length });
     }
     await Bun.sleep(100);
     // Every request arrived on its own connection: nothing more is queued.

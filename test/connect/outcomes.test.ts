@@ -15,9 +15,9 @@ const suite = namespaceSuite("connect.outcomes");
 const SCENARIO = `${import.meta.dir}/outcomes.scenario.ts`;
 
 suite("outcomes that match what happened", () => {
-  test("lazy connect with a cookie, open writes then ends: resolves (the request rode in the SYN, acked), once", () => {
+  test("lazy connect, cookie known, open writes then ends: resolves, the request in the SYN (bytesInSyn), once", () => {
     const r = runScenarioCase<{
-      tries: Array<Settled & { status: FastOpenStatus | null; received: string; opens: number }>;
+      tries: Array<Settled & { status: FastOpenStatus | null; received: string; opens: number; requestLength: number }>;
       extra: boolean;
       fdsBefore: number;
       fdsAfter: number;
@@ -30,7 +30,9 @@ suite("outcomes that match what happened", () => {
         received: "request",
         opens: 1,
       });
+      // The whole request rode in the SYN: the status says how many bytes (the first write's, as the kernel took it).
       expect(t.status).toMatchObject({ sent: true, acked: true, reason: "none", mode: "lazy" });
+      expect(t.status!.bytesInSyn).toBe(t.requestLength);
     }
     expect(r.extra).toBe(false);
     expect(r.fdsAfter).toBe(r.fdsBefore);
