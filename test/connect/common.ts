@@ -99,6 +99,33 @@ export function recordingServer(options: ServerOptions = {}): RecordingServer {
   };
 }
 
+/** What one "ping" exchange saw: the reply, the client's TFO report, and the server's record of the connection. */
+export interface PingOutcome {
+  reply: string;
+  client: FastOpenStatus;
+  serverReceived: string;
+  server: FastOpenStatus | null;
+}
+
+/**
+ * Writes "ping" on a connected `socket`, waits for the `reply` its data
+ * handler resolves, reads its TFO report, ends it and waits for `server`'s
+ * record of the connection.
+ */
+export async function pingThenEnd<Data>(
+  socket: Socket<Data>,
+  reply: Promise<string>,
+  server: RecordingServer,
+): Promise<PingOutcome> {
+  socket.write("ping");
+  const answer = await reply;
+  const client = fastOpenStatus(socket);
+  const pending = server.next();
+  socket.end();
+  const received = await pending;
+  return { reply: answer, client, serverReceived: new TextDecoder().decode(received.bytes), server: received.status };
+}
+
 /** TcpExt counters now. */
 export function counters(): FastOpenCounters {
   return fastOpenCounters();

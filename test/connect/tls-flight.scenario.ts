@@ -17,7 +17,7 @@ import { type FastOpenStatus, fastOpenStatus } from "../../src/connect/status.ts
 import { listen } from "../../src/listen.ts";
 import type { FastOpenCounters } from "../../src/lowlevel/netstat.ts";
 import { runCase } from "../support/scenario-main.ts";
-import { assertPrivateNetns, counters, delta, fdCount, fdCountBackTo, recordingServer } from "./common.ts";
+import { assertPrivateNetns, counters, delta, fdCount, fdCountBackTo, pingThenEnd, recordingServer } from "./common.ts";
 
 /** The TLS settings of the docs' choice, as given to `connect({ tls })` (TLS1_3_VERSION is 0x0304). */
 export const SETTINGS: Record<string, TLSOptions> = {
@@ -88,19 +88,8 @@ async function once(host: string, port: number, tls: TLSOptions, server: ReturnT
   const before = counters();
   const reply = Promise.withResolvers<string>();
   const socket = await connect({ hostname: host, port, tls, socket: { data: (_s, d) => reply.resolve(String(d)) } });
-  socket.write("ping");
-  const answer = await reply.promise;
-  const client = fastOpenStatus(socket);
-  const pending = server.next();
-  socket.end();
-  const received = await pending;
-  return {
-    reply: answer,
-    serverReceived: new TextDecoder().decode(received.bytes),
-    client,
-    server: received.status,
-    counters: delta(before),
-  };
+  const ping = await pingThenEnd(socket, reply.promise, server);
+  return { ...ping, counters: delta(before) };
 }
 
 /** `bytesInSyn` of a payload larger than any SYN, to a plain TFO server (the cookie is per address). */

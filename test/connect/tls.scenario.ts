@@ -7,9 +7,9 @@
 import { readFileSync } from "node:fs";
 import type { Socket, SocketHandler } from "bun";
 import { connect } from "../../src/connect/connect.ts";
-import { type FastOpenStatus, fastOpenStatus } from "../../src/connect/status.ts";
+import type { FastOpenStatus } from "../../src/connect/status.ts";
 import type { FastOpenCounters } from "../../src/lowlevel/netstat.ts";
-import { assertPrivateNetns, counters, delta, recordingServer, report } from "./common.ts";
+import { assertPrivateNetns, counters, delta, pingThenEnd, recordingServer, report } from "./common.ts";
 
 /** One TLS connection's outcome. */
 export interface TlsOutcome {
@@ -46,20 +46,12 @@ async function once(withHandshakeHandler: boolean): Promise<TlsOutcome> {
   });
   const ms = performance.now() - t0;
   const tlsVersion = socket.getTLSVersion();
-  socket.write("ping");
-  const answer = await reply.promise;
-  const client = fastOpenStatus(socket);
-  const pending = server.next();
-  socket.end();
-  const received = await pending;
+  const ping = await pingThenEnd(socket, reply.promise, server);
   return {
     withHandshakeHandler,
-    reply: answer,
+    ...ping,
     tlsVersion,
     authorized: socket.authorized && (!withHandshakeHandler || handshakes[0] === true),
-    serverReceived: new TextDecoder().decode(received.bytes),
-    client,
-    server: received.status,
     counters: delta(before),
     ms,
   };
