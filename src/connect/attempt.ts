@@ -327,9 +327,8 @@ class Attempt<Data> implements ConnectAttempt<Data> {
   }
 
   /** One look at what has left (see `watchFlight`): true once the SYN's share is known, or cannot be. */
-  private measureSyn(): boolean {
+  private measureSyn(sent = sentCounts(this.opened.fd)): boolean {
     const record = this.opened;
-    const sent = sentCounts(record.fd);
     if (sent !== null && sent.bytes === 0) return false;
     if (sent !== null && sent.segments === 1) {
       record.bytesInSyn = sent.bytes;
@@ -347,9 +346,9 @@ class Attempt<Data> implements ConnectAttempt<Data> {
   private settleFlight(): void {
     const record = this.opened;
     if (record.closed) return;
-    if (record.tlsFlight === "pending") this.measureSyn();
-    if (record.tlsFlight === "pending") record.tlsFlight = "unmeasured";
+    // One look at the kernel's counts, for the SYN's share (if still pending) and the rest.
     const sent = sentCounts(record.fd);
+    if (record.tlsFlight === "pending" && !this.measureSyn(sent)) record.tlsFlight = "unmeasured";
     if (sent === null) record.tlsFlight = "unmeasured";
     else record.bytesAfterHandshake = Math.max(0, sent.bytes - record.bytesInSyn);
   }
