@@ -116,13 +116,21 @@ pub fn fastopen_key_get(fd: i32, out: *[32]u8) Error!u32 {
     return len;
 }
 
+/// `TCP_INFO` of `fd` into `info`: how many bytes of it the kernel filled.
+fn tcp_info(fd: i32, info: *[256]u8) Error!usize {
+    assert(fd >= 0);
+    info.* = @splat(0);
+    var len: sys.socklen_t = info.len;
+    try sys.check(sys.getsockopt(fd, sys.IPPROTO_TCP, TCP_INFO, info, &len));
+    assert(len <= info.len);
+    return len;
+}
+
 /// Reads the TFO outcome of `fd` from `TCP_INFO`.
 pub fn fastopen_status(fd: i32) Error!status.Status {
     assert(fd >= 0);
-    var info: [256]u8 = @splat(0);
-    var len: sys.socklen_t = info.len;
-    try sys.check(sys.getsockopt(fd, sys.IPPROTO_TCP, TCP_INFO, &info, &len));
-    if (len < 8) return error.IO;
+    var info: [256]u8 = undefined;
+    if (try tcp_info(fd, &info) < 8) return error.IO;
     return decode_tcp_info(info[0..8]);
 }
 
@@ -136,10 +144,8 @@ const tcpi_bytes_sent_offset = 200;
 /// one). error.OPNOTSUPP on kernels before 4.19, whose report lacks them.
 pub fn sent_counts(fd: i32) Error![2]u32 {
     assert(fd >= 0);
-    var info: [256]u8 = @splat(0);
-    var len: sys.socklen_t = info.len;
-    try sys.check(sys.getsockopt(fd, sys.IPPROTO_TCP, TCP_INFO, &info, &len));
-    if (len < tcpi_bytes_sent_offset + 8) return error.OPNOTSUPP;
+    var info: [256]u8 = undefined;
+    if (try tcp_info(fd, &info) < tcpi_bytes_sent_offset + 8) return error.OPNOTSUPP;
     return decode_sent(info[0 .. tcpi_bytes_sent_offset + 8]);
 }
 
