@@ -55,6 +55,9 @@ let loaded: NativeLibrary | undefined;
 /** Where a compiled executable's embedded files live (Bun extracts them to $TMPDIR for dlopen). */
 const EMBEDDED_PREFIX = "/$bunfs/";
 
+/** A dlopen failure over a symbol the library lacks (Bun's message). */
+const SYMBOL_MISSING = /^Symbol ".*" not found/;
+
 /** What to do about a failed dlopen: the $TMPDIR rule for an embedded library, a rebuild for an older one. */
 function loadHint(path: string, reason: string): string {
   if (path.startsWith(EMBEDDED_PREFIX)) {
@@ -63,7 +66,7 @@ function loadHint(path: string, reason: string): string {
       "$TMPDIR must allow exec (not mounted noexec)."
     );
   }
-  if (/^Symbol ".*" not found/.test(reason)) return ` ${OLDER}.`;
+  if (SYMBOL_MISSING.test(reason)) return ` ${OLDER}.`;
   return "";
 }
 
@@ -93,7 +96,7 @@ function abiOf(path: string): number | null {
   try {
     probe = dlopen(path, { fo_abi_version: symbols.fo_abi_version });
   } catch (error) {
-    if (error instanceof Error && /^Symbol ".*" not found/.test(error.message)) return null;
+    if (error instanceof Error && SYMBOL_MISSING.test(error.message)) return null;
     throw loadError(path, error);
   }
   try {
