@@ -782,22 +782,18 @@ export class FastOpenSocket extends Duplex {
 
   override _write(chunk: unknown, encoding: BufferEncoding, callback: Callback): void {
     const buffer = toBuffer(chunk, encoding);
-    if (this.#before()) {
-      this.#written += buffer.byteLength;
-      this.#queue.push(buffer);
-      this.#queued += buffer.byteLength;
-      this.#acceptedEarly(callback);
-    } else this.#accept([buffer], callback);
+    this.#written += buffer.byteLength;
+    if (!this.#before()) {
+      this.#send(buffer, callback);
+      return;
+    }
+    this.#queue.push(buffer);
+    this.#queued += buffer.byteLength;
+    this.#acceptedEarly(callback);
   }
 
   override _writev(chunks: Array<{ chunk: unknown; encoding: BufferEncoding }>, callback: Callback): void {
-    this.#accept(
-      chunks.map((c) => toBuffer(c.chunk, c.encoding)),
-      callback,
-    );
-  }
-
-  #accept(buffers: Buffer[], callback: Callback): void {
+    const buffers = chunks.map((c) => toBuffer(c.chunk, c.encoding));
     for (const b of buffers) this.#written += b.byteLength;
     if (!this.#before()) {
       this.#send(concat(buffers), callback);
@@ -808,7 +804,7 @@ export class FastOpenSocket extends Duplex {
     this.#acceptedEarly(callback);
   }
 
-  /** A write queued before the connection exists. */
+  /** A write queued before the connection exists: accepted at once up to the high-water mark. */
   #acceptedEarly(callback: Callback): void {
     // Accepted at once up to the high-water mark: node:http writes the head and body as separate chunks, and all of
     // it may ride in the SYN.
