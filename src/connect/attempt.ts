@@ -517,7 +517,8 @@ class Attempt<Data> implements ConnectAttempt<Data> {
       if (!this.connectedNow()) {
         if (this.phase !== "connecting" || armed) return;
         armed = true;
-        this.advance(socket.write(this.remainder));
+        // A replay on a deferred fd: nothing has left yet, what the kernel takes of its first write rides in the SYN.
+        this.advance(socket.write(this.remainder), this.replay && this.opened.deferred && this.opened.bytesInSyn === 0);
         continue;
       }
       if (this.remainder.byteLength === 0) {
@@ -554,10 +555,12 @@ class Attempt<Data> implements ConnectAttempt<Data> {
     return !this.opened.closed && socket.readyState > 0;
   }
 
-  private advance(written: number): void {
+  /** `written` bytes of the remainder went to the kernel: in the SYN (`inSyn`), or after the handshake. */
+  private advance(written: number, inSyn = false): void {
     if (written <= 0) return;
     this.remainder = this.remainder.subarray(written);
-    this.opened.bytesAfterHandshake += written;
+    if (inSyn) this.opened.bytesInSyn = written;
+    else this.opened.bytesAfterHandshake += written;
   }
 
   /**

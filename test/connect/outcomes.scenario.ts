@@ -88,7 +88,8 @@ const cases: Record<string, (args: string[]) => Promise<object>> = {
    * Issue 11.7: a lazy connect to [::1, 127.0.0.1] (cookies for both) where
    * ::1 refuses: `open` runs once, the request reaches 127.0.0.1 once. With
    * `then = "end"`, `open` ends the socket after its write: the connection
-   * to 127.0.0.1 is ended too (the server sees the client's FIN).
+   * to 127.0.0.1 is ended too (the server sees the client's FIN). The
+   * status is 127.0.0.1's: the replayed request rode in its SYN.
    */
   async lazyOpens([then = "stay"]) {
     const six = recordingServer({ hostname: "::1" });
@@ -115,11 +116,12 @@ const cases: Record<string, (args: string[]) => Promise<object>> = {
       },
     });
     const remoteAddress = socket.remoteAddress;
+    const status = fastOpenStatus(socket);
     const pending = four.next();
     if (then !== "end") socket.end();
     const received = new TextDecoder().decode((await pending).bytes);
     four.stop();
-    return { opens, remoteAddress, received: received === request ? "request" : received };
+    return { opens, remoteAddress, received: received === request ? "request" : received, status, request };
   },
 
   /**

@@ -39,13 +39,22 @@ suite("outcomes that match what happened", () => {
   }, 30_000);
 
   for (const then of ["stay", "end"]) {
-    test(`lazy connect, the first address refuses: open (${then}) runs once, the request reaches the next once`, () => {
-      const r = runScenarioCase<{ opens: number; remoteAddress: string; received: string }>(SCENARIO, [
-        "lazyOpens",
-        then,
-      ]);
+    test(`lazy, the first address refuses: open (${then}) runs once, the next gets the request once in its SYN`, () => {
+      const r = runScenarioCase<{
+        opens: number;
+        remoteAddress: string;
+        received: string;
+        status: FastOpenStatus;
+        request: string;
+      }>(SCENARIO, ["lazyOpens", then]);
       // With "end", the server's record completes only on the client's FIN: the end was replayed.
       expect(r).toMatchObject({ opens: 1, remoteAddress: "127.0.0.1", received: "request" });
+      // The replayed request rode in the SYN to 127.0.0.1 (its cookie known, TCP_INFO): the status says so.
+      expect(r.status).toMatchObject({ sent: true, acked: true, reason: "none", mode: "lazy" });
+      expect({ inSyn: r.status.bytesInSyn, after: r.status.bytesAfterHandshake }).toEqual({
+        inSyn: r.request.length,
+        after: 0,
+      });
     }, 30_000);
   }
 
