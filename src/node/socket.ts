@@ -677,6 +677,8 @@ export class FastOpenSocket extends Duplex {
       if (this.#handshake === undefined) this.#armHandshake(HANDSHAKE_TIMEOUT_MS);
       this.#handshake!.unref();
       process.nextTick(FastOpenSocket.#emitConnect, this);
+      // Written while a host name's lookup went on: the first write, which sends the SYN.
+      this.#flushQueue();
       return;
     }
     clearTimeout(this.#handshake);
@@ -686,6 +688,11 @@ export class FastOpenSocket extends Duplex {
     payloadDone?.();
     this.emit("connect");
     this.emit("ready");
+    this.#flushQueue();
+  }
+
+  /** What was queued while connecting goes through the Bun socket; then `end()`'s FIN, if due. */
+  #flushQueue(): void {
     if (this.#queue.length > 0 && this.#live()) {
       const data = concat(this.#queue);
       const held = this.#held;

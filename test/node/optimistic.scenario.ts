@@ -216,6 +216,27 @@ await runCase(
       return { two, one };
     },
 
+    /**
+     * A write while the host name's lookup is still going (the connect started, nothing written in the gathering
+     * turns): once the lookup ends the SYN is deferred, and the queued write rides in it.
+     */
+    async lookupWrite() {
+      const { server } = await warmServer();
+      const lookup: CreateConnectionOptions["lookup"] = (_name, _options, callback) =>
+        void setTimeout(() => (callback as (e: null, a: string, f: number) => void)(null, "127.0.0.1", 4), 50);
+      const during = (socket: FastOpenSocket): void => {
+        setTimeout(() => socket.write(REQUEST), 10);
+        // A request that never leaves would leave the socket waiting for the reply: a bounded wait, then an error.
+        const stalled = Object.assign(new Error("no reply in 3 s"), { code: "STALLED" });
+        const guard = setTimeout(() => socket.destroy(stalled), 3000);
+        socket.once("close", () => clearTimeout(guard));
+      };
+      const observed = await observe({ host: "db.test", port: server.port, lookup }, during);
+      const received = observed.error === null ? (await server.next()).bytes.byteLength : 0;
+      server.stop();
+      return { observed, received };
+    },
+
     /** A client that writes one `setImmediate` after createConnection (Postgres.js) still gets its data in the SYN. */
     async turn() {
       const { server } = await warmServer();

@@ -129,6 +129,14 @@ suite("optimistic connect (createConnection's default)", () => {
     expect(r.one.counters).toMatchObject({ TCPFastOpenActive: 1, TCPFastOpenPassive: 1 });
   });
 
+  test("a write during the host name's lookup rides in the deferred SYN (it was never sent), once", () => {
+    const r = run<{ observed: Observed; received: number }>("lookupWrite");
+    expect(r.observed.events).toEqual(["connect", "ready", "data", "close false"]);
+    expect(r.observed.final).toMatchObject({ sent: true, acked: true, reason: "none", mode: "lazy", bytesInSyn: 300 });
+    expect(r.observed.counters).toMatchObject({ TCPFastOpenActive: 1, TCPFastOpenPassive: 1 });
+    expect(r.received).toBe(300);
+  });
+
   test("a write one setImmediate after createConnection (Postgres.js) rides in the SYN, optimistic or not", () => {
     const r = run<{ optimistic: Observed; plain: Observed; atOnce: Observed }>("turn");
     for (const o of [r.optimistic, r.plain, r.atOnce]) {
