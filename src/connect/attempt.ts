@@ -252,6 +252,8 @@ class Attempt<Data> implements ConnectAttempt<Data> {
   private socket: Socket<Data> | null = null;
   /** The user's handlers get the events (after `open` ran). */
   private forwarding = false;
+  /** An optimistic connect's SYN waits for the socket's first write (`holdSyn`): nothing else may send it. */
+  private synHeld = false;
   private remainder: Uint8Array;
   private readonly held: unknown[] = [];
   private endHeld = false;
@@ -479,8 +481,10 @@ class Attempt<Data> implements ConnectAttempt<Data> {
    */
   private holdSyn(socket: Socket<Data>): void {
     const write = socket.write as (...args: unknown[]) => number;
+    this.synHeld = true;
     ownMethod(socket, "write", (data: unknown, offset?: unknown, length?: unknown): number => {
       dropOwn(socket, "write");
+      this.synHeld = false;
       const n = write.call(socket, data, offset, length);
       if (n > 0) this.opened.bytesInSyn = n;
       // Bun may not make a system call for nothing: the SYN leaves empty here.
@@ -511,6 +515,8 @@ class Attempt<Data> implements ConnectAttempt<Data> {
    * write does so while the handshake is pending.
    */
   private progress(socket: Socket<Data>): void {
+    // A deferred fd polls writable before its SYN has left (Linux, for the SYN's data): not the handshake's end.
+    if (this.synHeld) return;
     let armed = false;
     for (;;) {
       if (this.phase !== "connecting" || !this.alive(socket)) return;

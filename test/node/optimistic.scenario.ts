@@ -216,6 +216,18 @@ await runCase(
       return { two, one };
     },
 
+    /** A write one `setImmediate` after the optimistic `'connect'` (within `SYN_WAIT_TURNS`) rides in the SYN. */
+    async lateWrite() {
+      const { server } = await warmServer();
+      const late = (socket: FastOpenSocket): void => {
+        socket.once("connect", () => setImmediate(() => socket.write(REQUEST)));
+      };
+      const observed = await observe({ port: server.port }, late);
+      const received = (await server.next()).bytes.byteLength;
+      server.stop();
+      return { observed, received };
+    },
+
     /**
      * A write while the host name's lookup is still going (the connect started, nothing written in the gathering
      * turns): once the lookup ends the SYN is deferred, and the queued write rides in it.

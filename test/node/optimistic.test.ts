@@ -129,6 +129,15 @@ suite("optimistic connect (createConnection's default)", () => {
     expect(r.one.counters).toMatchObject({ TCPFastOpenActive: 1, TCPFastOpenPassive: 1 });
   });
 
+  test("a write one setImmediate after an optimistic 'connect' rides in the SYN (not sent empty before)", () => {
+    const r = run<{ observed: Observed; received: number }>("lateWrite");
+    expectOptimistic(r.observed);
+    expect(r.observed.events).toEqual(["connect", "ready", "data", "close false"]);
+    expect(r.observed.final).toMatchObject({ sent: true, acked: true, reason: "none", mode: "lazy", bytesInSyn: 300 });
+    expect(r.observed.counters).toMatchObject({ TCPFastOpenActive: 1, TCPFastOpenPassive: 1 });
+    expect(r.received).toBe(300);
+  });
+
   test("a write during the host name's lookup rides in the deferred SYN (it was never sent), once", () => {
     const r = run<{ observed: Observed; received: number }>("lookupWrite");
     expect(r.observed.events).toEqual(["connect", "ready", "data", "close false"]);
