@@ -412,7 +412,9 @@ class Attempt<Data> implements ConnectAttempt<Data> {
       fillPeer(socket, this.opened);
       this.forwarding = true;
       this.openCapturing(socket);
-      if (this.plan.optimistic === true && this.phase === "connecting" && this.alive(socket)) {
+      // Optimistic, and `open` sent no SYN (it wrote nothing): the SYN waits for the first write.
+      const unsent = this.opened.bytesInSyn === 0;
+      if (this.plan.optimistic === true && unsent && this.phase === "connecting" && this.alive(socket)) {
         this.holdSyn(socket);
         return;
       }
