@@ -419,7 +419,7 @@ class Attempt<Data> implements ConnectAttempt<Data> {
         return;
       }
       // Nothing written in `open`: send the SYN empty, so a server that speaks first is reached.
-      if (this.phase === "connecting" && this.alive(socket)) fo.socketSend(this.opened.fd, EMPTY_BYTES);
+      if (unsent && this.phase === "connecting" && this.alive(socket)) fo.socketSend(this.opened.fd, EMPTY_BYTES);
       this.progress(socket);
       return;
     }
